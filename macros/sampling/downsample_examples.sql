@@ -1,0 +1,157 @@
+{% macro downsample_examples(labeled_examples, sampling_rates) %}
+    {#- The downsampling step. Reads one row per example with a `label_<task>`
+        column per task and the per (task, event_date) class rates; returns one
+        row per kept (example, task) with `label`, `sampling_rate` and
+        `sample_weight`.
+
+        Cost at scale: one md5 per example (per five tasks), the draw and the
+        keep decision are computed on the wide rows, and only kept examples are
+        widened to one row per task. -#}
+    {%- set tasks = get_tasks() -%}
+    {%- set digest_groups = range(((tasks | length) + 4) // 5) -%}
+
+with
+
+examples as (
+
+    select
+        user_id,
+        tweet_id,
+        {% for task in tasks -%}
+            label_{{ task.name }},
+        {% endfor -%}
+        event_date,
+        example_ts
+    from {{ labeled_examples }}
+
+),
+
+rates as (
+
+    select
+        task,
+        positive_rate,
+        negative_rate,
+        event_date
+    from {{ sampling_rates }}
+
+),
+
+{# One row per day with each task's two rates side by side. -#}
+rates_by_day as (
+
+    select
+        event_date,
+        {% for task in tasks -%}
+            max(case when task = '{{ task.name }}' then positive_rate end)
+                as positive_rate_{{ task.name }},
+            max(case when task = '{{ task.name }}' then negative_rate end)
+                as negative_rate_{{ task.name }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from rates
+    group by event_date
+
+),
+
+examples_hashed as (
+
+    select
+        examples.*,
+        {% for group in digest_groups -%}
+            {{ example_digest(group, 'examples') }} as digest_{{ group }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from examples
+
+),
+
+examples_with_rates as (
+
+    select
+        examples_hashed.user_id,
+        examples_hashed.tweet_id,
+        examples_hashed.event_date,
+        examples_hashed.example_ts,
+        {% for task in tasks -%}
+            examples_hashed.label_{{ task.name }},
+            case
+                when examples_hashed.label_{{ task.name }} = 1
+                    then rates_by_day.positive_rate_{{ task.name }}
+                else rates_by_day.negative_rate_{{ task.name }}
+            end as rate_{{ task.name }},
+            {{ uniform_from_digest(
+                'examples_hashed.digest_' ~ (task.position // 5), task.position % 5
+            ) }} as draw_{{ task.name }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from examples_hashed
+    inner join rates_by_day
+        on examples_hashed.event_date = rates_by_day.event_date
+
+),
+
+{# Only examples kept for at least one task are widened below. -#}
+examples_kept_for_some_task as (
+
+    select *
+    from examples_with_rates
+    where
+        {% for task in tasks -%}
+            draw_{{ task.name }} < rate_{{ task.name }}{{ ' or' if not loop.last }}
+        {% endfor %}
+
+),
+
+task_names as (
+
+    {% for task in tasks -%}
+        select '{{ task.name }}' as task
+        {{- '\n    union all' if not loop.last }}
+    {% endfor %}
+
+),
+
+examples_widened_to_tasks as (
+
+    select
+        task_names.task,
+        examples_kept_for_some_task.user_id,
+        examples_kept_for_some_task.tweet_id,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}' then examples_kept_for_some_task.label_{{ task.name }}
+            {% endfor -%}
+        end as label,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}' then examples_kept_for_some_task.rate_{{ task.name }}
+            {% endfor -%}
+        end as sampling_rate,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}' then examples_kept_for_some_task.draw_{{ task.name }}
+            {% endfor -%}
+        end as draw,
+        examples_kept_for_some_task.event_date,
+        examples_kept_for_some_task.example_ts
+    from examples_kept_for_some_task
+    cross join task_names
+
+),
+
+examples_kept as (
+
+    select
+        task,
+        user_id,
+        tweet_id,
+        cast(label as integer) as label,
+        sampling_rate,
+        1.0 / sampling_rate as sample_weight,
+        event_date,
+        example_ts
+    from examples_widened_to_tasks
+    where draw < sampling_rate
+
+)
+
+select * from examples_kept
+{% endmacro %}

@@ -1,0 +1,59 @@
+{% macro split_boundaries(last_mature_date) %}
+    {#- The select-list expressions train_end_date, validation_start_date,
+        validation_end_date, test_start_date and test_end_date, from the split
+        vars and the last mature day (an expression). Relative mode by default,
+        explicit mode when validation_start_date and test_start_date are set. -#}
+    {%- set gap = var('split_gap_days') | int -%}
+    {%- set validation_start = var('validation_start_date') -%}
+    {%- set test_start = var('test_start_date') -%}
+    {%- set test_end = var('test_end_date') -%}
+    {%- if gap < 0 -%}
+        {{ exceptions.raise_compiler_error("var split_gap_days must be >= 0, got " ~ gap) }}
+    {%- endif -%}
+    {%- if (validation_start is none) != (test_start is none) -%}
+        {{ exceptions.raise_compiler_error(
+            "set both validation_start_date and test_start_date (explicit split) "
+            ~ "or neither (relative split); got validation_start_date="
+            ~ validation_start ~ ", test_start_date=" ~ test_start) }}
+    {%- endif -%}
+    {%- if validation_start is none -%}
+        {%- set validation_days = var('validation_days') | int -%}
+        {%- set test_days = var('test_days') | int -%}
+        {%- if validation_days < 1 or test_days < 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "vars validation_days and test_days must be >= 1, got "
+                ~ validation_days ~ " and " ~ test_days) }}
+        {%- endif -%}
+        {%- set test_start_sql = dbt.dateadd('day', 1 - test_days, last_mature_date) -%}
+        {%- set validation_start_sql = dbt.dateadd(
+            'day', 1 - test_days - gap - validation_days, last_mature_date) -%}
+        {%- set test_end_sql = last_mature_date -%}
+    {%- else -%}
+        {%- set start_dates = [validation_start | string, test_start | string] -%}
+        {%- for value in start_dates + ([test_end | string] if test_end else []) -%}
+            {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', value) -%}
+                {{ exceptions.raise_compiler_error(
+                    "split dates must be written YYYY-MM-DD, got " ~ value) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set first = modules.datetime.date.fromisoformat(validation_start | string) -%}
+        {%- set second = modules.datetime.date.fromisoformat(test_start | string) -%}
+        {%- if (second - first).days <= gap -%}
+            {{ exceptions.raise_compiler_error(
+                "test_start_date (" ~ second ~ ") must be more than split_gap_days ("
+                ~ gap ~ ") after validation_start_date (" ~ first ~ ")") }}
+        {%- endif -%}
+        {%- set test_start_sql = "cast('" ~ second ~ "' as date)" -%}
+        {%- set validation_start_sql = "cast('" ~ first ~ "' as date)" -%}
+        {%- if test_end -%}
+            {%- set test_end_sql = "cast('" ~ test_end ~ "' as date)" -%}
+        {%- else -%}
+            {%- set test_end_sql = last_mature_date -%}
+        {%- endif -%}
+    {%- endif -%}
+    cast({{ dbt.dateadd('day', -1 - gap, validation_start_sql) }} as date) as train_end_date,
+    cast({{ validation_start_sql }} as date) as validation_start_date,
+    cast({{ dbt.dateadd('day', -1 - gap, test_start_sql) }} as date) as validation_end_date,
+    cast({{ test_start_sql }} as date) as test_start_date,
+    cast({{ test_end_sql }} as date) as test_end_date
+{%- endmacro %}

@@ -1,0 +1,32 @@
+{% macro get_tasks() %}
+    {#- The `tasks` var, validated: an ordered list of {name, actions, position}.
+        A task's position picks its slice of the sampling hash. -#}
+    {%- set canonical = ['like', 'reply', 'retweet', 'quote'] -%}
+    {%- set raw_tasks = var('tasks') -%}
+    {%- if raw_tasks is not mapping or raw_tasks | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'tasks' must be a non-empty mapping of task name to a list of "
+            ~ "actions, got: " ~ raw_tasks) }}
+    {%- endif -%}
+    {%- set tasks = [] -%}
+    {%- for name, actions in raw_tasks.items() -%}
+        {%- if not modules.re.match('^[a-z][a-z0-9_]*$', name | string) -%}
+            {{ exceptions.raise_compiler_error(
+                "task name '" ~ name ~ "' must match [a-z][a-z0-9_]* "
+                ~ "(it becomes part of a column name)") }}
+        {%- endif -%}
+        {%- if actions is string or actions is not iterable or actions | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "task '" ~ name ~ "' must list at least one action, got: " ~ actions) }}
+        {%- endif -%}
+        {%- for action in actions -%}
+            {%- if action not in canonical -%}
+                {{ exceptions.raise_compiler_error(
+                    "task '" ~ name ~ "' names action '" ~ action
+                    ~ "', which is not one of " ~ canonical | join(', ')) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- do tasks.append({'name': name, 'actions': actions, 'position': loop.index0}) -%}
+    {%- endfor -%}
+    {{ return(tasks) }}
+{% endmacro %}

@@ -1,0 +1,10 @@
+{% macro key_reject_reasons(timestamp_column) %}
+    {#- The `when ... then '<reason>'` branches shared by both logs, in the
+        documented order. Expects the raw columns beside `typed_<name>` ones. -#}
+    when user_id is null then 'null_user_id'
+    when typed_user_id is null then 'invalid_user_id'
+    when tweet_id is null then 'null_tweet_id'
+    when typed_tweet_id is null then 'invalid_tweet_id'
+    when {{ timestamp_column }} is null then 'null_timestamp'
+    when typed_{{ timestamp_column }} is null then 'invalid_timestamp'
+{%- endmacro %}

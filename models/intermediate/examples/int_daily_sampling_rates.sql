@@ -1,0 +1,57 @@
+{#- Per task and day: how many examples, positives and negatives, and the
+    rate at which each class is kept. One pass over the labeled examples,
+    then a small unpivot (days x tasks rows). -#}
+{%- set tasks = get_tasks() -%}
+
+with
+
+examples as (
+
+    select * from {{ ref('int_examples_labeled') }}
+
+),
+
+counts_per_day as (
+
+    select
+        event_date,
+        count(*) as examples,
+        {% for task in tasks -%}
+            sum(label_{{ task.name }}) as positives_{{ task.name }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from examples
+    group by event_date
+
+),
+
+counts_per_task_and_day as (
+
+    {% for task in tasks -%}
+        select
+            '{{ task.name }}' as task,
+            {{ task.position }} as task_position,
+            examples,
+            positives_{{ task.name }} as positives,
+            examples - positives_{{ task.name }} as negatives,
+            event_date
+        from counts_per_day
+        {{- '\n        union all' if not loop.last }}
+    {% endfor %}
+
+),
+
+rates as (
+
+    select
+        task,
+        task_position,
+        examples,
+        positives,
+        negatives,
+        {{ class_sampling_rates('positives', 'negatives') }},
+        event_date
+    from counts_per_task_and_day
+
+)
+
+select * from rates

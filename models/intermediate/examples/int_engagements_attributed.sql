@@ -1,0 +1,76 @@
+{#- Every clean engagement, attributed to the latest example of the same user
+    and tweet at or before it, when it came less than the label window after
+    that example's first impression. The rest are kept, unattributed, with a
+    reason. -#}
+{%- set window_hours = var('label_window_hours') | int -%}
+
+with
+
+engagements as (
+
+    select
+        user_id,
+        tweet_id,
+        action,
+        engagement_ts
+    from {{ ref('stg_feed__engagements') }}
+
+),
+
+examples as (
+
+    select
+        user_id,
+        tweet_id,
+        example_ts
+    from {{ ref('int_examples_built') }}
+
+),
+
+{# Engagements are sparse: they drive the join and are unique on these four
+   columns after staging, so the latest earlier example is a max(). -#}
+latest_example_before_engagement as (
+
+    select
+        engagements.user_id,
+        engagements.tweet_id,
+        engagements.action,
+        engagements.engagement_ts,
+        max(examples.example_ts) as example_ts
+    from engagements
+    left join examples
+        on
+            engagements.user_id = examples.user_id
+            and engagements.tweet_id = examples.tweet_id
+            and examples.example_ts <= engagements.engagement_ts
+    group by
+        engagements.user_id,
+        engagements.tweet_id,
+        engagements.action,
+        engagements.engagement_ts
+
+),
+
+engagements_attributed as (
+
+    select
+        user_id,
+        tweet_id,
+        action,
+        case
+            when example_ts is null then 'no_prior_impression'
+            when engagement_ts >= {{ dbt.dateadd('hour', window_hours, 'example_ts') }}
+                then 'outside_label_window'
+        end as unattributed_reason,
+        example_ts is not null
+        and engagement_ts < {{ dbt.dateadd('hour', window_hours, 'example_ts') }}
+            as is_attributed,
+        cast(example_ts as date) as event_date,
+        cast(engagement_ts as date) as engagement_date,
+        example_ts,
+        engagement_ts
+    from latest_example_before_engagement
+
+)
+
+select * from engagements_attributed

@@ -1,0 +1,29 @@
+{#- One example per user, tweet and UTC day of the impression; the example's
+    time is the first impression of that day. -#}
+with
+
+impressions as (
+
+    select
+        user_id,
+        tweet_id,
+        impression_date,
+        impression_ts
+    from {{ ref('stg_feed__impressions') }}
+
+),
+
+examples as (
+
+    select
+        user_id,
+        tweet_id,
+        count(*) as impressions,
+        impression_date as event_date,
+        min(impression_ts) as example_ts
+    from impressions
+    group by user_id, tweet_id, impression_date
+
+)
+
+select * from examples

@@ -1,0 +1,64 @@
+{#- Every example with one 0/1 label column per task. The sparse attributed
+    engagements are aggregated to one row per example first, then joined. -#}
+{%- set tasks = get_tasks() -%}
+
+with
+
+examples as (
+
+    select
+        user_id,
+        tweet_id,
+        impressions,
+        event_date,
+        example_ts
+    from {{ ref('int_examples_built') }}
+
+),
+
+attributed_engagements as (
+
+    select
+        user_id,
+        tweet_id,
+        action,
+        event_date
+    from {{ ref('int_engagements_attributed') }}
+    where is_attributed
+
+),
+
+labels_per_example as (
+
+    select
+        user_id,
+        tweet_id,
+        event_date,
+        {{ task_label_columns('action') }}
+    from attributed_engagements
+    group by user_id, tweet_id, event_date
+
+),
+
+examples_labeled as (
+
+    select
+        examples.user_id,
+        examples.tweet_id,
+        examples.impressions,
+        {% for task in tasks -%}
+            coalesce(labels_per_example.label_{{ task.name }}, 0)
+                as label_{{ task.name }},
+        {% endfor -%}
+        examples.event_date,
+        examples.example_ts
+    from examples
+    left join labels_per_example
+        on
+            examples.user_id = labels_per_example.user_id
+            and examples.tweet_id = labels_per_example.tweet_id
+            and examples.event_date = labels_per_example.event_date
+
+)
+
+select * from examples_labeled

@@ -1,0 +1,1 @@
+{{ examples_in_split('test') }}

@@ -1,0 +1,43 @@
+{#- Every raw impression, typed, with the reason it is rejected (null when it
+    is valid). Both the clean and the rejected staging models read this. -#}
+with
+
+source as (
+
+    select * from {{ source('feed', 'impressions') }}
+
+),
+
+typed as (
+
+    select
+        user_id,
+        tweet_id,
+        {{ dbt.safe_cast('user_id', var('id_type')) }} as typed_user_id,
+        {{ dbt.safe_cast('tweet_id', var('id_type')) }} as typed_tweet_id,
+        {{ source_file_name() }} as source_file,
+        impression_ts,
+        {{ dbt.safe_cast('impression_ts', dbt.type_timestamp()) }}
+            as typed_impression_ts
+    from source
+
+),
+
+classified as (
+
+    select
+        typed_user_id,
+        typed_tweet_id,
+        {{ dbt.cast('user_id', dbt.type_string()) }} as raw_user_id,
+        {{ dbt.cast('tweet_id', dbt.type_string()) }} as raw_tweet_id,
+        {{ dbt.cast('impression_ts', dbt.type_string()) }} as raw_impression_ts,
+        source_file,
+        case
+            {{ key_reject_reasons('impression_ts') }}
+        end as reject_reason,
+        typed_impression_ts
+    from typed
+
+)
+
+select * from classified

@@ -1,0 +1,33 @@
+{#- Clean engagements: valid rows with a canonical action, exact duplicates
+    (same user, tweet, action and time) folded into one. -#}
+with
+
+engagements as (
+
+    select
+        typed_user_id as user_id,
+        typed_tweet_id as tweet_id,
+        canonical_action as action,
+        source_file,
+        typed_engagement_ts as engagement_ts
+    from {{ ref('base_feed__engagements') }}
+    where reject_reason is null
+
+),
+
+engagements_deduplicated as (
+
+    select
+        user_id,
+        tweet_id,
+        action,
+        min(source_file) as source_file,
+        count(*) - 1 as duplicates_removed,
+        cast(engagement_ts as date) as engagement_date,
+        engagement_ts
+    from engagements
+    group by user_id, tweet_id, action, engagement_ts
+
+)
+
+select * from engagements_deduplicated

@@ -1,0 +1,81 @@
+{% test reconciles_with_staging(model, source_name, timestamp_column) %}
+{#- Per UTC day of the raw timestamp (null day for rows without one):
+    raw rows = clean rows + rejected rows + removed duplicates.
+    Returns the days that do not add up. -#}
+{%- set clean_model = {
+    'impressions': ref('stg_feed__impressions'),
+    'engagements': ref('stg_feed__engagements'),
+}[source_name] -%}
+{%- set clean_ts = {'impressions': 'impression_ts', 'engagements': 'engagement_ts'}[source_name] -%}
+
+with
+
+raw_rows as (
+
+    select
+        cast({{ dbt.safe_cast(timestamp_column, dbt.type_timestamp()) }} as date)
+            as event_date,
+        count(*) as raw_rows,
+        0 as clean_rows,
+        0 as rejected_rows,
+        0 as duplicates_removed
+    from {{ model }}
+    group by 1
+
+),
+
+clean_rows as (
+
+    select
+        cast({{ clean_ts }} as date) as event_date,
+        0 as raw_rows,
+        count(*) as clean_rows,
+        0 as rejected_rows,
+        sum(duplicates_removed) as duplicates_removed
+    from {{ clean_model }}
+    group by 1
+
+),
+
+rejected_rows as (
+
+    select
+        event_date,
+        0 as raw_rows,
+        0 as clean_rows,
+        count(*) as rejected_rows,
+        0 as duplicates_removed
+    from {{ ref('stg_feed__rejected_rows') }}
+    where source_name = '{{ source_name }}'
+    group by 1
+
+),
+
+all_counts as (
+
+    select * from raw_rows
+    union all
+    select * from clean_rows
+    union all
+    select * from rejected_rows
+
+),
+
+days_reconciled as (
+
+    select
+        event_date,
+        sum(raw_rows) as raw_rows,
+        sum(clean_rows) as clean_rows,
+        sum(rejected_rows) as rejected_rows,
+        sum(duplicates_removed) as duplicates_removed
+    from all_counts
+    group by event_date
+
+)
+
+select *
+from days_reconciled
+where raw_rows != clean_rows + rejected_rows + duplicates_removed
+
+{% endtest %}
