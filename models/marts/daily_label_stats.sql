@@ -22,8 +22,8 @@ kept_counts as (
     select
         task,
         event_date,
-        sum(label) as kept_positives,
-        sum(1 - label) as kept_negatives,
+        cast(sum(label) as bigint) as kept_positives,
+        cast(sum(1 - label) as bigint) as kept_negatives,
         sum(case when label = 1 then sample_weight else 0 end) as weighted_positives,
         sum(case when label = 0 then sample_weight else 0 end) as weighted_negatives
     from {{ ref('int_examples_sampled') }}

@@ -15,10 +15,10 @@ counts_per_day as (
 
     select
         event_date,
-        count(*) as examples,
         {% for task in tasks -%}
-            sum(label_{{ task.name }}) as positives_{{ task.name }}{{ ',' if not loop.last }}
-        {% endfor %}
+            cast(sum(label_{{ task.name }}) as bigint) as positives_{{ task.name }},
+        {% endfor -%}
+        count(*) as examples
     from examples
     group by event_date
 

@@ -42,7 +42,7 @@ latest_example_before_engagement as (
         on
             engagements.user_id = examples.user_id
             and engagements.tweet_id = examples.tweet_id
-            and examples.example_ts <= engagements.engagement_ts
+            and engagements.engagement_ts >= examples.example_ts
     group by
         engagements.user_id,
         engagements.tweet_id,

@@ -1,0 +1,60 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DBT := $(VENV)/bin/dbt
+RAW ?= data/raw
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export FEED_DUCKDB_PATH ?= data/feed.duckdb
+# CI builds on its own small logs and database, never on a user's.
+CI_RAW := data/ci/raw
+CI_DB := data/ci/feed.duckdb
+GENERATE_ARGS ?=
+
+.PHONY: run test venv generate build summary lint pytest dbt-test bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+## run: set up, generate three weeks of synthetic logs, dbt build on DuckDB, print a summary
+run: venv generate build summary
+
+generate: venv
+	rm -rf $(RAW)
+	$(PY) -m feedpipe.generate --out $(RAW) $(GENERATE_ARGS)
+
+build: venv
+	$(DBT) build --vars '{raw_path: $(RAW)}'
+
+summary: venv
+	$(PY) -m feedpipe.summary
+
+## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
+test: lint pytest dbt-test
+
+lint: venv
+	$(VENV)/bin/ruff check feedpipe tests
+	$(VENV)/bin/ruff format --check feedpipe tests
+	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses
+
+pytest: venv
+	$(PY) -m pytest tests/python -q
+
+dbt-test: venv
+	rm -rf $(CI_RAW) $(CI_DB)
+	mkdir -p $(dir $(CI_DB))
+	$(PY) -m feedpipe.generate --out $(CI_RAW) --impressions-per-day 20000 --users 5000 --tweets 10000 --seed 7
+	FEED_DUCKDB_PATH=$(CI_DB) $(DBT) build --vars '{raw_path: $(CI_RAW)}'
+
+clean:
+	rm -rf target logs data $(VENV)

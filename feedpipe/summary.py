@@ -1,0 +1,60 @@
+"""Print rows per split and task from a built DuckDB file (`make run` ends with it)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import duckdb
+
+SUMMARY_SQL = """
+with all_splits as (
+    select 'train' as split, task, label, sample_weight, event_date from train_examples
+    union all
+    select 'validation', task, label, sample_weight, event_date from validation_examples
+    union all
+    select 'test', task, label, sample_weight, event_date from test_examples
+)
+select
+    split,
+    task,
+    count(distinct event_date) as days,
+    min(event_date) as first_day,
+    max(event_date) as last_day,
+    count(*) as rows_kept,
+    sum(label) as positives,
+    count(*) - sum(label) as negatives,
+    round(sum(sample_weight)) as weighted_rows
+from all_splits
+group by split, task
+order by
+    case split when 'train' then 1 when 'validation' then 2 else 3 end,
+    task
+"""
+
+
+def summarise(database: str) -> str:
+    """Return the summary table as text."""
+    with duckdb.connect(database, read_only=True) as connection:
+        relation = connection.sql(SUMMARY_SQL)
+        return str(relation)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("FEED_DUCKDB_PATH", "data/feed.duckdb"),
+        help="DuckDB file built by dbt (default: $FEED_DUCKDB_PATH or data/feed.duckdb)",
+    )
+    args = parser.parse_args(argv)
+    if not os.path.exists(args.database):
+        print(f"no DuckDB file at {args.database}: run `make run` first", file=sys.stderr)
+        return 1
+    print(summarise(args.database))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

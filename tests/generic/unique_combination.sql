@@ -1,0 +1,24 @@
+{% test unique_combination(model, columns) %}
+{#- The combination of `columns` is a key: no two rows share it, and none of
+    the columns is null. Returns the offending combinations. -#}
+with
+
+keys as (
+
+    select
+        {{ columns | join(',\n        ') }},
+        count(*) as rows_with_key
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+
+)
+
+select *
+from keys
+where
+    rows_with_key > 1
+    {% for column in columns -%}
+        or {{ column }} is null
+    {% endfor %}
+
+{% endtest %}
