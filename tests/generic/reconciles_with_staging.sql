@@ -13,7 +13,7 @@ with
 raw_rows as (
 
     select
-        cast({{ dbt.safe_cast(timestamp_column, dbt.type_timestamp()) }} as date)
+        cast(try_cast({{ timestamp_column }} as {{ dbt.type_timestamp() }}) as date)
             as event_date,
         count(*) as raw_rows,
         0 as clean_rows,

@@ -23,12 +23,12 @@ typed as (
         user_id,
         tweet_id,
         action,
-        {{ dbt.safe_cast('user_id', var('id_type')) }} as typed_user_id,
-        {{ dbt.safe_cast('tweet_id', var('id_type')) }} as typed_tweet_id,
+        try_cast(user_id as {{ var('id_type') }}) as typed_user_id,
+        try_cast(tweet_id as {{ var('id_type') }}) as typed_tweet_id,
         lower(trim({{ dbt.cast('action', dbt.type_string()) }})) as folded_action,
         {{ source_file_name() }} as source_file,
         engagement_ts,
-        {{ dbt.safe_cast('engagement_ts', dbt.type_timestamp()) }}
+        try_cast(engagement_ts as {{ dbt.type_timestamp() }})
             as typed_engagement_ts
     from source
 

@@ -13,11 +13,11 @@ typed as (
     select
         user_id,
         tweet_id,
-        {{ dbt.safe_cast('user_id', var('id_type')) }} as typed_user_id,
-        {{ dbt.safe_cast('tweet_id', var('id_type')) }} as typed_tweet_id,
+        try_cast(user_id as {{ var('id_type') }}) as typed_user_id,
+        try_cast(tweet_id as {{ var('id_type') }}) as typed_tweet_id,
         {{ source_file_name() }} as source_file,
         impression_ts,
-        {{ dbt.safe_cast('impression_ts', dbt.type_timestamp()) }}
+        try_cast(impression_ts as {{ dbt.type_timestamp() }})
             as typed_impression_ts
     from source
 

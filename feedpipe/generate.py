@@ -1,0 +1,742 @@
+"""Synthetic impression and engagement logs for the feed-ranking pipeline.
+
+Writes one Parquet file per delivery day (see ``docs/semantics.md``)::
+
+    OUT/impressions/YYYY-MM-DD.parquet   user_id, tweet_id, impression_ts, surface, position
+    OUT/engagements/YYYY-MM-DD.parquet   user_id, tweet_id, action, engagement_ts
+
+Model, per generated day ``g`` (everything vectorised; the only loops are over days):
+
+- impressions: ``impressions_per_day`` times a weekday factor (Mon..Sun, 0.85-1.10), on a
+  diurnal curve (peak ~20:00 UTC, trough ~08:00 UTC); users and tweets drawn with
+  power-law popularity (tweets strongly skewed, users mildly); 5% of a day's impressions
+  repeat a pair shown earlier the same day and 4% a pair shown the day before;
+- engagements: each impression is engaged with probability 5%; an engaged impression gets
+  one action, or two distinct ones with probability 15%; action mix like 60%, retweet 20%,
+  reply 13%, quote 7%; delay after the impression is a mixture of lognormals (89%, median
+  3 minutes; 10%, median 2.5 hours; both kept below the label window) and 1% late
+  (uniform in [window + 1 h, window + 48 h], i.e. 25-72 h for the default 24 h window);
+  engagements at or after the end (``start + days``) have not happened and are not written;
+- dirty rows, each kind at 0.2-1% and counted in the returned dict (keys ``imp_*`` and
+  ``eng_*``): exact duplicate rows, copies of a row with a null ``user_id``,
+  ``tweet_id`` or timestamp (both logs); actions in odd case / with spaces and the
+  aliases favorite / comment / retweet_with_comment (these replace the spelling of real
+  engagements, they are valid rows); unknown actions (bookmark, share) and null / blank
+  actions; engagements with no impression before them, either on a pair that is never
+  shown (its tweet id is above ``tweets``) or timestamped up to 2 h before the first ever
+  impression of its pair.
+
+Every dirty row is exactly one kind and, apart from the respelled actions, an extra row:
+the clean logs are exactly the simulated events (``impression_events`` impressions,
+``engagement_events`` engagements plus the ``eng_never_shown`` / ``eng_before_impression``
+orphans), so ``impressions = impression_events + sum(imp_*)`` and
+``engagements = engagement_events + sum(eng_*)`` minus the respelled kinds.
+
+Output is a pure function of the arguments: day ``g`` uses its own random stream
+(``SeedSequence(seed).spawn``), so a longer run has the same first days as a shorter one
+except for the engagements cut off at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+__all__ = [
+    "DEFAULT_START",
+    "default_days",
+    "engagement_schema",
+    "generate",
+    "impression_schema",
+    "main",
+]
+
+US_PER_SECOND = 1_000_000
+US_PER_MINUTE = 60 * US_PER_SECOND
+US_PER_HOUR = 60 * US_PER_MINUTE
+US_PER_DAY = 24 * US_PER_HOUR
+EPOCH = date(1970, 1, 1)
+NULL = np.iinfo(np.int64).min  # sentinel for a null id / timestamp in the working arrays
+
+DEFAULT_START = date(2026, 1, 5)  # a Monday
+DEFAULT_IMPRESSIONS_PER_DAY = 100_000
+DEFAULT_USERS = 20_000
+DEFAULT_TWEETS = 50_000
+DEFAULT_SEED = 42
+DEFAULT_LABEL_WINDOW_HOURS = 24.0
+MATURE_DAYS = 21
+
+# Volume shape.
+WEEKDAY_FACTOR = (1.04, 1.08, 1.10, 1.08, 1.00, 0.85, 0.85)  # Monday..Sunday, mean 1.0
+USER_SKEW = 1.5  # rank = floor(n * u**skew): density ~ rank**(1/skew - 1)
+TWEET_SKEW = 3.0
+REPEAT_SAME_DAY = 0.05
+REPEAT_PREVIOUS_DAY = 0.04
+SURFACES = ("home", "search", "profile")
+SURFACE_MIX = (0.82, 0.10, 0.08)
+SURFACE_POSITION_P = (0.06, 0.25, 0.15)  # geometric parameter of the rank in the feed
+MAX_POSITION = 500
+
+# Engagement shape.
+P_ENGAGE = 0.05
+P_SECOND_ACTION = 0.15
+ACTIONS = ("like", "retweet", "reply", "quote")
+ACTION_MIX = (0.60, 0.20, 0.13, 0.07)
+P_LATE = 0.01
+P_HOURS = 0.10
+MINUTES_MEDIAN_S, MINUTES_SIGMA = 180.0, 1.2
+HOURS_MEDIAN_S, HOURS_SIGMA = 2.5 * 3600.0, 0.8
+SECOND_ACTION_MEAN_S = 60.0
+BEFORE_IMPRESSION_MAX_US = 2 * US_PER_HOUR
+
+# Raw spellings. Codes index ACTION_VOCAB; the canonical actions come first.
+ODD_SPELLINGS = (
+    (" Like", "LIKE", "Like ", "  like"),
+    ("RETWEET ", "Retweet", " retweet"),
+    ("Reply", " REPLY ", "reply "),
+    ("Quote", "QUOTE ", " quote"),
+)
+ALIASES = ("favorite", None, "comment", "retweet_with_comment")  # per canonical action
+UNKNOWN_ACTIONS = ("bookmark", "share")
+NULLISH_ACTIONS = (None, "", "   ")
+
+# Dirty-row rates: impressions relative to the day's impressions, engagements relative
+# to the day's simulated engagement rows.
+IMP_DIRTY = {
+    "duplicate": 0.005,
+    "null_user_id": 0.002,
+    "null_tweet_id": 0.002,
+    "null_timestamp": 0.002,
+}
+ENG_COPY_DIRTY = {
+    "duplicate": 0.005,
+    "null_user_id": 0.003,
+    "null_tweet_id": 0.003,
+    "null_timestamp": 0.003,
+}
+P_ODD_CASE = 0.01
+P_ALIAS = 0.01
+P_UNKNOWN = 0.005
+P_NULL_ACTION = 0.004
+P_NEVER_SHOWN = 0.005
+P_BEFORE_IMPRESSION = 0.005
+
+
+def _build_vocab() -> tuple[tuple[str | None, ...], np.ndarray, np.ndarray, np.ndarray]:
+    vocab: list[str | None] = list(ACTIONS)
+    odd_offset, odd_count, alias_code = [], [], []
+    for spellings, alias in zip(ODD_SPELLINGS, ALIASES, strict=True):
+        odd_offset.append(len(vocab))
+        odd_count.append(len(spellings))
+        vocab.extend(spellings)
+        alias_code.append(-1 if alias is None else len(vocab))
+        if alias is not None:
+            vocab.append(alias)
+    return (
+        tuple(vocab),
+        np.array(odd_offset, np.int16),
+        np.array(odd_count, np.int16),
+        np.array(alias_code, np.int16),
+    )
+
+
+_BASE_VOCAB, ODD_OFFSET, ODD_COUNT, ALIAS_CODE = _build_vocab()
+UNKNOWN_OFFSET = len(_BASE_VOCAB)
+NULLISH_OFFSET = UNKNOWN_OFFSET + len(UNKNOWN_ACTIONS)
+ACTION_VOCAB: tuple[str | None, ...] = _BASE_VOCAB + UNKNOWN_ACTIONS + NULLISH_ACTIONS
+
+
+def default_days(label_window_hours: float = DEFAULT_LABEL_WINDOW_HOURS) -> int:
+    """Days needed for 21 mature days: 21 + ceil(window / 24 h) + 1."""
+    return MATURE_DAYS + math.ceil(label_window_hours / 24) + 1
+
+
+def _id_type(id_type: str) -> pa.DataType:
+    if id_type == "int":
+        return pa.int64()
+    if id_type == "str":
+        return pa.string()
+    raise ValueError(f"id_type must be 'int' or 'str', not {id_type!r}")
+
+
+def impression_schema(id_type: str = "int") -> pa.Schema:
+    """Schema of an impressions file."""
+    ids = _id_type(id_type)
+    return pa.schema(
+        [
+            ("user_id", ids),
+            ("tweet_id", ids),
+            ("impression_ts", pa.timestamp("us")),
+            ("surface", pa.string()),
+            ("position", pa.int32()),
+        ]
+    )
+
+
+def engagement_schema(id_type: str = "int") -> pa.Schema:
+    """Schema of an engagements file."""
+    ids = _id_type(id_type)
+    return pa.schema(
+        [
+            ("user_id", ids),
+            ("tweet_id", ids),
+            ("action", pa.string()),
+            ("engagement_ts", pa.timestamp("us")),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Rows under construction: equal-length numpy columns (ids / ts use the NULL sentinel).
+
+    ``key`` is the event time used to order a file, also for rows whose ``ts`` is null.
+    """
+
+    cols: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.cols["key"])
+
+    def take(self, idx: np.ndarray) -> _Block:
+        return _Block({k: v[idx] for k, v in self.cols.items()})
+
+    def replace(self, **cols: np.ndarray) -> _Block:
+        return _Block({**self.cols, **cols})
+
+    @staticmethod
+    def concat(blocks: Sequence[_Block]) -> _Block:
+        names = blocks[0].cols.keys()
+        return _Block({k: np.concatenate([b.cols[k] for b in blocks]) for k in names})
+
+
+@dataclass(frozen=True)
+class _World:
+    """Per-run constants derived from the arguments."""
+
+    start_us: int
+    end_us: int
+    window_us: int
+    tweets: int
+    users: int
+    user_by_rank: np.ndarray  # id of the r-th most active user
+    tweet_by_rank: np.ndarray  # id of the r-th most popular tweet
+    minute_p: np.ndarray  # diurnal distribution over the 1440 minutes of a UTC day
+    user_text: pa.Array | None  # 'u<id>' by id when id_type == 'str'
+    tweet_text: pa.Array | None
+
+    def pair_key(self, user: np.ndarray, tweet: np.ndarray) -> np.ndarray:
+        return user * (2 * self.tweets + 1) + tweet
+
+
+def _diurnal() -> np.ndarray:
+    hour = (np.arange(1440) + 0.5) / 60.0
+    w = 1.0 + 0.5 * np.cos(2 * np.pi * (hour - 20.0) / 24.0)
+    w += 0.15 * np.cos(2 * np.pi * (hour - 13.0) / 12.0)
+    return w / w.sum()
+
+
+def _id_text(prefix: str, n: int) -> pa.Array:
+    digits = pc.cast(pa.array(np.arange(n + 1, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def _make_world(
+    start: date,
+    days: int,
+    users: int,
+    tweets: int,
+    label_window_hours: float,
+    id_type: str,
+    rng: np.random.Generator,
+) -> _World:
+    start_us = (start - EPOCH).days * US_PER_DAY
+    text = id_type == "str"
+    return _World(
+        start_us=start_us,
+        end_us=start_us + days * US_PER_DAY,
+        window_us=round(label_window_hours * US_PER_HOUR),
+        tweets=tweets,
+        users=users,
+        user_by_rank=rng.permutation(users).astype(np.int64) + 1,
+        tweet_by_rank=rng.permutation(tweets).astype(np.int64) + 1,
+        minute_p=_diurnal(),
+        user_text=_id_text("u", users) if text else None,
+        tweet_text=_id_text("t", 2 * tweets) if text else None,
+    )
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def _power_rank(rng: np.random.Generator, n_items: int, size: int, skew: float) -> np.ndarray:
+    """Ranks 0..n_items-1 with density ~ rank**(1/skew - 1) (skew 1 = uniform)."""
+    rank = (n_items * rng.random(size) ** skew).astype(np.int64)
+    return np.minimum(rank, n_items - 1, out=rank)
+
+
+def _times(rng: np.random.Generator, world: _World, day_us: int, n: int) -> np.ndarray:
+    """n timestamps (us) on the diurnal curve of the day starting at day_us, unordered."""
+    minute = np.repeat(np.arange(1440, dtype=np.int64), rng.multinomial(n, world.minute_p))
+    return day_us + minute * US_PER_MINUTE + rng.integers(0, US_PER_MINUTE, n)
+
+
+def _choose(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    return np.searchsorted(cdf, rng.random(n), side="right").astype(np.int16)
+
+
+_ACTION_CDF = np.cumsum(ACTION_MIX)
+_ACTION_CDF[-1] = 1.0 + 1e-12
+
+
+def _second_actions(rng: np.random.Generator, first: np.ndarray) -> np.ndarray:
+    """An action different from ``first``, drawn from the mix without it."""
+    p = np.asarray(ACTION_MIX)
+    cond = np.tile(p, (len(p), 1))
+    np.fill_diagonal(cond, 0.0)
+    cdf = np.cumsum(cond / cond.sum(axis=1, keepdims=True), axis=1)
+    cdf[:, -1] = 1.0 + 1e-12
+    u = rng.random(len(first))
+    return (u[:, None] >= cdf[first]).sum(axis=1).astype(np.int16)
+
+
+def _delays(rng: np.random.Generator, n: int, window_us: int) -> np.ndarray:
+    """Engagement delays (us, >= 1 s): minutes, a tail of hours (both < window), 1% late."""
+    u = rng.random(n)
+    late = u < P_LATE
+    hours = ~late & (u < P_LATE + P_HOURS)
+    mu = np.where(hours, math.log(HOURS_MEDIAN_S), math.log(MINUTES_MEDIAN_S))
+    sigma = np.where(hours, HOURS_SIGMA, MINUTES_SIGMA)
+    seconds = np.exp(mu + sigma * rng.standard_normal(n))
+    cap_s = window_us / US_PER_SECOND - 1.0
+    redo = np.flatnonzero(~late & (seconds >= cap_s))
+    for _ in range(50):  # resample the few beyond the window (truncated lognormals)
+        if not len(redo):
+            break
+        seconds[redo] = np.exp(mu[redo] + sigma[redo] * rng.standard_normal(len(redo)))
+        redo = redo[seconds[redo] >= cap_s]
+    seconds[redo] = cap_s * rng.random(len(redo))
+    n_late = int(late.sum())
+    seconds[late] = window_us / US_PER_SECOND + 3600.0 * rng.uniform(1.0, 48.0, n_late)
+    return np.maximum((seconds * US_PER_SECOND).astype(np.int64), US_PER_SECOND)
+
+
+def _sample_without_replacement(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    if k <= 0 or n <= 0:
+        return np.empty(0, np.int64)
+    return rng.choice(n, size=min(k, n), replace=False)
+
+
+def _binomial(rng: np.random.Generator, n: int, p: float) -> int:
+    return int(rng.binomial(n, p)) if n > 0 else 0
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    if not len(sorted_keys):
+        return np.zeros(len(keys), bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[pos] == keys
+
+
+# --------------------------------------------------------------------------- one day
+
+
+def _impressions(
+    rng: np.random.Generator,
+    world: _World,
+    day_us: int,
+    n: int,
+    previous: _Block | None,
+) -> _Block:
+    """The day's simulated impressions, ordered by time."""
+    n_prev = round(n * REPEAT_PREVIOUS_DAY) if previous is not None and len(previous) else 0
+    n_same = round(n * REPEAT_SAME_DAY)
+    n_base = n - n_prev - n_same
+    if n_base <= 0:
+        n_prev, n_same, n_base = 0, 0, n
+    user = world.user_by_rank[_power_rank(rng, world.users, n_base, USER_SKEW)]
+    tweet = world.tweet_by_rank[_power_rank(rng, world.tweets, n_base, TWEET_SKEW)]
+    same = rng.integers(0, max(n_base, 1), n_same)
+    users, tweets = [user, user[same]], [tweet, tweet[same]]
+    if n_prev:
+        prev = rng.integers(0, len(previous), n_prev)
+        users.append(previous.cols["user"][prev])
+        tweets.append(previous.cols["tweet"][prev])
+    order = rng.permutation(n)  # times are sorted below: shuffle the pairs instead
+    ts = np.sort(_times(rng, world, day_us, n))
+    surface = _choose(rng, np.array([*np.cumsum(SURFACE_MIX)[:-1], 2.0]), n).astype(np.int8)
+    p = np.asarray(SURFACE_POSITION_P)[surface]
+    position = 1 + np.floor(np.log1p(-rng.random(n)) / np.log1p(-p))
+    return _Block(
+        {
+            "user": np.concatenate(users)[order],
+            "tweet": np.concatenate(tweets)[order],
+            "ts": ts,
+            "key": ts,
+            "surface": surface,
+            "position": np.minimum(position, MAX_POSITION).astype(np.int32),
+        }
+    )
+
+
+def _dirty_copies(
+    rng: np.random.Generator,
+    rows: _Block,
+    rates: dict[str, float],
+    counts: dict[str, int],
+    prefix: str,
+) -> list[_Block]:
+    """Extra rows copied from ``rows``: exact duplicates and copies with one null field."""
+    out = []
+    for kind, rate in rates.items():
+        pick = _sample_without_replacement(rng, len(rows), _binomial(rng, len(rows), rate))
+        copy = rows.take(pick)
+        null = np.full(len(pick), NULL, np.int64)
+        if kind == "null_user_id":
+            copy = copy.replace(user=null)
+        elif kind == "null_tweet_id":
+            copy = copy.replace(tweet=null)
+        elif kind == "null_timestamp":
+            copy = copy.replace(ts=null)
+        counts[f"{prefix}_{kind}"] += len(copy)
+        out.append(copy)
+    return out
+
+
+def _eng_block(user: np.ndarray, tweet: np.ndarray, ts: np.ndarray, action: np.ndarray) -> _Block:
+    return _Block({"user": user, "tweet": tweet, "ts": ts, "key": ts, "action": action})
+
+
+def _before_first_impression(
+    rng: np.random.Generator,
+    imp: _Block,
+    keys: np.ndarray,
+    history: Sequence[np.ndarray],
+    k: int,
+) -> np.ndarray:
+    """Up to k impression rows that are the first ever impression of their pair."""
+    if k <= 0 or not len(imp):
+        return np.empty(0, np.int64)
+    cand = np.unique(rng.integers(0, len(imp), 4 * k + 16))  # ascending = earliest first
+    cand_keys = keys[cand]
+    sorted_cand = np.unique(cand_keys)
+    rows = np.flatnonzero(_contains(sorted_cand, keys))  # every row of a candidate pair
+    _, first = np.unique(keys[rows], return_index=True)  # its first row today
+    first_row = rows[first]
+    ok = cand == first_row[np.searchsorted(sorted_cand, cand_keys)]
+    for seen in history:
+        ok &= ~_contains(seen, cand_keys)
+    good = cand[ok]
+    return np.sort(good[_sample_without_replacement(rng, len(good), k)])
+
+
+def _engagements(
+    rng: np.random.Generator,
+    world: _World,
+    day: int,
+    imp: _Block,
+    history: Sequence[np.ndarray],
+    keys: np.ndarray,
+    counts: dict[str, int],
+) -> _Block:
+    """The engagement rows generated from a day's impressions (all kinds), before routing."""
+    n = len(imp)
+    day_us = world.start_us + day * US_PER_DAY
+    i_user, i_tweet, i_ts = imp.cols["user"], imp.cols["tweet"], imp.cols["ts"]
+
+    # Simulated engagements.
+    engaged = np.flatnonzero(rng.random(n) < P_ENGAGE)
+    counts["engaged_impressions"] += len(engaged)
+    first = _choose(rng, _ACTION_CDF, len(engaged))
+    two = rng.random(len(engaged)) < P_SECOND_ACTION
+    second = _second_actions(rng, first[two])
+    t1 = i_ts[engaged] + _delays(rng, len(engaged), world.window_us)
+    gap = (rng.exponential(SECOND_ACTION_MEAN_S, len(second)) * US_PER_SECOND).astype(np.int64)
+    t2 = t1[two] + US_PER_SECOND + gap
+    both = np.concatenate([engaged, engaged[two]])
+    action = np.concatenate([first, second])
+    events = _eng_block(i_user[both], i_tweet[both], np.concatenate([t1, t2]), action)
+    m = len(events)
+
+    # Respelled (still valid) actions.
+    odd = rng.random(m) < P_ODD_CASE
+    alias = ~odd & (rng.random(m) < P_ALIAS) & (ALIAS_CODE[action] >= 0)
+    raw = action.copy()
+    raw[odd] = ODD_OFFSET[action[odd]] + rng.integers(0, ODD_COUNT[action[odd]])
+    raw[alias] = ALIAS_CODE[action[alias]]
+    events = events.replace(action=raw)
+
+    # Invalid actions on real impressions.
+    k_unknown, k_nullish = _binomial(rng, m, P_UNKNOWN), _binomial(rng, m, P_NULL_ACTION)
+    at = rng.integers(0, max(n, 1), k_unknown + k_nullish) if n else np.empty(0, np.int64)
+    bad_action = np.concatenate(
+        [
+            UNKNOWN_OFFSET + rng.integers(0, len(UNKNOWN_ACTIONS), k_unknown),
+            NULLISH_OFFSET + rng.integers(0, len(NULLISH_ACTIONS), k_nullish),
+        ]
+    ).astype(np.int16)
+    bad = _eng_block(
+        i_user[at], i_tweet[at], i_ts[at] + _delays(rng, len(at), world.window_us), bad_action
+    )
+
+    # Nothing at or after the end has happened yet.
+    keep = events.cols["ts"] < world.end_us
+    counts["engagements_not_yet_happened"] += int(m - keep.sum())
+    counts["eng_odd_case_action"] += int((odd & keep).sum())
+    counts["eng_alias_action"] += int((alias & keep).sum())
+    events = events.take(np.flatnonzero(keep))
+    bad_keep = bad.cols["ts"] < world.end_us
+    counts["eng_unknown_action"] += int(bad_keep[:k_unknown].sum())
+    counts["eng_null_action"] += int(bad_keep[k_unknown:].sum())
+    bad = bad.take(np.flatnonzero(bad_keep))
+    counts["engagement_events"] += len(events)
+
+    # Engagements with no impression before them: a pair never shown (tweet id above
+    # `tweets`), or up to 2 h before the first ever impression of a pair.
+    k_never = _binomial(rng, m, P_NEVER_SHOWN)
+    never = _eng_block(
+        world.user_by_rank[_power_rank(rng, world.users, k_never, USER_SKEW)],
+        world.tweets + 1 + rng.integers(0, world.tweets, k_never),
+        _times(rng, world, day_us, k_never),
+        _choose(rng, _ACTION_CDF, k_never),
+    )
+    rows = _before_first_impression(rng, imp, keys, history, _binomial(rng, m, P_BEFORE_IMPRESSION))
+    shift = rng.integers(US_PER_SECOND, BEFORE_IMPRESSION_MAX_US, len(rows))
+    rows_ts = i_ts[rows] - shift
+    ok = rows_ts >= world.start_us
+    rows, rows_ts = rows[ok], rows_ts[ok]
+    before = _eng_block(i_user[rows], i_tweet[rows], rows_ts, _choose(rng, _ACTION_CDF, len(rows)))
+    counts["eng_never_shown"] += len(never)
+    counts["eng_before_impression"] += len(before)
+
+    copies = _dirty_copies(rng, events, ENG_COPY_DIRTY, counts, "eng")
+    return _Block.concat([events, bad, never, before, *copies])
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _id_array(values: np.ndarray, text: pa.Array | None) -> pa.Array:
+    mask = values == NULL
+    has_null = bool(mask.any())
+    if text is None:
+        return pa.array(values, pa.int64(), mask=mask if has_null else None)
+    index = pa.array(np.where(mask, 0, values), mask=mask if has_null else None)
+    return text.take(index)
+
+
+def _ts_array(values: np.ndarray) -> pa.Array:
+    mask = values == NULL
+    if not mask.any():
+        return pa.array(values.view("datetime64[us]"))
+    return pa.array(np.where(mask, 0, values).view("datetime64[us]"), mask=mask)
+
+
+_SURFACE_TEXT = pa.array(SURFACES, pa.string())
+_ACTION_TEXT = pa.array(ACTION_VOCAB, pa.string())
+
+
+def _ordered(rows: _Block) -> _Block:
+    return rows.take(np.argsort(rows.cols["key"], kind="stable"))
+
+
+def _impression_table(rows: _Block, world: _World, schema: pa.Schema) -> pa.Table:
+    c = _ordered(rows).cols
+    arrays = [
+        _id_array(c["user"], world.user_text),
+        _id_array(c["tweet"], world.tweet_text),
+        _ts_array(c["ts"]),
+        _SURFACE_TEXT.take(pa.array(c["surface"])),
+        pa.array(c["position"], pa.int32()),
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _engagement_table(rows: _Block | None, world: _World, schema: pa.Schema) -> pa.Table:
+    if rows is None or not len(rows):
+        return schema.empty_table()
+    c = _ordered(rows).cols
+    arrays = [
+        _id_array(c["user"], world.user_text),
+        _id_array(c["tweet"], world.tweet_text),
+        _ACTION_TEXT.take(pa.array(c["action"])),
+        _ts_array(c["ts"]),
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- entry points
+
+COUNT_KEYS = (
+    "days",
+    "impressions",
+    "engagements",
+    "impression_events",
+    "engaged_impressions",
+    "engagement_events",
+    "engagements_not_yet_happened",
+    *(f"imp_{k}" for k in IMP_DIRTY),
+    *(f"eng_{k}" for k in ENG_COPY_DIRTY),
+    "eng_odd_case_action",
+    "eng_alias_action",
+    "eng_unknown_action",
+    "eng_null_action",
+    "eng_never_shown",
+    "eng_before_impression",
+)
+
+
+def generate(
+    out_dir: Path,
+    *,
+    days: int | None = None,
+    start: date | str = DEFAULT_START,
+    impressions_per_day: int = DEFAULT_IMPRESSIONS_PER_DAY,
+    users: int = DEFAULT_USERS,
+    tweets: int = DEFAULT_TWEETS,
+    seed: int = DEFAULT_SEED,
+    label_window_hours: float = DEFAULT_LABEL_WINDOW_HOURS,
+    id_type: str = "int",
+) -> dict[str, int]:
+    """Write the logs of ``days`` days from ``start`` under ``out_dir``; return row counts.
+
+    Counts: ``impressions`` / ``engagements`` = rows written; ``impression_events`` =
+    simulated impressions (the clean ones); ``engaged_impressions`` = impressions drawn as
+    engaged (including those whose engagements fall after the end);
+    ``engagement_events`` = simulated engagement rows written (respelled ones included,
+    orphans and dirty copies excluded); ``engagements_not_yet_happened`` = simulated
+    engagement rows dropped because at or after the end; ``imp_<kind>`` / ``eng_<kind>``
+    = dirty rows written of each kind. ``days = None`` means ``default_days(window)``.
+    """
+    if isinstance(start, str):
+        start = date.fromisoformat(start)
+    if days is None:
+        days = default_days(label_window_hours)
+    if days < 1 or impressions_per_day < 0 or users < 1 or tweets < 1:
+        raise ValueError("need days >= 1, impressions_per_day >= 0, users >= 1, tweets >= 1")
+    if not label_window_hours > 0:
+        raise ValueError("label_window_hours must be positive")
+    if (users + 1) * (2 * tweets + 1) >= 2**62:
+        raise ValueError("users * tweets too large")
+    imp_schema, eng_schema = impression_schema(id_type), engagement_schema(id_type)
+
+    streams = np.random.SeedSequence(seed).spawn(days + 1)
+    world = _make_world(
+        start, days, users, tweets, label_window_hours, id_type, np.random.default_rng(streams[0])
+    )
+    imp_dir, eng_dir = Path(out_dir) / "impressions", Path(out_dir) / "engagements"
+    imp_dir.mkdir(parents=True, exist_ok=True)
+    eng_dir.mkdir(parents=True, exist_ok=True)
+
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    counts["days"] = days
+    pending: dict[int, list[_Block]] = {}
+    history: list[np.ndarray] = []  # sorted distinct (user, tweet) keys shown on each day
+    previous: _Block | None = None
+    flushed = 0
+
+    def flush_until(last: int) -> None:
+        nonlocal flushed
+        for d in range(flushed, last + 1):
+            chunks = pending.pop(d, [])
+            rows = _Block.concat(chunks) if chunks else None
+            table = _engagement_table(rows, world, eng_schema)
+            counts["engagements"] += table.num_rows
+            _write(table, eng_dir / f"{start + timedelta(days=d)}.parquet")
+        flushed = max(flushed, last + 1)
+
+    for day in range(days):
+        rng = np.random.default_rng(streams[day + 1])
+        day_date = start + timedelta(days=day)
+        day_us = world.start_us + day * US_PER_DAY
+        n = round(impressions_per_day * WEEKDAY_FACTOR[day_date.weekday()])
+        imp = _impressions(rng, world, day_us, n, previous)
+        counts["impression_events"] += len(imp)
+        keys = world.pair_key(imp.cols["user"], imp.cols["tweet"])
+
+        eng = _engagements(rng, world, day, imp, history, keys, counts)
+        eng_ts = eng.cols["ts"]
+        eng_day = np.where(eng_ts == NULL, day, (eng_ts - world.start_us) // US_PER_DAY)
+        for d in np.unique(eng_day).tolist():
+            pending.setdefault(d, []).append(eng.take(np.flatnonzero(eng_day == d)))
+
+        dirty = _dirty_copies(rng, imp, IMP_DIRTY, counts, "imp")
+        table = _impression_table(_Block.concat([imp, *dirty]), world, imp_schema)
+        counts["impressions"] += table.num_rows
+        _write(table, imp_dir / f"{day_date}.parquet")
+
+        history.append(np.unique(keys))
+        previous = imp
+        # Later days only add rows from 2 h before their own impressions: day-1 is complete.
+        flush_until(day - 1)
+    flush_until(days - 1)
+    return counts
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m feedpipe.generate",
+        description="Write synthetic impression / engagement logs, one Parquet file a day.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument(
+        "--days", type=int, default=None, help="default: 21 + ceil(window / 24) + 1 (23)"
+    )
+    p.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START)
+    p.add_argument("--impressions-per-day", type=int, default=DEFAULT_IMPRESSIONS_PER_DAY)
+    p.add_argument("--users", type=int, default=DEFAULT_USERS)
+    p.add_argument("--tweets", type=int, default=DEFAULT_TWEETS)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--label-window-hours", type=float, default=DEFAULT_LABEL_WINDOW_HOURS)
+    p.add_argument("--id-type", choices=("int", "str"), default="int")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; prints a one-line summary."""
+    args = _parse_args(argv)
+    t0 = time.perf_counter()
+    counts = generate(
+        args.out,
+        days=args.days,
+        start=args.start,
+        impressions_per_day=args.impressions_per_day,
+        users=args.users,
+        tweets=args.tweets,
+        seed=args.seed,
+        label_window_hours=args.label_window_hours,
+        id_type=args.id_type,
+    )
+    secs = time.perf_counter() - t0
+    dirty_imp = sum(v for k, v in counts.items() if k.startswith("imp_"))
+    dirty_eng = sum(v for k, v in counts.items() if k.startswith("eng_"))
+    last = args.start + timedelta(days=counts["days"] - 1)
+    print(
+        f"feedpipe.generate: {counts['days']} days {args.start}..{last} -> {args.out}: "
+        f"{counts['impressions']:,} impressions, {counts['engagements']:,} engagements "
+        f"(dirty or respelled: {dirty_imp:,} / {dirty_eng:,}; seed {args.seed}) "
+        f"in {secs:.2f} s ({counts['impressions'] / max(secs, 1e-9) / 1e6:.2f} M impressions/s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
