@@ -294,7 +294,12 @@ def _times(rng: np.random.Generator, world: _World, day_us: int, n: int) -> np.n
 
 
 def _choose(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
-    return np.searchsorted(cdf, rng.random(n), side="right").astype(np.int16)
+    """Category codes: the number of cdf bounds at or below a uniform draw."""
+    u = rng.random(n)
+    code = np.zeros(n, np.int16)
+    for bound in cdf[:-1]:  # a loop over the few categories
+        code += u >= bound
+    return code
 
 
 _ACTION_CDF = np.cumsum(ACTION_MIX)
@@ -376,9 +381,9 @@ def _impressions(
         tweets.append(previous.cols["tweet"][prev])
     order = rng.permutation(n)  # times are sorted below: shuffle the pairs instead
     ts = np.sort(_times(rng, world, day_us, n))
-    surface = _choose(rng, np.array([*np.cumsum(SURFACE_MIX)[:-1], 2.0]), n).astype(np.int8)
-    p = np.asarray(SURFACE_POSITION_P)[surface]
-    position = 1 + np.floor(np.log1p(-rng.random(n)) / np.log1p(-p))
+    surface = _choose(rng, np.cumsum(SURFACE_MIX), n).astype(np.int8)
+    log_q = np.log1p(-np.asarray(SURFACE_POSITION_P))[surface]
+    position = 1 + np.floor(np.log1p(-rng.random(n)) / log_q)
     return _Block(
         {
             "user": np.concatenate(users)[order],
@@ -421,21 +426,20 @@ def _eng_block(user: np.ndarray, tweet: np.ndarray, ts: np.ndarray, action: np.n
 
 def _before_first_impression(
     rng: np.random.Generator,
-    imp: _Block,
+    sorted_keys: np.ndarray,
     keys: np.ndarray,
     history: Sequence[np.ndarray],
     k: int,
 ) -> np.ndarray:
-    """Up to k impression rows that are the first ever impression of their pair."""
-    if k <= 0 or not len(imp):
+    """Up to k impression rows whose pair is shown once today and never on an earlier day."""
+    if k <= 0 or not len(keys):
         return np.empty(0, np.int64)
-    cand = np.unique(rng.integers(0, len(imp), 4 * k + 16))  # ascending = earliest first
+    cand = np.unique(rng.integers(0, len(keys), 4 * k + 16))
     cand_keys = keys[cand]
-    sorted_cand = np.unique(cand_keys)
-    rows = np.flatnonzero(_contains(sorted_cand, keys))  # every row of a candidate pair
-    _, first = np.unique(keys[rows], return_index=True)  # its first row today
-    first_row = rows[first]
-    ok = cand == first_row[np.searchsorted(sorted_cand, cand_keys)]
+    today = np.searchsorted(sorted_keys, cand_keys, "right") - np.searchsorted(
+        sorted_keys, cand_keys, "left"
+    )
+    ok = today == 1
     for seen in history:
         ok &= ~_contains(seen, cand_keys)
     good = cand[ok]
@@ -449,6 +453,7 @@ def _engagements(
     imp: _Block,
     history: Sequence[np.ndarray],
     keys: np.ndarray,
+    sorted_keys: np.ndarray,
     counts: dict[str, int],
 ) -> _Block:
     """The engagement rows generated from a day's impressions (all kinds), before routing."""
@@ -512,7 +517,8 @@ def _engagements(
         _times(rng, world, day_us, k_never),
         _choose(rng, _ACTION_CDF, k_never),
     )
-    rows = _before_first_impression(rng, imp, keys, history, _binomial(rng, m, P_BEFORE_IMPRESSION))
+    k_before = _binomial(rng, m, P_BEFORE_IMPRESSION)
+    rows = _before_first_impression(rng, sorted_keys, keys, history, k_before)
     shift = rng.integers(US_PER_SECOND, BEFORE_IMPRESSION_MAX_US, len(rows))
     rows_ts = i_ts[rows] - shift
     ok = rows_ts >= world.start_us
@@ -577,9 +583,15 @@ def _engagement_table(rows: _Block | None, world: _World, schema: pa.Schema) -> 
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _write(table: pa.Table, path: Path) -> None:
+def _write(table: pa.Table, path: Path, ts_column: str) -> None:
+    """Write atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
+    pq.write_table(
+        table,
+        tmp,
+        use_dictionary=["surface", "action"],  # ids: random, dictionaries would not pay
+        column_encoding={ts_column: "DELTA_BINARY_PACKED"},  # files are in time order
+    )
     os.replace(tmp, path)
 
 
@@ -660,7 +672,7 @@ def generate(
             rows = _Block.concat(chunks) if chunks else None
             table = _engagement_table(rows, world, eng_schema)
             counts["engagements"] += table.num_rows
-            _write(table, eng_dir / f"{start + timedelta(days=d)}.parquet")
+            _write(table, eng_dir / f"{start + timedelta(days=d)}.parquet", "engagement_ts")
         flushed = max(flushed, last + 1)
 
     for day in range(days):
@@ -672,7 +684,8 @@ def generate(
         counts["impression_events"] += len(imp)
         keys = world.pair_key(imp.cols["user"], imp.cols["tweet"])
 
-        eng = _engagements(rng, world, day, imp, history, keys, counts)
+        sorted_keys = np.sort(keys)
+        eng = _engagements(rng, world, day, imp, history, keys, sorted_keys, counts)
         eng_ts = eng.cols["ts"]
         eng_day = np.where(eng_ts == NULL, day, (eng_ts - world.start_us) // US_PER_DAY)
         for d in np.unique(eng_day).tolist():
@@ -681,9 +694,11 @@ def generate(
         dirty = _dirty_copies(rng, imp, IMP_DIRTY, counts, "imp")
         table = _impression_table(_Block.concat([imp, *dirty]), world, imp_schema)
         counts["impressions"] += table.num_rows
-        _write(table, imp_dir / f"{day_date}.parquet")
+        _write(table, imp_dir / f"{day_date}.parquet", "impression_ts")
 
-        history.append(np.unique(keys))
+        distinct = np.ones(len(sorted_keys), bool)
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=distinct[1:])
+        history.append(sorted_keys[distinct])
         previous = imp
         # Later days only add rows from 2 h before their own impressions: day-1 is complete.
         flush_until(day - 1)

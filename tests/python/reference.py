@@ -705,7 +705,7 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
                                      "positive_rate", "negative_rate"]].reset_index(drop=True)
     sampling_rates["task"] = sampling_rates["task"].astype(object)
 
-    return {
+    out = {
         "clean_impressions": clean_impressions,
         "clean_engagements": clean_engagements,
         "rejected": rejected.reset_index(drop=True),
@@ -718,5 +718,17 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         "test_examples": _mart("test"),
         "daily_label_stats": stats,
         # extra, for debugging / tests
-        "watermark": pd.DataFrame({"watermark": [W if W is not None else pd.NaT]}),
+        "watermark": pd.DataFrame({"watermark": pd.Series([W if W is not None else pd.NaT], dtype=_TS_DTYPE)}),
     }
+    return {k: _finalise(df) for k, df in out.items()}
+
+
+def _finalise(df: pd.DataFrame) -> pd.DataFrame:
+    """Text / date columns as object dtype holding python str / date, with None for nulls."""
+    df = df.reset_index(drop=True).copy()
+    for c in df.columns:
+        dt = df[c].dtype
+        if dt == object or isinstance(dt, pd.StringDtype):
+            o = pd.Series(df[c], dtype=object)
+            df[c] = o.where(o.notna(), None)
+    return df

@@ -271,10 +271,11 @@ def test_varchar_ids(tmp_path):
     assert set(ex.user_id) == {"abc", " 1"}
     assert example(res, "abc", "t1", "2024-01-01").label_like == 1
     assert res["rejected"].reject_reason.tolist() == ["null_user_id"]
-    # in bigint mode the same strings are invalid / valid integers
+    # in bigint mode: user_id is checked before tweet_id, so "abc"/"t1" -> invalid_user_id
+    # (twice in impressions, once in engagements) and " 1"/"t1" -> invalid_tweet_id
     res = recompute(tmp_path)
-    assert sorted(res["rejected"].reject_reason) == ["invalid_tweet_id", "invalid_tweet_id",
-                                                     "invalid_tweet_id", "invalid_user_id",
+    assert sorted(res["rejected"].reject_reason) == ["invalid_tweet_id", "invalid_user_id",
+                                                     "invalid_user_id", "invalid_user_id",
                                                      "null_user_id"]
 
 
@@ -285,7 +286,7 @@ def test_integer_ids_in_varchar_mode_hash_as_decimal(tmp_path):
     a = recompute(tmp_path, {"id_type": "varchar"})
     b = recompute(tmp_path)
     assert a["examples"].user_id.iloc[0] == "12"
-    ta, tb = a["train_examples"], b["train_examples"]
+    ta, tb = a["test_examples"], b["test_examples"]  # the only mature day is M: test split
     assert len(ta) == len(tb) > 0
     assert list(ta.task) == list(tb.task)
 
@@ -330,6 +331,7 @@ def _daily_dataset(root, first="2024-01-01", n_days=14, watermark_days=None):
     rows = [(1, 1, datetime.combine(start + timedelta(days=i), datetime.min.time()) + timedelta(hours=1))
             for i in range(n_days)]
     imps(root, rows)
+    engs(root, [(u, t, "like", ts + timedelta(minutes=5)) for u, t, ts in rows], name="daily")
     # watermark exactly making the last impression day mature: D + 48h
     last = start + timedelta(days=n_days - 1)
     w = datetime.combine(last, datetime.min.time()) + timedelta(hours=48)
@@ -476,7 +478,7 @@ def test_hash_slices_and_groups(tmp_path):
         expected = set()
         for row in ex.itertuples():
             pr, nr = sr.loc[(name, row.event_date)][["positive_rate", "negative_rate"]]
-            rate = pr if row.label_like == 1 else nr
+            rate = pr if getattr(row, f"label_{name}") == 1 else nr
             if u_k("salt-x", k, row.user_id, row.tweet_id, row.event_date.isoformat()) < rate:
                 expected.add((row.user_id, row.tweet_id, row.event_date))
         m = mart[mart.task == name]
