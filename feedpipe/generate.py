@@ -12,9 +12,9 @@ Model, per generated day ``g`` (everything vectorised; the only loops are over d
   power-law popularity (tweets strongly skewed, users mildly); 5% of a day's impressions
   repeat a pair shown earlier the same day and 4% a pair shown the day before;
 - engagements: each impression is engaged with probability 5%; an engaged impression gets
-  one action, or two distinct ones with probability 15%; action mix like 60%, retweet 20%,
-  reply 13%, quote 7%; delay after the impression is a mixture of lognormals (89%, median
-  3 minutes; 10%, median 2.5 hours; both kept below the label window) and 1% late
+  one action, or two distinct ones with probability 15%; mix of all action rows like 60%,
+  retweet 20%, reply 13%, quote 7%; delay after the impression is a mixture of lognormals
+  (89%, median 3 minutes; 10%, median 2.5 hours; both kept below the label window) and 1% late
   (uniform in [window + 1 h, window + 48 h], i.e. 25-72 h for the default 24 h window);
   engagements at or after the end (``start + days``) have not happened and are not written;
 - dirty rows, each kind at 0.2-1% and counted in the returned dict (keys ``imp_*`` and
@@ -302,19 +302,37 @@ def _choose(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
     return code
 
 
-_ACTION_CDF = np.cumsum(ACTION_MIX)
-_ACTION_CDF[-1] = 1.0 + 1e-12
+def _second_action_p() -> np.ndarray:
+    """P(second = b | first = a): ACTION_MIX without a, renormalised."""
+    cond = np.tile(np.asarray(ACTION_MIX), (len(ACTIONS), 1))
+    np.fill_diagonal(cond, 0.0)
+    return cond / cond.sum(axis=1, keepdims=True)
+
+
+def _first_action_p() -> np.ndarray:
+    """Mix of first actions such that all action rows (first + second) follow ACTION_MIX."""
+    target, cond = np.asarray(ACTION_MIX), _second_action_p()
+    first = target
+    for _ in range(100):  # fixed point of first + P2 * (first @ cond) = (1 + P2) * target
+        first = (1 + P_SECOND_ACTION) * target - P_SECOND_ACTION * (first @ cond)
+    return first / first.sum()
+
+
+def _cdf(p: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(p, axis=-1)
+    cdf[..., -1] = 1.0 + 1e-12
+    return cdf
+
+
+_FIRST_ACTION_CDF = _cdf(_first_action_p())
+_ACTION_CDF = _cdf(np.asarray(ACTION_MIX))
+_SECOND_ACTION_CDF = _cdf(_second_action_p())
 
 
 def _second_actions(rng: np.random.Generator, first: np.ndarray) -> np.ndarray:
     """An action different from ``first``, drawn from the mix without it."""
-    p = np.asarray(ACTION_MIX)
-    cond = np.tile(p, (len(p), 1))
-    np.fill_diagonal(cond, 0.0)
-    cdf = np.cumsum(cond / cond.sum(axis=1, keepdims=True), axis=1)
-    cdf[:, -1] = 1.0 + 1e-12
     u = rng.random(len(first))
-    return (u[:, None] >= cdf[first]).sum(axis=1).astype(np.int16)
+    return (u[:, None] >= _SECOND_ACTION_CDF[first]).sum(axis=1).astype(np.int16)
 
 
 def _delays(rng: np.random.Generator, n: int, window_us: int) -> np.ndarray:
@@ -464,7 +482,7 @@ def _engagements(
     # Simulated engagements.
     engaged = np.flatnonzero(rng.random(n) < P_ENGAGE)
     counts["engaged_impressions"] += len(engaged)
-    first = _choose(rng, _ACTION_CDF, len(engaged))
+    first = _choose(rng, _FIRST_ACTION_CDF, len(engaged))
     two = rng.random(len(engaged)) < P_SECOND_ACTION
     second = _second_actions(rng, first[two])
     t1 = i_ts[engaged] + _delays(rng, len(engaged), world.window_us)
@@ -710,18 +728,43 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m feedpipe.generate",
         description="Write synthetic impression / engagement logs, one Parquet file a day.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     p.add_argument(
-        "--days", type=int, default=None, help="default: 21 + ceil(window / 24) + 1 (23)"
+        "--days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="days to generate; default 21 + ceil(H / 24) + 1, i.e. 21 mature days",
     )
-    p.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START)
-    p.add_argument("--impressions-per-day", type=int, default=DEFAULT_IMPRESSIONS_PER_DAY)
-    p.add_argument("--users", type=int, default=DEFAULT_USERS)
-    p.add_argument("--tweets", type=int, default=DEFAULT_TWEETS)
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--label-window-hours", type=float, default=DEFAULT_LABEL_WINDOW_HOURS)
-    p.add_argument("--id-type", choices=("int", "str"), default="int")
+    p.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=DEFAULT_START,
+        metavar="YYYY-MM-DD",
+        help="first day (UTC)",
+    )
+    p.add_argument(
+        "--impressions-per-day",
+        type=int,
+        default=DEFAULT_IMPRESSIONS_PER_DAY,
+        metavar="N",
+        help="mean over a week; weekdays vary by +-15%%",
+    )
+    p.add_argument("--users", type=int, default=DEFAULT_USERS, metavar="N", help="users")
+    p.add_argument("--tweets", type=int, default=DEFAULT_TWEETS, metavar="N", help="tweets")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="N", help="random seed")
+    p.add_argument(
+        "--label-window-hours",
+        type=float,
+        default=DEFAULT_LABEL_WINDOW_HOURS,
+        metavar="H",
+        help="label window: ~1%% of engagements come later than this",
+    )
+    p.add_argument(
+        "--id-type", choices=("int", "str"), default="int", help="int64 IDs or 'u123' / 't456'"
+    )
     return p.parse_args(argv)
 
 
@@ -745,7 +788,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dirty_eng = sum(v for k, v in counts.items() if k.startswith("eng_"))
     last = args.start + timedelta(days=counts["days"] - 1)
     print(
-        f"feedpipe.generate: {counts['days']} days {args.start}..{last} -> {args.out}: "
+        f"feedpipe.generate: {counts['days']} day(s) {args.start}..{last} -> {args.out}: "
         f"{counts['impressions']:,} impressions, {counts['engagements']:,} engagements "
         f"(dirty or respelled: {dirty_imp:,} / {dirty_eng:,}; seed {args.seed}) "
         f"in {secs:.2f} s ({counts['impressions'] / max(secs, 1e-9) / 1e6:.2f} M impressions/s)"

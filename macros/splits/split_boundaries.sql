@@ -31,7 +31,7 @@
     {%- else -%}
         {%- set start_dates = [validation_start | string, test_start | string] -%}
         {%- for value in start_dates + ([test_end | string] if test_end else []) -%}
-            {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', value) -%}
+            {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
                 {{ exceptions.raise_compiler_error(
                     "split dates must be written YYYY-MM-DD, got " ~ value) }}
             {%- endif -%}

@@ -13,7 +13,7 @@ with
 raw_rows as (
 
     select
-        cast(try_cast({{ timestamp_column }} as {{ dbt.type_timestamp() }}) as date)
+        cast({{ cast_utc_timestamp(timestamp_column) }} as date)
             as event_date,
         count(*) as raw_rows,
         0 as clean_rows,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["recompute", "DEFAULT_VARS", "DEFAULT_TASKS", "ACTION_ALIASES"]
+__all__ = ["ACTION_ALIASES", "DEFAULT_TASKS", "DEFAULT_VARS", "recompute"]
 
 DEFAULT_TASKS: dict[str, list[str]] = {
     "like": ["like"],
@@ -71,7 +70,9 @@ _INT64_MAX = 2**63 - 1
 _INT_RE = r"[ \t\n\r\f\v]*[+-]?[0-9]+[ \t\n\r\f\v]*"
 # SQL trim() as DuckDB does it: strips Unicode space separators (category Zs), which
 # includes ' ' and NBSP but not tab / newline.
-_ZS_CHARS = "\u0020\u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
+_ZS_CHARS = (
+    "\u0020\u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
+)
 
 SOURCES = {
     "impressions": {"ts": "impression_ts", "has_action": False},
@@ -152,7 +153,8 @@ def _plain(arr: pa.ChunkedArray) -> pa.ChunkedArray:
         arr = pa.chunked_array([arr])
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
-    if (hasattr(pa.types, "is_string_view") and pa.types.is_string_view(arr.type)) or pa.types.is_large_string(arr.type):
+    is_view = hasattr(pa.types, "is_string_view") and pa.types.is_string_view(arr.type)
+    if is_view or pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.string())
     return arr
 
@@ -180,7 +182,9 @@ def _cast_id(arr: pa.ChunkedArray, id_type: str):
                 invalid = (~isnull) & (raw > np.uint64(_INT64_MAX))
                 vals = np.where(invalid, 0, raw).astype(np.int64)
             else:
-                vals = np.asarray(arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+                vals = np.asarray(
+                    arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64
+                )
         elif pa.types.is_floating(t):
             raw = np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.float64)
             ok = np.isfinite(raw) & (np.floor(raw) == raw) & (raw >= -(2.0**63)) & (raw < 2.0**63)
@@ -198,7 +202,9 @@ def _cast_id(arr: pa.ChunkedArray, id_type: str):
                 py = [int(x) for x in sub[m].tolist()]
                 inrange = np.array([_INT64_MIN <= x <= _INT64_MAX for x in py], dtype=bool)
                 good_idx = idx[inrange]
-                vals[good_idx] = np.array([x for x, r in zip(py, inrange) if r], dtype=np.int64)
+                vals[good_idx] = np.array(
+                    [x for x, r in zip(py, inrange, strict=True) if r], dtype=np.int64
+                )
                 ok[good_idx] = True
             invalid = nn & ~ok
         series = pd.Series(vals, dtype="Int64")
@@ -211,7 +217,9 @@ def _cast_id(arr: pa.ChunkedArray, id_type: str):
     elif pa.types.is_string(t):
         values = pd.Series(arr.to_pandas(), dtype=object)
     elif pa.types.is_integer(t):
-        values = pd.Series([None if x is None else str(int(x)) for x in arr.to_pylist()], dtype=object)
+        values = pd.Series(
+            [None if x is None else str(int(x)) for x in arr.to_pylist()], dtype=object
+        )
     else:
         values = pd.Series([None if x is None else str(x) for x in arr.to_pylist()], dtype=object)
     values = values.where(~isnull, None)
@@ -285,14 +293,23 @@ def _stage_file(path: Path, source: str, v: dict):
     ts, ts_null, ts_bad = _cast_ts(raw_cols[ts_col])
 
     conds = [uid_null, uid_bad, tid_null, tid_bad, ts_null, ts_bad]
-    reasons = ["null_user_id", "invalid_user_id", "null_tweet_id", "invalid_tweet_id",
-               "null_timestamp", "invalid_timestamp"]
+    reasons = [
+        "null_user_id",
+        "invalid_user_id",
+        "null_tweet_id",
+        "invalid_tweet_id",
+        "null_timestamp",
+        "invalid_timestamp",
+    ]
     action = None
     if cfg["has_action"]:
         a = _plain(raw_cols["action"])
         if not (pa.types.is_string(a.type) or pa.types.is_null(a.type)):
             a = a.cast(pa.string())
-        a_raw = pd.Series(a.to_pandas(), dtype=object) if not pa.types.is_null(a.type) else pd.Series([None] * n, dtype=object)
+        if pa.types.is_null(a.type):
+            a_raw = pd.Series([None] * n, dtype=object)
+        else:
+            a_raw = pd.Series(a.to_pandas(), dtype=object)
         a_null = a_raw.isna().to_numpy()
         trimmed = _trim_sql(a_raw.where(~a_null, "").astype(str))
         folded = trimmed.str.lower()
@@ -307,36 +324,48 @@ def _stage_file(path: Path, source: str, v: dict):
     rejected_mask = reason != ""
     day = ts.dt.floor("D")
 
-    valid = pd.DataFrame({"user_id": uid[~rejected_mask], "tweet_id": tid[~rejected_mask],
-                          ts_col: ts[~rejected_mask]})
+    valid = pd.DataFrame(
+        {
+            "user_id": uid[~rejected_mask],
+            "tweet_id": tid[~rejected_mask],
+            ts_col: ts[~rejected_mask],
+        }
+    )
     if action is not None:
         valid["action"] = action[~rejected_mask].to_numpy()
     valid["_day"] = day[~rejected_mask].to_numpy()
     valid = valid.reset_index(drop=True)
 
     ridx = np.flatnonzero(rejected_mask)
-    rej = pd.DataFrame({
-        "source": source,
-        "reject_reason": reason[ridx].astype(object),
-        "_day": day.to_numpy()[ridx],
-        "user_id": [_raw_str(x) for x in raw_cols["user_id"].take(ridx).to_pylist()],
-        "tweet_id": [_raw_str(x) for x in raw_cols["tweet_id"].take(ridx).to_pylist()],
-        "raw_ts": [_raw_str(x) for x in raw_cols[ts_col].take(ridx).to_pylist()],
-        "action": ([_raw_str(x) for x in raw_cols["action"].take(ridx).to_pylist()]
-                   if cfg["has_action"] else [None] * len(ridx)),
-        "file": str(path),
-    })
+    rej = pd.DataFrame(
+        {
+            "source": source,
+            "reject_reason": reason[ridx].astype(object),
+            "_day": day.to_numpy()[ridx],
+            "user_id": [_raw_str(x) for x in raw_cols["user_id"].take(ridx).to_pylist()],
+            "tweet_id": [_raw_str(x) for x in raw_cols["tweet_id"].take(ridx).to_pylist()],
+            "raw_ts": [_raw_str(x) for x in raw_cols[ts_col].take(ridx).to_pylist()],
+            "action": (
+                [_raw_str(x) for x in raw_cols["action"].take(ridx).to_pylist()]
+                if cfg["has_action"]
+                else [None] * len(ridx)
+            ),
+            "file": str(path),
+        }
+    )
     return valid, rej
 
 
 def _empty_valid(source: str, v: dict) -> pd.DataFrame:
     cfg = SOURCES[source]
     id_dtype = "Int64" if v["id_type"] == "bigint" else object
-    df = pd.DataFrame({
-        "user_id": pd.Series([], dtype=id_dtype),
-        "tweet_id": pd.Series([], dtype=id_dtype),
-        cfg["ts"]: pd.Series([], dtype=_TS_DTYPE),
-    })
+    df = pd.DataFrame(
+        {
+            "user_id": pd.Series([], dtype=id_dtype),
+            "tweet_id": pd.Series([], dtype=id_dtype),
+            cfg["ts"]: pd.Series([], dtype=_TS_DTYPE),
+        }
+    )
     if cfg["has_action"]:
         df["action"] = pd.Series([], dtype=object)
     df["_day"] = pd.Series([], dtype=_TS_DTYPE)
@@ -352,14 +381,21 @@ def _stage_source(raw_path: Path, source: str, v: dict):
         va, rj = _stage_file(f, source, v)
         valids.append(va)
         rejs.append(rj)
-    valid = pd.concat([_empty_valid(source, v)] + valids, ignore_index=True) if valids else _empty_valid(source, v)
+    valid = (
+        pd.concat([_empty_valid(source, v), *valids], ignore_index=True)
+        if valids
+        else _empty_valid(source, v)
+    )
     id_final = np.int64 if v["id_type"] == "bigint" else object
     valid["user_id"] = valid["user_id"].astype(id_final)
     valid["tweet_id"] = valid["tweet_id"].astype(id_final)
     valid[SOURCES[source]["ts"]] = valid[SOURCES[source]["ts"]].astype(_TS_DTYPE)
     valid["_day"] = valid["_day"].astype(_TS_DTYPE)
-    rej = (pd.concat(rejs, ignore_index=True) if rejs
-           else pd.DataFrame({c: pd.Series([], dtype=object) for c in _REJ_COLS}))
+    rej = (
+        pd.concat(rejs, ignore_index=True)
+        if rejs
+        else pd.DataFrame({c: pd.Series([], dtype=object) for c in _REJ_COLS})
+    )
     rej["_day"] = pd.to_datetime(rej["_day"]).astype(_TS_DTYPE)
 
     keys = ["user_id", "tweet_id", SOURCES[source]["ts"]]
@@ -377,14 +413,20 @@ def _days_to_dates(s: pd.Series) -> pd.Series:
     return out.where(s.notna(), None)
 
 
-def _reconciliation(source: str, valid: pd.DataFrame, clean: pd.DataFrame, rej: pd.DataFrame) -> pd.DataFrame:
+def _reconciliation(
+    source: str, valid: pd.DataFrame, clean: pd.DataFrame, rej: pd.DataFrame
+) -> pd.DataFrame:
     def count(df):
         return df.groupby("_day", dropna=False).size()
 
-    parts = pd.concat(
-        {"valid_rows": count(valid), "clean_rows": count(clean), "rejected_rows": count(rej)},
-        axis=1,
-    ).fillna(0).astype(np.int64)
+    parts = (
+        pd.concat(
+            {"valid_rows": count(valid), "clean_rows": count(clean), "rejected_rows": count(rej)},
+            axis=1,
+        )
+        .fillna(0)
+        .astype(np.int64)
+    )
     for c in ("valid_rows", "clean_rows", "rejected_rows"):
         if c not in parts:
             parts[c] = 0
@@ -394,7 +436,9 @@ def _reconciliation(source: str, valid: pd.DataFrame, clean: pd.DataFrame, rej: 
     parts["duplicates_removed"] = parts["valid_rows"] - parts["clean_rows"]
     parts["source"] = source
     parts["raw_date"] = _days_to_dates(pd.to_datetime(parts["_day"]))
-    return parts[["source", "raw_date", "raw_rows", "clean_rows", "rejected_rows", "duplicates_removed"]]
+    return parts[
+        ["source", "raw_date", "raw_rows", "clean_rows", "rejected_rows", "duplicates_removed"]
+    ]
 
 
 # --------------------------------------------------------------------------- split logic
@@ -444,8 +488,13 @@ def _hash_uniforms(ex: pd.DataFrame, v: dict, n_tasks: int) -> np.ndarray:
     uid = ex["user_id"].astype(str) if v["id_type"] == "bigint" else ex["user_id"]
     tid = ex["tweet_id"].astype(str) if v["id_type"] == "bigint" else ex["tweet_id"]
     day_str = ex["_day"].map({d: d.strftime("%Y-%m-%d") for d in ex["_day"].unique()})
-    body = (pd.Series(uid, dtype=object).astype(str) + "|" + pd.Series(tid, dtype=object).astype(str)
-            + "|" + day_str.astype(str)).tolist()
+    body = (
+        pd.Series(uid, dtype=object).astype(str)
+        + "|"
+        + pd.Series(tid, dtype=object).astype(str)
+        + "|"
+        + day_str.astype(str)
+    ).tolist()
     salt = v["sampling_salt"]
     md5 = hashlib.md5
     for g in range((n_tasks + 4) // 5):
@@ -476,22 +525,31 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
 
     rejected = pd.concat([imp_rej, eng_rej], ignore_index=True)
     rejected["raw_date"] = _days_to_dates(rejected["_day"])
-    rejected = rejected[["source", "reject_reason", "raw_date", "user_id", "tweet_id", "raw_ts", "action", "file"]]
+    rejected = rejected[
+        ["source", "reject_reason", "raw_date", "user_id", "tweet_id", "raw_ts", "action", "file"]
+    ]
 
     reconciliation = pd.concat(
-        [_reconciliation("impressions", imp_valid, imp, imp_rej),
-         _reconciliation("engagements", eng_valid, eng, eng_rej)],
+        [
+            _reconciliation("impressions", imp_valid, imp, imp_rej),
+            _reconciliation("engagements", eng_valid, eng, eng_rej),
+        ],
         ignore_index=True,
     )
     # sort with null day last
-    reconciliation = (reconciliation.assign(_k=reconciliation["raw_date"].isna())
-                      .sort_values(["source", "_k", "raw_date"], kind="stable", key=None)
-                      .drop(columns="_k").reset_index(drop=True))
+    reconciliation = (
+        reconciliation.assign(_k=reconciliation["raw_date"].isna())
+        .sort_values(["source", "_k", "raw_date"], kind="stable", key=None)
+        .drop(columns="_k")
+        .reset_index(drop=True)
+    )
 
     # ---- examples
-    ex = (imp.groupby(["user_id", "tweet_id", "_day"], sort=False)
-          .agg(example_ts=("impression_ts", "min"), impressions=("impression_ts", "size"))
-          .reset_index())
+    ex = (
+        imp.groupby(["user_id", "tweet_id", "_day"], sort=False)
+        .agg(example_ts=("impression_ts", "min"), impressions=("impression_ts", "size"))
+        .reset_index()
+    )
     ex["user_id"] = ex["user_id"].astype(id_dtype)
     ex["tweet_id"] = ex["tweet_id"].astype(id_dtype)
     ex["example_ts"] = ex["example_ts"].astype(_TS_DTYPE)
@@ -504,12 +562,19 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     e["_eid"] = np.arange(len(e))
     right = ex[["user_id", "tweet_id", "example_ts", "_day"]].rename(columns={"_day": "_ex_day"})
     if len(e) and len(right):
-        m = pd.merge_asof(
-            e.sort_values("engagement_ts", kind="stable"),
-            right.sort_values("example_ts", kind="stable"),
-            left_on="engagement_ts", right_on="example_ts",
-            by=["user_id", "tweet_id"], direction="backward", allow_exact_matches=True,
-        ).sort_values("_eid").reset_index(drop=True)
+        m = (
+            pd.merge_asof(
+                e.sort_values("engagement_ts", kind="stable"),
+                right.sort_values("example_ts", kind="stable"),
+                left_on="engagement_ts",
+                right_on="example_ts",
+                by=["user_id", "tweet_id"],
+                direction="backward",
+                allow_exact_matches=True,
+            )
+            .sort_values("_eid")
+            .reset_index(drop=True)
+        )
     else:
         m = e.copy()
         m["example_ts"] = pd.Series(pd.NaT, index=m.index, dtype=_TS_DTYPE)
@@ -531,8 +596,13 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     att = m[attributed]
     key = ["user_id", "tweet_id", "_day"]
     if len(att):
-        lab = pd.DataFrame({"user_id": att["user_id"].to_numpy(), "tweet_id": att["tweet_id"].to_numpy(),
-                            "_day": att["_ex_day"].to_numpy()})
+        lab = pd.DataFrame(
+            {
+                "user_id": att["user_id"].to_numpy(),
+                "tweet_id": att["tweet_id"].to_numpy(),
+                "_day": att["_ex_day"].to_numpy(),
+            }
+        )
         for name, actions in tasks:
             lab[f"label_{name}"] = att["action"].isin(set(actions)).to_numpy().astype(np.int64)
         lab = lab.groupby(key, sort=False).max().reset_index()
@@ -565,15 +635,19 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     rate_rows = []
     for name in task_names:
         P = ex.groupby("_day")[f"label_{name}"].sum().reindex(day_counts.index).astype(np.int64)
-        df = pd.DataFrame({"_day": day_counts.index, "task": name,
-                           "examples": day_counts.to_numpy(np.int64), "positives": P.to_numpy(np.int64)})
+        df = pd.DataFrame(
+            {
+                "_day": day_counts.index,
+                "task": name,
+                "examples": day_counts.to_numpy(np.int64),
+                "positives": P.to_numpy(np.int64),
+            }
+        )
         df["negatives"] = df["examples"] - df["positives"]
         Pf = df["positives"].to_numpy(np.float64)
         Nf = df["negatives"].to_numpy(np.float64)
-        if C is None:
-            P_target = Pf.copy()
-        else:
-            P_target = np.minimum(Pf, C / (1.0 + r))
+        # P_target = P if C is null, else min(P, C / (1 + r))
+        P_target = Pf.copy() if C is None else np.minimum(Pf, C / (1.0 + r))
         with np.errstate(divide="ignore", invalid="ignore"):
             pos_rate = np.where(Pf == 0, 1.0, P_target / Pf)
             neg_rate = np.where((Nf == 0) | (Pf == 0), 0.0, np.minimum(1.0, (r * P_target) / Nf))
@@ -583,11 +657,17 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     if rate_rows:
         sampling = pd.concat(rate_rows, ignore_index=True)
     else:
-        sampling = pd.DataFrame({"_day": pd.Series([], dtype=_TS_DTYPE), "task": pd.Series([], dtype=object),
-                                 "examples": pd.Series([], dtype=np.int64), "positives": pd.Series([], dtype=np.int64),
-                                 "negatives": pd.Series([], dtype=np.int64),
-                                 "positive_rate": pd.Series([], dtype=np.float64),
-                                 "negative_rate": pd.Series([], dtype=np.float64)})
+        sampling = pd.DataFrame(
+            {
+                "_day": pd.Series([], dtype=_TS_DTYPE),
+                "task": pd.Series([], dtype=object),
+                "examples": pd.Series([], dtype=np.int64),
+                "positives": pd.Series([], dtype=np.int64),
+                "negatives": pd.Series([], dtype=np.int64),
+                "positive_rate": pd.Series([], dtype=np.float64),
+                "negative_rate": pd.Series([], dtype=np.float64),
+            }
+        )
     sampling["_day"] = sampling["_day"].astype(_TS_DTYPE)
 
     # ---- splits
@@ -607,36 +687,57 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         label = mature[f"label_{name}"].to_numpy(np.int64)
         rate = np.where(label == 1, pr, nr)
         kept = u[:, k] < rate
-        part = pd.DataFrame({
-            "task": name,
-            "event_date": mature_day_dates[kept].to_numpy(),
-            "user_id": mature["user_id"].to_numpy()[kept],
-            "tweet_id": mature["tweet_id"].to_numpy()[kept],
-            "example_ts": mature["example_ts"].to_numpy()[kept],
-            "label": label[kept],
-            "sampling_rate": rate[kept],
-        })
+        part = pd.DataFrame(
+            {
+                "task": name,
+                "event_date": mature_day_dates[kept].to_numpy(),
+                "user_id": mature["user_id"].to_numpy()[kept],
+                "tweet_id": mature["tweet_id"].to_numpy()[kept],
+                "example_ts": mature["example_ts"].to_numpy()[kept],
+                "label": label[kept],
+                "sampling_rate": rate[kept],
+            }
+        )
         part["sample_weight"] = 1.0 / part["sampling_rate"]
         mart_parts.append(part)
 
-        st = pd.DataFrame({"_day": mature["_day"], "pos_kept": (kept & (label == 1)).astype(np.int64),
-                           "neg_kept": (kept & (label == 0)).astype(np.int64)})
+        st = pd.DataFrame(
+            {
+                "_day": mature["_day"],
+                "pos_kept": (kept & (label == 1)).astype(np.int64),
+                "neg_kept": (kept & (label == 0)).astype(np.int64),
+            }
+        )
         st = st.groupby("_day").sum()
         srow = rates.loc[st.index]
-        stats_parts.append(pd.DataFrame({
-            "event_date": [d.date() for d in st.index],
-            "task": name,
-            "examples": srow["examples"].to_numpy(np.int64),
-            "positives": srow["positives"].to_numpy(np.int64),
-            "negatives": srow["negatives"].to_numpy(np.int64),
-            "kept_positives": st["pos_kept"].to_numpy(np.int64),
-            "kept_negatives": st["neg_kept"].to_numpy(np.int64),
-            "positive_rate": srow["positives"].to_numpy(np.float64) / srow["examples"].to_numpy(np.float64),
-            "positive_sampling_rate": srow["positive_rate"].to_numpy(np.float64),
-            "negative_sampling_rate": srow["negative_rate"].to_numpy(np.float64),
-        }))
+        stats_parts.append(
+            pd.DataFrame(
+                {
+                    "event_date": [d.date() for d in st.index],
+                    "task": name,
+                    "examples": srow["examples"].to_numpy(np.int64),
+                    "positives": srow["positives"].to_numpy(np.int64),
+                    "negatives": srow["negatives"].to_numpy(np.int64),
+                    "kept_positives": st["pos_kept"].to_numpy(np.int64),
+                    "kept_negatives": st["neg_kept"].to_numpy(np.int64),
+                    "positive_rate": srow["positives"].to_numpy(np.float64)
+                    / srow["examples"].to_numpy(np.float64),
+                    "positive_sampling_rate": srow["positive_rate"].to_numpy(np.float64),
+                    "negative_sampling_rate": srow["negative_rate"].to_numpy(np.float64),
+                }
+            )
+        )
 
-    mart_cols = ["task", "event_date", "user_id", "tweet_id", "example_ts", "label", "sampling_rate", "sample_weight"]
+    mart_cols = [
+        "task",
+        "event_date",
+        "user_id",
+        "tweet_id",
+        "example_ts",
+        "label",
+        "sampling_rate",
+        "sample_weight",
+    ]
     if mart_parts:
         marts = pd.concat(mart_parts, ignore_index=True)
     else:
@@ -651,19 +752,37 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     marts["task"] = marts["task"].astype(object)
     marts["_split"] = marts["event_date"].map(split_of).astype(object)
     task_order = {t: i for i, t in enumerate(task_names)}
-    marts = marts.assign(_t=marts["task"].map(task_order)).sort_values(
-        ["_t", "event_date", "user_id", "tweet_id"], kind="stable").drop(columns="_t")
+    marts = (
+        marts.assign(_t=marts["task"].map(task_order))
+        .sort_values(["_t", "event_date", "user_id", "tweet_id"], kind="stable")
+        .drop(columns="_t")
+    )
 
     def _mart(split: str) -> pd.DataFrame:
         return marts[marts["_split"] == split][mart_cols].reset_index(drop=True)
 
-    stat_cols = ["event_date", "task", "examples", "positives", "negatives", "kept_positives", "kept_negatives",
-                 "positive_rate", "positive_sampling_rate", "negative_sampling_rate", "split"]
+    stat_cols = [
+        "event_date",
+        "task",
+        "examples",
+        "positives",
+        "negatives",
+        "kept_positives",
+        "kept_negatives",
+        "positive_rate",
+        "positive_sampling_rate",
+        "negative_sampling_rate",
+        "split",
+    ]
     if stats_parts and mature_days:
         stats = pd.concat(stats_parts, ignore_index=True)
         stats["split"] = stats["event_date"].map(split_of).astype(object)
-        stats = stats.assign(_t=stats["task"].map(task_order)).sort_values(
-            ["event_date", "_t"], kind="stable").drop(columns="_t").reset_index(drop=True)
+        stats = (
+            stats.assign(_t=stats["task"].map(task_order))
+            .sort_values(["event_date", "_t"], kind="stable")
+            .drop(columns="_t")
+            .reset_index(drop=True)
+        )
         stats["event_date"] = stats["event_date"].astype(object)
         stats["task"] = stats["task"].astype(object)
         stats = stats[stat_cols]
@@ -673,36 +792,60 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     # ---- presentation
     examples = ex.copy()
     examples.insert(2, "event_date", _days_to_dates(examples["_day"]))
-    examples = examples[["user_id", "tweet_id", "event_date", "example_ts", "impressions"]
-                        + [f"label_{t}" for t in task_names] + ["is_mature"]]
+    examples = examples[
+        ["user_id", "tweet_id", "event_date", "example_ts", "impressions"]
+        + [f"label_{t}" for t in task_names]
+        + ["is_mature"]
+    ]
 
     attribution = m.sort_values(["engagement_ts", "user_id", "tweet_id", "action"], kind="stable")
-    attribution = pd.DataFrame({
-        "user_id": attribution["user_id"].astype(id_dtype).to_numpy(),
-        "tweet_id": attribution["tweet_id"].astype(id_dtype).to_numpy(),
-        "action": attribution["action"].astype(object).to_numpy(),
-        "engagement_ts": attribution["engagement_ts"].astype(_TS_DTYPE).to_numpy(),
-        "is_attributed": attribution["is_attributed"].to_numpy(bool),
-        "unattributed_reason": attribution["unattributed_reason"].astype(object).to_numpy(),
-        "event_date": _days_to_dates(attribution["_ex_day"]).to_numpy(),
-        "example_ts": attribution["example_ts"].astype(_TS_DTYPE).to_numpy(),
-    })
+    attribution = pd.DataFrame(
+        {
+            "user_id": attribution["user_id"].astype(id_dtype).to_numpy(),
+            "tweet_id": attribution["tweet_id"].astype(id_dtype).to_numpy(),
+            "action": attribution["action"].astype(object).to_numpy(),
+            "engagement_ts": attribution["engagement_ts"].astype(_TS_DTYPE).to_numpy(),
+            "is_attributed": attribution["is_attributed"].to_numpy(bool),
+            "unattributed_reason": attribution["unattributed_reason"].astype(object).to_numpy(),
+            "event_date": _days_to_dates(attribution["_ex_day"]).to_numpy(),
+            "example_ts": attribution["example_ts"].astype(_TS_DTYPE).to_numpy(),
+        }
+    )
     attribution["user_id"] = attribution["user_id"].astype(id_dtype)
     attribution["tweet_id"] = attribution["tweet_id"].astype(id_dtype)
 
     clean_impressions = imp.sort_values(["impression_ts", "user_id", "tweet_id"], kind="stable")
-    clean_impressions = clean_impressions.assign(impression_date=_days_to_dates(clean_impressions["_day"]))
-    clean_impressions = clean_impressions[["user_id", "tweet_id", "impression_ts", "impression_date"]].reset_index(drop=True)
-    clean_engagements = eng.sort_values(["engagement_ts", "user_id", "tweet_id", "action"], kind="stable")
-    clean_engagements = clean_engagements.assign(engagement_date=_days_to_dates(clean_engagements["_day"]))
-    clean_engagements = clean_engagements[["user_id", "tweet_id", "action", "engagement_ts",
-                                           "engagement_date"]].reset_index(drop=True)
+    clean_impressions = clean_impressions.assign(
+        impression_date=_days_to_dates(clean_impressions["_day"])
+    )
+    clean_impressions = clean_impressions[
+        ["user_id", "tweet_id", "impression_ts", "impression_date"]
+    ]
+    clean_engagements = eng.sort_values(
+        ["engagement_ts", "user_id", "tweet_id", "action"], kind="stable"
+    )
+    clean_engagements = clean_engagements.assign(
+        engagement_date=_days_to_dates(clean_engagements["_day"])
+    )
+    clean_engagements = clean_engagements[
+        ["user_id", "tweet_id", "action", "engagement_ts", "engagement_date"]
+    ].reset_index(drop=True)
 
     sampling_rates = sampling.assign(event_date=_days_to_dates(sampling["_day"]))
     sampling_rates = sampling_rates.assign(_t=sampling_rates["task"].map(task_order)).sort_values(
-        ["event_date", "_t"], kind="stable")
-    sampling_rates = sampling_rates[["task", "event_date", "examples", "positives", "negatives",
-                                     "positive_rate", "negative_rate"]].reset_index(drop=True)
+        ["event_date", "_t"], kind="stable"
+    )
+    sampling_rates = sampling_rates[
+        [
+            "task",
+            "event_date",
+            "examples",
+            "positives",
+            "negatives",
+            "positive_rate",
+            "negative_rate",
+        ]
+    ].reset_index(drop=True)
     sampling_rates["task"] = sampling_rates["task"].astype(object)
 
     out = {
@@ -718,7 +861,9 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         "test_examples": _mart("test"),
         "daily_label_stats": stats,
         # extra, for debugging / tests
-        "watermark": pd.DataFrame({"watermark": pd.Series([W if W is not None else pd.NaT], dtype=_TS_DTYPE)}),
+        "watermark": pd.DataFrame(
+            {"watermark": pd.Series([W if W is not None else pd.NaT], dtype=_TS_DTYPE)}
+        ),
     }
     return {k: _finalise(df) for k, df in out.items()}
 
@@ -728,7 +873,7 @@ def _finalise(df: pd.DataFrame) -> pd.DataFrame:
     df = df.reset_index(drop=True).copy()
     for c in df.columns:
         dt = df[c].dtype
-        if dt == object or isinstance(dt, pd.StringDtype):
+        if pd.api.types.is_object_dtype(dt) or isinstance(dt, pd.StringDtype):
             o = pd.Series(df[c], dtype=object)
             df[c] = o.where(o.notna(), None)
     return df

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference import recompute  # noqa: E402
+from reference import recompute
 
 D = date.fromisoformat
 
@@ -43,16 +43,28 @@ def write(root: Path, source: str, name: str, **cols) -> None:
 
 def imps(root, rows, name="imps", **extra):
     """rows: list of (user_id, tweet_id, ts)."""
-    write(root, "impressions", name,
-          user_id=[r[0] for r in rows], tweet_id=[r[1] for r in rows],
-          impression_ts=[r[2] for r in rows], **extra)
+    write(
+        root,
+        "impressions",
+        name,
+        user_id=[r[0] for r in rows],
+        tweet_id=[r[1] for r in rows],
+        impression_ts=[r[2] for r in rows],
+        **extra,
+    )
 
 
 def engs(root, rows, name="engs"):
     """rows: list of (user_id, tweet_id, action, ts)."""
-    write(root, "engagements", name,
-          user_id=[r[0] for r in rows], tweet_id=[r[1] for r in rows],
-          action=[r[2] for r in rows], engagement_ts=[r[3] for r in rows])
+    write(
+        root,
+        "engagements",
+        name,
+        user_id=[r[0] for r in rows],
+        tweet_id=[r[1] for r in rows],
+        action=[r[2] for r in rows],
+        engagement_ts=[r[3] for r in rows],
+    )
 
 
 def far_watermark(root, when="2030-01-01T00:00:00"):
@@ -76,15 +88,20 @@ def attribution(res, u, t):
 def u_k(salt, k, user, tweet, day):
     """The doc's hash, written as literally as possible (hex slices)."""
     g, s = divmod(k, 5)
-    h = hashlib.md5(f"{salt}|{g}|{user}|{tweet}|{day}".encode("utf-8")).hexdigest()
-    return int(h[6 * s: 6 * s + 6], 16) / 16777216
+    h = hashlib.md5(f"{salt}|{g}|{user}|{tweet}|{day}".encode()).hexdigest()
+    return int(h[6 * s : 6 * s + 6], 16) / 16777216
 
 
 # --------------------------------------------------------------------------- attribution
 def test_engagement_before_first_impression(tmp_path):
     imps(tmp_path, [(1, 10, T("2024-01-01T10:00:00"))])
-    engs(tmp_path, [(1, 10, "like", T("2024-01-01T09:59:59")),   # before: no prior impression
-                    (2, 20, "like", T("2024-01-01T12:00:00"))])  # never impressed
+    engs(
+        tmp_path,
+        [
+            (1, 10, "like", T("2024-01-01T09:59:59")),  # before: no prior impression
+            (2, 20, "like", T("2024-01-01T12:00:00")),
+        ],
+    )  # never impressed
     far_watermark(tmp_path)
     res = recompute(tmp_path)
     a = attribution(res, 1, 10)
@@ -97,8 +114,13 @@ def test_engagement_before_first_impression(tmp_path):
 
 def test_window_boundary(tmp_path):
     imps(tmp_path, [(1, 10, T("2024-01-01T10:00:00")), (2, 20, T("2024-01-01T10:00:00"))])
-    engs(tmp_path, [(1, 10, "like", T("2024-01-02T10:00:00")),          # exactly 24h: outside
-                    (2, 20, "like", T("2024-01-02T09:59:59.999999"))])  # just inside
+    engs(
+        tmp_path,
+        [
+            (1, 10, "like", T("2024-01-02T10:00:00")),  # exactly 24h: outside
+            (2, 20, "like", T("2024-01-02T09:59:59.999999")),
+        ],
+    )  # just inside
     far_watermark(tmp_path)
     res = recompute(tmp_path)
     a = attribution(res, 1, 10)
@@ -114,8 +136,14 @@ def test_window_boundary(tmp_path):
 
 
 def test_two_impressions_in_a_day(tmp_path):
-    imps(tmp_path, [(1, 10, T("2024-01-01T15:00:00")), (1, 10, T("2024-01-01T08:00:00")),
-                    (1, 10, T("2024-01-01T23:59:59"))])
+    imps(
+        tmp_path,
+        [
+            (1, 10, T("2024-01-01T15:00:00")),
+            (1, 10, T("2024-01-01T08:00:00")),
+            (1, 10, T("2024-01-01T23:59:59")),
+        ],
+    )
     # between the first and second impression: attributed to the day's example
     engs(tmp_path, [(1, 10, "reply", T("2024-01-01T09:00:00"))])
     far_watermark(tmp_path)
@@ -130,10 +158,10 @@ def test_two_impressions_in_a_day(tmp_path):
 @pytest.mark.parametrize(
     "next_day_imp, expected_day",
     [
-        (None, "2024-01-01"),                    # no next-day impression: previous day's example
-        ("2024-01-02T00:30:00", "2024-01-02"),   # next-day impression before the engagement
-        ("2024-01-02T01:00:00", "2024-01-02"),   # ... exactly at the engagement (<=)
-        ("2024-01-02T02:00:00", "2024-01-01"),   # next-day impression after the engagement
+        (None, "2024-01-01"),  # no next-day impression: previous day's example
+        ("2024-01-02T00:30:00", "2024-01-02"),  # next-day impression before the engagement
+        ("2024-01-02T01:00:00", "2024-01-02"),  # ... exactly at the engagement (<=)
+        ("2024-01-02T02:00:00", "2024-01-01"),  # next-day impression after the engagement
     ],
 )
 def test_engagement_across_midnight(tmp_path, next_day_imp, expected_day):
@@ -147,7 +175,7 @@ def test_engagement_across_midnight(tmp_path, next_day_imp, expected_day):
     a = attribution(res, 1, 10)
     assert a.is_attributed[0] and a.event_date[0] == D(expected_day)
     ex = res["examples"][res["examples"].user_id == 1]
-    labels = dict(zip(ex.event_date, ex.label_retweet))
+    labels = dict(zip(ex.event_date, ex.label_retweet, strict=True))
     assert labels[D(expected_day)] == 1
     assert sum(labels.values()) == 1
 
@@ -167,7 +195,13 @@ def test_quote_counts_for_quote_and_any_not_like(tmp_path):
     engs(tmp_path, [(1, 10, "quote", T("2024-01-01T11:00:00"))])
     far_watermark(tmp_path)
     ex = example(recompute(tmp_path), 1, 10, "2024-01-01")
-    assert (ex.label_quote, ex.label_any, ex.label_like, ex.label_reply, ex.label_retweet) == (1, 1, 0, 0, 0)
+    assert (ex.label_quote, ex.label_any, ex.label_like, ex.label_reply, ex.label_retweet) == (
+        1,
+        1,
+        0,
+        0,
+        0,
+    )
 
 
 def test_custom_tasks_order_and_columns(tmp_path):
@@ -176,8 +210,16 @@ def test_custom_tasks_order_and_columns(tmp_path):
     far_watermark(tmp_path)
     res = recompute(tmp_path, {"tasks": {"fav": ["like"], "talk": ["reply", "quote"]}})
     cols = list(res["examples"].columns)
-    assert cols == ["user_id", "tweet_id", "event_date", "example_ts", "impressions",
-                    "label_fav", "label_talk", "is_mature"]
+    assert cols == [
+        "user_id",
+        "tweet_id",
+        "event_date",
+        "example_ts",
+        "impressions",
+        "label_fav",
+        "label_talk",
+        "is_mature",
+    ]
     ex = example(res, 1, 10, "2024-01-01")
     assert ex.label_fav == 1 and ex.label_talk == 0
     assert set(res["sampling_rates"].task) == {"fav", "talk"}
@@ -185,14 +227,26 @@ def test_custom_tasks_order_and_columns(tmp_path):
 
 # --------------------------------------------------------------------------- staging
 def test_duplicates_and_reconciliation(tmp_path):
-    imps(tmp_path, [(1, 10, T("2024-01-01T10:00:00")), (1, 10, T("2024-01-01T10:00:00")),
-                    (1, 10, T("2024-01-01T10:00:01"))], name="a")
+    imps(
+        tmp_path,
+        [
+            (1, 10, T("2024-01-01T10:00:00")),
+            (1, 10, T("2024-01-01T10:00:00")),
+            (1, 10, T("2024-01-01T10:00:01")),
+        ],
+        name="a",
+    )
     imps(tmp_path, [(1, 10, T("2024-01-01T10:00:00"))], name="b")  # duplicate across files
-    engs(tmp_path, [(1, 10, "like", T("2024-01-01T11:00:00")),
-                    (1, 10, "favorite", T("2024-01-01T11:00:00")),   # same folded action: dup
-                    (1, 10, " LIKE ", T("2024-01-01T11:00:00")),     # dup again
-                    (1, 10, "reply", T("2024-01-01T11:00:00")),      # other action: kept
-                    (1, 10, "like", T("2024-01-01T11:00:00.000001"))])  # other ts: kept
+    engs(
+        tmp_path,
+        [
+            (1, 10, "like", T("2024-01-01T11:00:00")),
+            (1, 10, "favorite", T("2024-01-01T11:00:00")),  # same folded action: dup
+            (1, 10, " LIKE ", T("2024-01-01T11:00:00")),  # dup again
+            (1, 10, "reply", T("2024-01-01T11:00:00")),  # other action: kept
+            (1, 10, "like", T("2024-01-01T11:00:00.000001")),
+        ],
+    )  # other ts: kept
     res = recompute(tmp_path)
     assert len(res["clean_impressions"]) == 2
     assert len(res["clean_engagements"]) == 3
@@ -205,13 +259,32 @@ def test_duplicates_and_reconciliation(tmp_path):
 
 
 def test_action_folding(tmp_path):
-    actions = ["Like", "  FAVORITE  ", "Comment", "reply", "RETWEET", "Retweet_With_Comment",
-               "\u00a0quote\u00a0", "share", "   ", None, "\tlike"]
+    actions = [
+        "Like",
+        "  FAVORITE  ",
+        "Comment",
+        "reply",
+        "RETWEET",
+        "Retweet_With_Comment",
+        "\u00a0quote\u00a0",
+        "share",
+        "   ",
+        None,
+        "\tlike",
+    ]
     imps(tmp_path, [(i, 1, T("2024-01-01T10:00:00")) for i in range(len(actions))])
     engs(tmp_path, [(i, 1, a, T("2024-01-01T11:00:00")) for i, a in enumerate(actions)])
     res = recompute(tmp_path)
     ce = res["clean_engagements"].set_index("user_id").action.to_dict()
-    assert ce == {0: "like", 1: "like", 2: "reply", 3: "reply", 4: "retweet", 5: "quote", 6: "quote"}
+    assert ce == {
+        0: "like",
+        1: "like",
+        2: "reply",
+        3: "reply",
+        4: "retweet",
+        5: "quote",
+        6: "quote",
+    }
     rj = res["rejected"]
     rj = rj[rj.source == "engagements"].set_index("action").reject_reason.to_dict()
     assert rj["share"] == "unknown_action"
@@ -222,26 +295,63 @@ def test_action_folding(tmp_path):
 
 
 def test_rejected_reasons_bigint(tmp_path):
-    write(tmp_path, "impressions", "i",
-          user_id=pa.array([None, "abc", "1", "1", "1", "1", " 42 ", "4.2", "+7", "1", None], pa.string()),
-          tweet_id=pa.array(["1", "1", None, "x1", "1", "1", "2", "2", "2", "99999999999999999999", "1"],
-                            pa.string()),
-          impression_ts=pa.array(["2024-01-01 10:00:00", "2024-01-01 10:00:00", "2024-01-01 10:00:00",
-                                  "2024-01-01 10:00:00", None, "not a date", "2024-01-02T03:00:00",
-                                  "2024-01-01 10:00:00", "2024-01-01 10:00:00+02:00", "2024-01-01 10:00:00",
-                                  None], pa.string()),
-          extra=pa.array(list(range(11))))
-    engs(tmp_path, [(1, 1, "like", None), (None, 1, None, None), (1, 1, None, T("2024-01-01T11:00:00")),
-                    (1, 1, "share", T("2024-01-01T11:00:00"))])
+    write(
+        tmp_path,
+        "impressions",
+        "i",
+        user_id=pa.array(
+            [None, "abc", "1", "1", "1", "1", " 42 ", "4.2", "+7", "1", None], pa.string()
+        ),
+        tweet_id=pa.array(
+            ["1", "1", None, "x1", "1", "1", "2", "2", "2", "99999999999999999999", "1"],
+            pa.string(),
+        ),
+        impression_ts=pa.array(
+            [
+                "2024-01-01 10:00:00",
+                "2024-01-01 10:00:00",
+                "2024-01-01 10:00:00",
+                "2024-01-01 10:00:00",
+                None,
+                "not a date",
+                "2024-01-02T03:00:00",
+                "2024-01-01 10:00:00",
+                "2024-01-01 10:00:00+02:00",
+                "2024-01-01 10:00:00",
+                None,
+            ],
+            pa.string(),
+        ),
+        extra=pa.array(list(range(11))),
+    )
+    engs(
+        tmp_path,
+        [
+            (1, 1, "like", None),
+            (None, 1, None, None),
+            (1, 1, None, T("2024-01-01T11:00:00")),
+            (1, 1, "share", T("2024-01-01T11:00:00")),
+        ],
+    )
     res = recompute(tmp_path)
     rj = res["rejected"]
     imp_reasons = rj[rj.source == "impressions"].reject_reason.tolist()
-    assert sorted(imp_reasons) == sorted(["null_user_id", "invalid_user_id", "null_tweet_id",
-                                          "invalid_tweet_id", "null_timestamp", "invalid_timestamp",
-                                          "invalid_user_id", "invalid_tweet_id", "null_user_id"])
+    assert sorted(imp_reasons) == sorted(
+        [
+            "null_user_id",
+            "invalid_user_id",
+            "null_tweet_id",
+            "invalid_tweet_id",
+            "null_timestamp",
+            "invalid_timestamp",
+            "invalid_user_id",
+            "invalid_tweet_id",
+            "null_user_id",
+        ]
+    )
     ci = res["clean_impressions"]
     assert ci.user_id.dtype == np.int64
-    assert set(zip(ci.user_id, ci.tweet_id, ci.impression_ts)) == {
+    assert set(zip(ci.user_id, ci.tweet_id, ci.impression_ts, strict=True)) == {
         (42, 2, pd.Timestamp("2024-01-02T03:00:00")),
         (7, 2, pd.Timestamp("2024-01-01T08:00:00")),  # offset converted to UTC
     }
@@ -260,11 +370,22 @@ def test_rejected_reasons_bigint(tmp_path):
 
 
 def test_varchar_ids(tmp_path):
-    write(tmp_path, "impressions", "i",
-          user_id=pa.array(["abc", "abc", None, " 1"], pa.string()),
-          tweet_id=pa.array(["t1", "t1", "t1", "t1"], pa.string()),
-          impression_ts=pa.array([T("2024-01-01T10:00:00"), T("2024-01-02T10:00:00"),
-                                  T("2024-01-01T10:00:00"), T("2024-01-01T10:00:00")], pa.timestamp("us")))
+    write(
+        tmp_path,
+        "impressions",
+        "i",
+        user_id=pa.array(["abc", "abc", None, " 1"], pa.string()),
+        tweet_id=pa.array(["t1", "t1", "t1", "t1"], pa.string()),
+        impression_ts=pa.array(
+            [
+                T("2024-01-01T10:00:00"),
+                T("2024-01-02T10:00:00"),
+                T("2024-01-01T10:00:00"),
+                T("2024-01-01T10:00:00"),
+            ],
+            pa.timestamp("us"),
+        ),
+    )
     engs(tmp_path, [("abc", "t1", "like", T("2024-01-01T11:00:00"))])
     res = recompute(tmp_path, {"id_type": "varchar"})
     ex = res["examples"]
@@ -274,9 +395,13 @@ def test_varchar_ids(tmp_path):
     # in bigint mode: user_id is checked before tweet_id, so "abc"/"t1" -> invalid_user_id
     # (twice in impressions, once in engagements) and " 1"/"t1" -> invalid_tweet_id
     res = recompute(tmp_path)
-    assert sorted(res["rejected"].reject_reason) == ["invalid_tweet_id", "invalid_user_id",
-                                                     "invalid_user_id", "invalid_user_id",
-                                                     "null_user_id"]
+    assert sorted(res["rejected"].reject_reason) == [
+        "invalid_tweet_id",
+        "invalid_user_id",
+        "invalid_user_id",
+        "invalid_user_id",
+        "null_user_id",
+    ]
 
 
 def test_integer_ids_in_varchar_mode_hash_as_decimal(tmp_path):
@@ -294,24 +419,38 @@ def test_integer_ids_in_varchar_mode_hash_as_decimal(tmp_path):
 # --------------------------------------------------------------------------- maturity
 def test_maturity_watermark(tmp_path):
     # W = min(max impression_ts, max engagement_ts) = 2024-01-05 00:00
-    imps(tmp_path, [(1, 1, T("2024-01-01T05:00:00")), (1, 1, T("2024-01-02T05:00:00")),
-                    (1, 1, T("2024-01-03T05:00:00")), (1, 1, T("2024-01-06T05:00:00"))])
+    imps(
+        tmp_path,
+        [
+            (1, 1, T("2024-01-01T05:00:00")),
+            (1, 1, T("2024-01-02T05:00:00")),
+            (1, 1, T("2024-01-03T05:00:00")),
+            (1, 1, T("2024-01-06T05:00:00")),
+        ],
+    )
     engs(tmp_path, [(1, 1, "like", T("2024-01-05T00:00:00"))])
     res = recompute(tmp_path)
     assert res["watermark"].watermark.iloc[0] == pd.Timestamp("2024-01-05T00:00:00")
-    mature = dict(zip(res["examples"].event_date, res["examples"].is_mature))
+    mature = dict(zip(res["examples"].event_date, res["examples"].is_mature, strict=True))
     # D mature iff D + 1 day + 24h <= W: Jan 3 00:00 + 48h == W (boundary counts as mature)
-    assert mature == {D("2024-01-01"): True, D("2024-01-02"): True, D("2024-01-03"): True,
-                      D("2024-01-06"): False}
+    assert mature == {
+        D("2024-01-01"): True,
+        D("2024-01-02"): True,
+        D("2024-01-03"): True,
+        D("2024-01-06"): False,
+    }
     stats_days = set(res["daily_label_stats"].event_date)
     assert stats_days == {D("2024-01-01"), D("2024-01-02"), D("2024-01-03")}
-    mart_days = set(pd.concat([res["train_examples"], res["validation_examples"],
-                               res["test_examples"]]).event_date)
+    mart_days = set(
+        pd.concat(
+            [res["train_examples"], res["validation_examples"], res["test_examples"]]
+        ).event_date
+    )
     assert D("2024-01-06") not in mart_days
     # a longer window makes Jan 3 immature
     res = recompute(tmp_path, {"label_window_hours": 25})
-    mature = dict(zip(res["examples"].event_date, res["examples"].is_mature))
-    assert mature[D("2024-01-03")] is False or not mature[D("2024-01-03")]
+    mature = dict(zip(res["examples"].event_date, res["examples"].is_mature, strict=True))
+    assert not mature[D("2024-01-03")]
     assert mature[D("2024-01-02")]
     # sampling_rates still cover every day (immature included)
     assert D("2024-01-06") in set(res["sampling_rates"].event_date)
@@ -328,8 +467,14 @@ def test_no_engagements_nothing_mature(tmp_path):
 def _daily_dataset(root, first="2024-01-01", n_days=14, watermark_days=None):
     """One impression per day (user 1, tweet 1) and one engagement, mature up to first+n_days-1."""
     start = D(first)
-    rows = [(1, 1, datetime.combine(start + timedelta(days=i), datetime.min.time()) + timedelta(hours=1))
-            for i in range(n_days)]
+    rows = [
+        (
+            1,
+            1,
+            datetime.combine(start + timedelta(days=i), datetime.min.time()) + timedelta(hours=1),
+        )
+        for i in range(n_days)
+    ]
     imps(root, rows)
     engs(root, [(u, t, "like", ts + timedelta(minutes=5)) for u, t, ts in rows], name="daily")
     # watermark exactly making the last impression day mature: D + 48h
@@ -343,7 +488,7 @@ def _daily_dataset(root, first="2024-01-01", n_days=14, watermark_days=None):
 def _split_map(res):
     st = res["daily_label_stats"]
     st = st[st.task == "like"]
-    return dict(zip(st.event_date, st.split))
+    return dict(zip(st.event_date, st.split, strict=True))
 
 
 def test_splits_relative_with_gap(tmp_path):
@@ -352,12 +497,25 @@ def test_splits_relative_with_gap(tmp_path):
     sm = _split_map(res)
     assert set(sm) == set(days)
     # test [11, 12]; validation [11-1-3, 11-1-1] = [7, 9]; train <= 7-1-1 = 5; 6 and 10 are gaps
-    expected = {d: ("train" if d.day <= 5 else "validation" if 7 <= d.day <= 9
-                    else "test" if d.day >= 11 else None) for d in days}
+    expected = {
+        d: (
+            "train"
+            if d.day <= 5
+            else "validation"
+            if 7 <= d.day <= 9
+            else "test"
+            if d.day >= 11
+            else None
+        )
+        for d in days
+    }
     assert sm == expected
     # marts only hold their split's days
-    for name, split in [("train_examples", "train"), ("validation_examples", "validation"),
-                        ("test_examples", "test")]:
+    for name, split in [
+        ("train_examples", "train"),
+        ("validation_examples", "validation"),
+        ("test_examples", "test"),
+    ]:
         mart_days = set(res[name].event_date)
         assert mart_days and mart_days <= {d for d, s in expected.items() if s == split}
 
@@ -366,22 +524,40 @@ def test_splits_relative_defaults(tmp_path):
     days = _daily_dataset(tmp_path, n_days=10)
     sm = _split_map(recompute(tmp_path))
     # test [7, 10]; validation [4, 6]; train <= 3
-    assert sm == {d: ("train" if d.day <= 3 else "validation" if d.day <= 6 else "test") for d in days}
+    assert sm == {
+        d: ("train" if d.day <= 3 else "validation" if d.day <= 6 else "test") for d in days
+    }
 
 
 def test_splits_explicit_with_gap(tmp_path):
     days = _daily_dataset(tmp_path, n_days=12)
-    v = {"validation_start_date": "2024-01-05", "test_start_date": "2024-01-09",
-         "split_gap_days": 1, "test_end_date": "2024-01-10"}
+    v = {
+        "validation_start_date": "2024-01-05",
+        "test_start_date": "2024-01-09",
+        "split_gap_days": 1,
+        "test_end_date": "2024-01-10",
+    }
     sm = _split_map(recompute(tmp_path, v))
     # train <= Jan 3; validation [Jan 5, Jan 7]; test [Jan 9, Jan 10]; the rest: no split
-    expected = {d: ("train" if d.day <= 3 else "validation" if 5 <= d.day <= 7
-                    else "test" if 9 <= d.day <= 10 else None) for d in days}
+    expected = {
+        d: (
+            "train"
+            if d.day <= 3
+            else "validation"
+            if 5 <= d.day <= 7
+            else "test"
+            if 9 <= d.day <= 10
+            else None
+        )
+        for d in days
+    }
     assert sm == expected
     # without test_end_date the test split runs to M
     v.pop("test_end_date")
     sm = _split_map(recompute(tmp_path, {**v, "split_gap_days": 0}))
-    expected = {d: ("train" if d.day <= 4 else "validation" if 5 <= d.day <= 8 else "test") for d in days}
+    expected = {
+        d: ("train" if d.day <= 4 else "validation" if 5 <= d.day <= 8 else "test") for d in days
+    }
     assert sm == expected
 
 
@@ -433,7 +609,16 @@ def test_rates_with_cap_hand_computed(tmp_path):
             expected.add((row.user_id, row.tweet_id, row.event_date, row.label_like, rate))
     mart = pd.concat([res["train_examples"], res["validation_examples"], res["test_examples"]])
     mart = mart[mart.task == "like"]
-    got = set(zip(mart.user_id, mart.tweet_id, mart.event_date, mart.label, mart.sampling_rate))
+    got = set(
+        zip(
+            mart.user_id,
+            mart.tweet_id,
+            mart.event_date,
+            mart.label,
+            mart.sampling_rate,
+            strict=True,
+        )
+    )
     assert got == expected
     assert np.allclose(mart.sample_weight, 1.0 / mart.sampling_rate)
     assert (mart.sample_weight == 1.0 / mart.sampling_rate).all()
@@ -482,10 +667,14 @@ def test_hash_slices_and_groups(tmp_path):
             if u_k("salt-x", k, row.user_id, row.tweet_id, row.event_date.isoformat()) < rate:
                 expected.add((row.user_id, row.tweet_id, row.event_date))
         m = mart[mart.task == name]
-        assert set(zip(m.user_id, m.tweet_id, m.event_date)) == expected, name
+        assert set(zip(m.user_id, m.tweet_id, m.event_date, strict=True)) == expected, name
     # the sample differs between tasks with the same labels and rates (different slices)
-    sets = [frozenset(zip(*[mart[mart.task == f"t{k}"][c] for c in ("user_id", "event_date")]))
-            for k in range(7)]
+    sets = [
+        frozenset(
+            zip(*[mart[mart.task == f"t{k}"][c] for c in ("user_id", "event_date")], strict=True)
+        )
+        for k in range(7)
+    ]
     assert len(set(sets)) > 1
 
 
@@ -512,8 +701,15 @@ def _brute(imp_rows, eng_rows, window_h=24):
         k = (u, t, ts.date())
         first, n = ex.get(k, (ts, 0))
         ex[k] = (min(first, ts), n + 1)
-    alias = {"like": "like", "favorite": "like", "reply": "reply", "comment": "reply",
-             "retweet": "retweet", "quote": "quote", "retweet_with_comment": "quote"}
+    alias = {
+        "like": "like",
+        "favorite": "like",
+        "reply": "reply",
+        "comment": "reply",
+        "retweet": "retweet",
+        "quote": "quote",
+        "retweet_with_comment": "quote",
+    }
     eng = sorted({(u, t, alias[a.strip().lower()], ts) for u, t, a, ts in eng_rows})
     labels = {k: set() for k in ex}
     reasons = {}
@@ -535,12 +731,23 @@ def _brute(imp_rows, eng_rows, window_h=24):
 def test_random_against_brute_force(tmp_path, seed):
     rng = random.Random(seed)
     base = datetime(2024, 1, 1)
-    imp_rows = [(rng.randint(1, 4), rng.randint(1, 3), base + timedelta(minutes=rng.randint(0, 6 * 24 * 60) // 30 * 30))
-                for _ in range(150)]
-    eng_rows = [(rng.randint(1, 4), rng.randint(1, 3),
-                 rng.choice(["like", "Favorite", "reply", " comment", "retweet", "quote"]),
-                 base + timedelta(minutes=rng.randint(0, 7 * 24 * 60) // 30 * 30))
-                for _ in range(120)]
+    imp_rows = [
+        (
+            rng.randint(1, 4),
+            rng.randint(1, 3),
+            base + timedelta(minutes=rng.randint(0, 6 * 24 * 60) // 30 * 30),
+        )
+        for _ in range(150)
+    ]
+    eng_rows = [
+        (
+            rng.randint(1, 4),
+            rng.randint(1, 3),
+            rng.choice(["like", "Favorite", "reply", " comment", "retweet", "quote"]),
+            base + timedelta(minutes=rng.randint(0, 7 * 24 * 60) // 30 * 30),
+        )
+        for _ in range(120)
+    ]
     half = len(imp_rows) // 2
     imps(tmp_path, imp_rows[:half], name="a")
     imps(tmp_path, imp_rows[half:], name="b")
@@ -565,7 +772,9 @@ def test_random_against_brute_force(tmp_path, seed):
         assert row.unattributed_reason == r and row.is_attributed == (r is None)
     rec = res["reconciliation"]
     assert rec[rec.source == "impressions"].raw_rows.sum() == len(imp_rows)
-    assert rec[rec.source == "impressions"].duplicates_removed.sum() == len(imp_rows) - len(set(imp_rows))
+    assert rec[rec.source == "impressions"].duplicates_removed.sum() == len(imp_rows) - len(
+        set(imp_rows)
+    )
 
 
 def test_output_types(tmp_path):
@@ -573,24 +782,57 @@ def test_output_types(tmp_path):
     res = recompute(tmp_path)
     ex = res["examples"]
     assert ex.user_id.dtype == np.int64 and ex.tweet_id.dtype == np.int64
-    assert isinstance(ex.event_date.iloc[0], date) and not isinstance(ex.event_date.iloc[0], datetime)
+    assert isinstance(ex.event_date.iloc[0], date) and not isinstance(
+        ex.event_date.iloc[0], datetime
+    )
     assert str(ex.example_ts.dtype).startswith("datetime64")
     tr = pd.concat([res["train_examples"], res["validation_examples"], res["test_examples"]])
-    assert list(tr.columns) == ["task", "event_date", "user_id", "tweet_id", "example_ts", "label",
-                                "sampling_rate", "sample_weight"]
+    assert list(tr.columns) == [
+        "task",
+        "event_date",
+        "user_id",
+        "tweet_id",
+        "example_ts",
+        "label",
+        "sampling_rate",
+        "sample_weight",
+    ]
     assert tr.label.dtype == np.int64
     st = res["daily_label_stats"]
-    assert list(st.columns) == ["event_date", "task", "examples", "positives", "negatives",
-                                "kept_positives", "kept_negatives", "positive_rate",
-                                "positive_sampling_rate", "negative_sampling_rate", "split"]
+    assert list(st.columns) == [
+        "event_date",
+        "task",
+        "examples",
+        "positives",
+        "negatives",
+        "kept_positives",
+        "kept_negatives",
+        "positive_rate",
+        "positive_sampling_rate",
+        "negative_sampling_rate",
+        "split",
+    ]
     assert set(res["rejected"].columns) >= {"source", "reject_reason"}
-    assert list(res["reconciliation"].columns) == ["source", "raw_date", "raw_rows", "clean_rows",
-                                                   "rejected_rows", "duplicates_removed"]
+    assert list(res["reconciliation"].columns) == [
+        "source",
+        "raw_date",
+        "raw_rows",
+        "clean_rows",
+        "rejected_rows",
+        "duplicates_removed",
+    ]
 
 
 def test_empty_raw(tmp_path):
     (tmp_path / "impressions").mkdir()
     res = recompute(tmp_path)
-    for name in ("examples", "train_examples", "daily_label_stats", "sampling_rates",
-                 "engagement_attribution", "rejected", "reconciliation"):
+    for name in (
+        "examples",
+        "train_examples",
+        "daily_label_stats",
+        "sampling_rates",
+        "engagement_attribution",
+        "rejected",
+        "reconciliation",
+    ):
         assert len(res[name]) == 0, name

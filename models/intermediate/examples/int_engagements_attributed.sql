@@ -2,7 +2,7 @@
     and tweet at or before it, when it came less than the label window after
     that example's first impression. The rest are kept, unattributed, with a
     reason. -#}
-{%- set window_hours = var('label_window_hours') | int -%}
+{%- set window_seconds = label_window_seconds() -%}
 
 with
 
@@ -59,11 +59,11 @@ engagements_attributed as (
         action,
         case
             when example_ts is null then 'no_prior_impression'
-            when engagement_ts >= {{ dbt.dateadd('hour', window_hours, 'example_ts') }}
+            when engagement_ts >= {{ dbt.dateadd('second', window_seconds, 'example_ts') }}
                 then 'outside_label_window'
         end as unattributed_reason,
         example_ts is not null
-        and engagement_ts < {{ dbt.dateadd('hour', window_hours, 'example_ts') }}
+        and engagement_ts < {{ dbt.dateadd('second', window_seconds, 'example_ts') }}
             as is_attributed,
         cast(example_ts as date) as event_date,
         cast(engagement_ts as date) as engagement_date,

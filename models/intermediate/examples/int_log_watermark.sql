@@ -21,10 +21,16 @@ watermark as (
     select
         impressions_reach.impressions_max_ts,
         engagements_reach.engagements_max_ts,
-        least(
-            impressions_reach.impressions_max_ts,
-            engagements_reach.engagements_max_ts
-        ) as watermark_ts
+        {# Null when either log is empty: nothing is known to be complete. -#}
+        case
+            when
+                impressions_reach.impressions_max_ts is not null
+                and engagements_reach.engagements_max_ts is not null
+                then least(
+                    impressions_reach.impressions_max_ts,
+                    engagements_reach.engagements_max_ts
+                )
+        end as watermark_ts
     from impressions_reach
     cross join engagements_reach
 
@@ -38,7 +44,7 @@ last_mature_day as (
         watermark_ts,
         cast(
             {{ dbt.dateadd(
-                'hour', -(24 + var('label_window_hours') | int), 'watermark_ts'
+                'second', -(86400 + label_window_seconds()), 'watermark_ts'
             ) }} as date
         ) as last_mature_date
     from watermark

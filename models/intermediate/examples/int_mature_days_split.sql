@@ -25,11 +25,18 @@ mature_days as (
 
 ),
 
+last_mature_day as (
+
+    select max(event_date) as last_mature_date
+    from mature_days
+
+),
+
 boundaries as (
 
     select
-        {{ split_boundaries('max(event_date)') }}
-    from mature_days
+        {{ split_boundaries('last_mature_date') }}
+    from last_mature_day
 
 ),
 

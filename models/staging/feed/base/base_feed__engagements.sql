@@ -23,12 +23,12 @@ typed as (
         user_id,
         tweet_id,
         action,
-        try_cast(user_id as {{ var('id_type') }}) as typed_user_id,
-        try_cast(tweet_id as {{ var('id_type') }}) as typed_tweet_id,
+        {{ cast_id('user_id') }} as typed_user_id,
+        {{ cast_id('tweet_id') }} as typed_tweet_id,
         lower(trim({{ dbt.cast('action', dbt.type_string()) }})) as folded_action,
         {{ source_file_name() }} as source_file,
         engagement_ts,
-        try_cast(engagement_ts as {{ dbt.type_timestamp() }})
+        {{ cast_utc_timestamp('engagement_ts') }}
             as typed_engagement_ts
     from source
 

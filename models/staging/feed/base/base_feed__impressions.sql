@@ -13,11 +13,11 @@ typed as (
     select
         user_id,
         tweet_id,
-        try_cast(user_id as {{ var('id_type') }}) as typed_user_id,
-        try_cast(tweet_id as {{ var('id_type') }}) as typed_tweet_id,
+        {{ cast_id('user_id') }} as typed_user_id,
+        {{ cast_id('tweet_id') }} as typed_tweet_id,
         {{ source_file_name() }} as source_file,
         impression_ts,
-        try_cast(impression_ts as {{ dbt.type_timestamp() }})
+        {{ cast_utc_timestamp('impression_ts') }}
             as typed_impression_ts
     from source
 

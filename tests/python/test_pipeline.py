@@ -1,0 +1,317 @@
+"""The dbt project built on generated logs through dbt's Python API, checked
+against the independent recomputation in reference.py and against the
+invariants users rely on (determinism, every positive kept, weights)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dbt_harness import build, read_tables, run_dbt
+from reference import recompute
+
+from feedpipe.generate import generate
+
+SPLITS = ["train_examples", "validation_examples", "test_examples"]
+EXAMPLE_COLUMNS = [
+    "task",
+    "event_date",
+    "user_id",
+    "tweet_id",
+    "example_ts",
+    "label",
+    "sampling_rate",
+    "sample_weight",
+]
+STATS_COLUMNS = [
+    "task",
+    "event_date",
+    "split",
+    "examples",
+    "positives",
+    "negatives",
+    "kept_positives",
+    "kept_negatives",
+    "positive_rate",
+    "positive_sampling_rate",
+    "negative_sampling_rate",
+]
+# Small but real: 23 days (21 mature), ~15k impressions a day, every dirty kind.
+SMALL_LOGS = {"impressions_per_day": 15_000, "users": 3_000, "tweets": 6_000}
+SIGMAS = 5.0
+
+
+def _normalise(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.DataFrame:
+    frame = frame[columns].copy()
+    frame["event_date"] = pd.to_datetime(frame["event_date"]).dt.date
+    if "example_ts" in frame:
+        frame["example_ts"] = pd.to_datetime(frame["example_ts"]).astype("datetime64[us]")
+    for column in ("label", "examples", "positives", "negatives"):
+        if column in frame:
+            frame[column] = frame[column].astype("int64")
+    for column in ("kept_positives", "kept_negatives"):
+        if column in frame:
+            frame[column] = frame[column].astype("int64")
+    if "split" in frame:
+        frame["split"] = frame["split"].astype(object).where(frame["split"].notna(), None)
+    if "user_id" in frame and frame["user_id"].dtype == object:
+        frame["user_id"] = frame["user_id"].astype(str)
+        frame["tweet_id"] = frame["tweet_id"].astype(str)
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def assert_marts_match_reference(marts: dict[str, pd.DataFrame], expected: dict) -> None:
+    for name in SPLITS:
+        keys = ["task", "event_date", "user_id", "tweet_id"]
+        got = _normalise(marts[name], EXAMPLE_COLUMNS, keys)
+        want = _normalise(expected[name], EXAMPLE_COLUMNS, keys)
+        assert len(got) > 0, f"{name} is empty"
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
+    got = _normalise(marts["daily_label_stats"], STATS_COLUMNS, ["task", "event_date"])
+    want = _normalise(expected["daily_label_stats"], STATS_COLUMNS, ["task", "event_date"])
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, obj="daily_label_stats")
+
+
+@pytest.fixture(scope="session")
+def default_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("raw_default")
+    generate(raw, seed=11, **SMALL_LOGS)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def default_build(default_logs: Path, tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("build_default")
+    database = work / "feed.duckdb"
+    build(default_logs, database, work, threads=1)
+    return database
+
+
+@pytest.fixture(scope="session")
+def default_marts(default_build: Path) -> dict[str, pd.DataFrame]:
+    return read_tables(default_build)
+
+
+@pytest.fixture(scope="session")
+def default_reference(default_logs: Path) -> dict[str, pd.DataFrame]:
+    return recompute(default_logs)
+
+
+def test_marts_match_independent_recomputation(default_marts, default_reference):
+    assert_marts_match_reference(default_marts, default_reference)
+
+
+def test_labels_of_every_example_match(default_build: Path, default_reference):
+    got = read_tables(default_build, ["int_examples_labeled"])["int_examples_labeled"]
+    want = default_reference["examples"]
+    label_columns = [c for c in want.columns if c.startswith("label_")]
+    assert label_columns == [f"label_{t}" for t in ("like", "reply", "retweet", "quote", "any")]
+    columns = ["user_id", "tweet_id", "event_date", "example_ts", "impressions", *label_columns]
+    keys = ["user_id", "tweet_id", "event_date"]
+    pd.testing.assert_frame_equal(
+        _normalise(got, columns, keys), _normalise(want, columns, keys), check_dtype=False
+    )
+    # The data exercises what the labels are about: every task has positives,
+    # and some examples were replied to without being liked (negatives for like).
+    assert (got[label_columns].sum() > 0).all()
+    assert ((got["label_reply"] == 1) & (got["label_like"] == 0)).any()
+
+
+def test_rejected_rows_match(default_build: Path, default_reference):
+    got = read_tables(default_build, ["stg_feed__rejected_rows"])["stg_feed__rejected_rows"]
+    got_counts = got.groupby(["source_name", "reject_reason"]).size().sort_index()
+    want = default_reference["rejected"]
+    want_counts = want.groupby(["source", "reject_reason"]).size().sort_index()
+    want_counts.index = want_counts.index.set_names(["source_name", "reject_reason"])
+    pd.testing.assert_series_equal(got_counts, want_counts)
+    assert {"null_user_id", "null_timestamp", "unknown_action", "null_action"} <= set(
+        got["reject_reason"]
+    )
+
+
+def test_rebuild_at_four_threads_is_identical(default_logs, default_marts, tmp_path):
+    database = tmp_path / "again.duckdb"
+    build(default_logs, database, tmp_path, threads=4)
+    again = read_tables(database)
+    for name, frame in default_marts.items():
+        pd.testing.assert_frame_equal(again[name], frame, obj=name)
+
+
+def test_every_positive_is_kept_under_defaults(default_marts):
+    stats = default_marts["daily_label_stats"]
+    assert (stats["positive_sampling_rate"] == 1.0).all()
+    assert (stats["kept_positives"] == stats["positives"]).all()
+    kept = pd.concat([default_marts[name] for name in SPLITS])
+    positives_in_marts = kept[kept["label"] == 1].groupby("task").size()
+    positives_in_stats = stats.groupby("task")["positives"].sum()
+    pd.testing.assert_series_equal(
+        positives_in_marts.sort_index(), positives_in_stats.sort_index(), check_names=False
+    )
+    # Balanced: about one negative per positive (binomial tolerance per task).
+    for task, group in stats.groupby("task"):
+        expected = (group["negatives"] * group["negative_sampling_rate"]).sum()
+        variance = (
+            group["negatives"]
+            * group["negative_sampling_rate"]
+            * (1 - group["negative_sampling_rate"])
+        ).sum()
+        assert abs(group["kept_negatives"].sum() - expected) <= SIGMAS * math.sqrt(variance) + 1
+        assert expected == pytest.approx(group["positives"].sum(), rel=1e-9), task
+
+
+def test_weights_recover_raw_class_counts(default_marts):
+    stats = default_marts["daily_label_stats"]
+    assert np.allclose(stats["weighted_positives"], stats["positives"], rtol=0, atol=1e-6)
+    # Sum of weights over a binomial(N, q) sample: mean N, variance N (1 - q) / q.
+    for _, row in stats[stats["negative_sampling_rate"] > 0].iterrows():
+        q = row["negative_sampling_rate"]
+        sigma = math.sqrt(row["negatives"] * (1 - q) / q)
+        assert abs(row["weighted_negatives"] - row["negatives"]) <= SIGMAS * sigma + 1 / q
+    kept = pd.concat([default_marts[name] for name in SPLITS])
+    for task, group in kept.groupby("task"):
+        task_stats = stats[stats["task"] == task]
+        q = task_stats["negative_sampling_rate"]
+        sigma = math.sqrt((task_stats["negatives"] * (1 - q) / q).sum())
+        total = group["sample_weight"].sum()
+        assert abs(total - task_stats["examples"].sum()) <= SIGMAS * sigma + 1, task
+
+
+def test_splits_are_time_ordered_and_cover_mature_days(default_marts, default_build):
+    last = {name: default_marts[name]["event_date"].max() for name in SPLITS}
+    first = {name: default_marts[name]["event_date"].min() for name in SPLITS}
+    assert last["train_examples"] < first["validation_examples"]
+    assert last["validation_examples"] < first["test_examples"]
+    assert default_marts["validation_examples"]["event_date"].nunique() == 3
+    assert default_marts["test_examples"]["event_date"].nunique() == 4
+    watermark = read_tables(default_build, ["int_log_watermark"])["int_log_watermark"]
+    assert last["test_examples"] == watermark["last_mature_date"].iloc[0]
+    # 23 generated days, 24 h window: the last two days are not mature yet.
+    assert default_marts["daily_label_stats"]["event_date"].nunique() == 21
+
+
+@pytest.fixture(scope="session")
+def string_id_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("raw_strings")
+    generate(raw, seed=5, id_type="str", label_window_hours=12, **SMALL_LOGS)
+    return raw
+
+
+CUSTOM_VARS = {
+    "id_type": "varchar",
+    "label_window_hours": 12,
+    "tasks": {
+        "like": ["like"],
+        "reply": ["reply"],
+        "retweet": ["retweet"],
+        "quote": ["quote"],
+        "any": ["like", "reply", "retweet", "quote"],
+        "amplify": ["retweet", "quote"],
+    },
+    "negatives_per_positive": 2.0,
+    "daily_cap": 900,
+    "sampling_salt": "experiment-7",
+    "validation_start_date": "2026-01-15",
+    "test_start_date": "2026-01-20",
+    "test_end_date": "2026-01-24",
+    "split_gap_days": 1,
+}
+
+
+def test_other_logs_and_vars_match_recomputation(string_id_logs: Path, tmp_path: Path):
+    """String IDs, a 12 h window, a sixth task (second hash digest), a cap,
+    two negatives per positive, another salt and explicit split dates with a gap."""
+    database = tmp_path / "custom.duckdb"
+    build(string_id_logs, database, tmp_path, dbt_vars=CUSTOM_VARS, threads=2)
+    marts = read_tables(database)
+    expected = recompute(string_id_logs, CUSTOM_VARS)
+    assert_marts_match_reference(marts, expected)
+    stats = marts["daily_label_stats"]
+    assert set(stats["task"]) == set(CUSTOM_VARS["tasks"])
+    assert (stats["positive_sampling_rate"] < 1).any(), "the cap should bind on some days"
+    kept_per_day = stats["kept_positives"] + stats["kept_negatives"]
+    cap = CUSTOM_VARS["daily_cap"]
+    assert (kept_per_day <= cap + SIGMAS * math.sqrt(cap)).all()
+    # The gap day before validation and before test, and the mature days after
+    # test_end_date, belong to no split.
+    gap_days = sorted(pd.to_datetime(stats[stats["split"].isna()]["event_date"]).dt.date.unique())
+    assert gap_days[:2] == [dt.date(2026, 1, 14), dt.date(2026, 1, 19)]
+    assert all(day > dt.date(2026, 1, 24) for day in gap_days[2:])
+
+
+def _write(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+
+
+def test_hand_written_logs_in_the_contract(tmp_path: Path):
+    """Logs as another system might write them: nested folders, extra columns,
+    a time-zone-aware timestamp column, IDs as strings with junk in them."""
+    raw = tmp_path / "raw"
+    base = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+    # Five days of impressions every three hours for 7 users and 3 tweets.
+    shown = [base + dt.timedelta(hours=h) for h in range(0, 24 * 5, 3)]
+    users = [str(1 + i % 7) for i in range(len(shown))]
+    tweets = [str(100 + i % 3) for i in range(len(shown))]
+    impressions = pa.table(
+        {
+            "user_id": [*users, "4.2", None],
+            "tweet_id": [*tweets, "100", "100"],
+            "impression_ts": pa.array([*shown, base, base], pa.timestamp("us", tz="UTC")),
+            "client": ["ios"] * (len(shown) + 2),
+        }
+    )
+    # Every other impression engaged 30 minutes later, under spellings to fold,
+    # plus one engagement on a tweet never shown.
+    engaged = range(0, len(shown), 2)
+    spellings = ["Favorite", "comment", "QUOTE ", "retweet", "bookmark"]
+    engagements = pa.table(
+        {
+            "user_id": [*(users[i] for i in engaged), "1"],
+            "tweet_id": [*(tweets[i] for i in engaged), "999"],
+            "action": [*(spellings[i % 5] for i in engaged), "like"],
+            "engagement_ts": pa.array(
+                [
+                    *(shown[i] + dt.timedelta(minutes=30) for i in engaged),
+                    base + dt.timedelta(days=4),
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+        }
+    )
+    _write(raw / "impressions" / "region=eu" / "part-0.parquet", impressions)
+    _write(raw / "engagements" / "2026" / "03" / "events.parquet", engagements)
+    hand_vars = {"id_type": "varchar", "validation_days": 1, "test_days": 1}
+    expected = recompute(raw, hand_vars)
+    database = tmp_path / "hand.duckdb"
+    build(raw, database, tmp_path, dbt_vars=hand_vars)
+    marts = read_tables(database)
+    assert_marts_match_reference(marts, expected)
+
+
+@pytest.mark.parametrize(
+    ("bad_vars", "message"),
+    [
+        ({"tasks": {"like": ["bookmark"]}}, "bookmark"),
+        ({"tasks": {"Like Model": ["like"]}}, "Like Model"),
+        ({"negatives_per_positive": -1}, "negatives_per_positive"),
+        ({"validation_start_date": "2026-01-20"}, "test_start_date"),
+        ({"id_type": "float"}, "id_type"),
+    ],
+)
+def test_invalid_vars_stop_the_build_with_a_clear_message(
+    bad_vars: dict, message: str, default_logs: Path, tmp_path: Path
+):
+    result = run_dbt(
+        ["compile", "--quiet"],
+        tmp_path / "bad.duckdb",
+        tmp_path,
+        {"raw_path": str(default_logs), **bad_vars},
+    )
+    assert not result.success
+    assert message in str(result.exception)
