@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import SMALL_LOGS
 from dbt_harness import build, read_tables, run_dbt
 from reference import recompute
 
@@ -42,8 +43,7 @@ STATS_COLUMNS = [
     "positive_sampling_rate",
     "negative_sampling_rate",
 ]
-# Small but real: 23 days (21 mature), ~15k impressions a day, every dirty kind.
-SMALL_LOGS = {"impressions_per_day": 15_000, "users": 3_000, "tweets": 6_000}
+
 SIGMAS = 5.0
 
 
@@ -76,31 +76,6 @@ def assert_marts_match_reference(marts: dict[str, pd.DataFrame], expected: dict)
     got = _normalise(marts["daily_label_stats"], STATS_COLUMNS, ["task", "event_date"])
     want = _normalise(expected["daily_label_stats"], STATS_COLUMNS, ["task", "event_date"])
     pd.testing.assert_frame_equal(got, want, check_dtype=False, obj="daily_label_stats")
-
-
-@pytest.fixture(scope="session")
-def default_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    raw = tmp_path_factory.mktemp("raw_default")
-    generate(raw, seed=11, **SMALL_LOGS)
-    return raw
-
-
-@pytest.fixture(scope="session")
-def default_build(default_logs: Path, tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("build_default")
-    database = work / "feed.duckdb"
-    build(default_logs, database, work, threads=1)
-    return database
-
-
-@pytest.fixture(scope="session")
-def default_marts(default_build: Path) -> dict[str, pd.DataFrame]:
-    return read_tables(default_build)
-
-
-@pytest.fixture(scope="session")
-def default_reference(default_logs: Path) -> dict[str, pd.DataFrame]:
-    return recompute(default_logs)
 
 
 def test_marts_match_independent_recomputation(default_marts, default_reference):
