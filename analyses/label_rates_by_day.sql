@@ -8,7 +8,7 @@ select
     positive_rate,
     negative_sampling_rate,
     event_date,
-    dayname(event_date) as weekday,
+    dayname(event_date) as day_of_week,
     (kept_positives + kept_negatives) * 1.0 / examples as kept_share
 from {{ ref('daily_label_stats') }}
 order by task, event_date
