@@ -23,8 +23,8 @@ select
     min(event_date) as first_day,
     max(event_date) as last_day,
     count(*) as rows_kept,
-    sum(label) as positives,
-    count(*) - sum(label) as negatives,
+    cast(sum(label) as bigint) as positives,
+    cast(count(*) - sum(label) as bigint) as negatives,
     round(sum(sample_weight)) as weighted_rows
 from all_splits
 group by split, task
