@@ -1,4 +1,4 @@
-{% macro downsample_examples(labeled_examples, sampling_rates) %}
+{% macro downsample_examples(labeled_examples, sampling_rates, where=none) %}
     {#- The downsampling step. Reads one row per example with a `label_<task>`
         column per task and the per (task, event_date) class rates; returns one
         row per kept (example, task) with `label`, `sampling_rate` and
@@ -6,7 +6,8 @@
 
         Cost at scale: one md5 per example (per five tasks), the draw and the
         keep decision are computed on the wide rows, and only kept examples are
-        widened to one row per task. -#}
+        widened to one row per task. `where`, a predicate on event_date, limits
+        both inputs (an incremental run's days). -#}
     {%- set tasks = get_tasks() -%}
     {%- set digest_groups = range(((tasks | length) + 4) // 5) -%}
 
@@ -23,6 +24,9 @@ examples as (
         event_date,
         example_ts
     from {{ labeled_examples }}
+    {% if where -%}
+        where {{ where }}
+    {%- endif %}
 
 ),
 
@@ -34,6 +38,9 @@ rates as (
         negative_rate,
         event_date
     from {{ sampling_rates }}
+    {% if where -%}
+        where {{ where }}
+    {%- endif %}
 
 ),
 

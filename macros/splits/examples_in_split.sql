@@ -1,22 +1,49 @@
 {% macro examples_in_split(split_name) %}
-    {#- The kept examples of the mature days assigned to one split. -#}
+    {#- The kept examples of the mature days assigned to one split.
+        Incremental: a run deletes the refresh window's days and the days that
+        left the split (as days mature, test days move to validation and
+        validation days to train), then appends the split's days that are in
+        the window or later than any day the table holds. The sampled history
+        is never rewritten; changing the split vars needs --full-refresh. -#}
     {%- if split_name not in ['train', 'validation', 'test'] -%}
         {{ exceptions.raise_compiler_error(
             "examples_in_split: unknown split '" ~ split_name ~ "'") }}
     {%- endif -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_days_outside_split('" ~ split_name ~ "') }}",
+        meta={'refresh_day_column': 'event_date'},
+    ) }}
 with
-
-sampled_examples as (
-
-    select * from {{ ref('int_examples_sampled') }}
-
-),
 
 split_days as (
 
     select event_date
     from {{ ref('int_mature_days_split') }}
     where split = '{{ split_name }}'
+
+),
+
+sampled_examples as (
+
+    select
+        task,
+        user_id,
+        tweet_id,
+        label,
+        sampling_rate,
+        sample_weight,
+        event_date,
+        example_ts
+    from {{ ref('int_examples_sampled') }}
+    {% if is_incremental() -%}
+        where
+            {{ in_refresh_window('event_date') }}
+            or event_date > (select max(event_date) from {{ this }})
+            or not exists (select 1 from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -38,4 +65,20 @@ examples_in_split as (
 )
 
 select * from examples_in_split
+{% endmacro %}
+
+{% macro delete_days_outside_split(split_name) %}
+    {#- Pre-hook of a split mart: on an incremental run, delete the refresh
+        window's days and the days no longer in the split. -#}
+    {%- if not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    delete from {{ this }}
+    where
+        {{ in_refresh_window('event_date') }}
+        or event_date not in (
+            select event_date
+            from {{ ref('int_mature_days_split') }}
+            where split = '{{ split_name }}'
+        )
 {% endmacro %}

@@ -19,15 +19,7 @@ split_days as (
 
 kept_counts as (
 
-    select
-        task,
-        event_date,
-        cast(sum(label) as bigint) as kept_positives,
-        cast(sum(1 - label) as bigint) as kept_negatives,
-        sum(case when label = 1 then sample_weight else 0 end) as weighted_positives,
-        sum(case when label = 0 then sample_weight else 0 end) as weighted_negatives
-    from {{ ref('int_examples_sampled') }}
-    group by task, event_date
+    select * from {{ ref('int_daily_kept_counts') }}
 
 ),
 

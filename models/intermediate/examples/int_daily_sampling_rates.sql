@@ -1,6 +1,7 @@
 {#- Per task and day: how many examples, positives and negatives, and the
     rate at which each class is kept. One pass over the labeled examples,
-    then a small unpivot (days x tasks rows). -#}
+    then a small unpivot (days x tasks rows). Incremental by day. -#}
+{{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
 
 with
@@ -8,6 +9,9 @@ with
 examples as (
 
     select * from {{ ref('int_examples_labeled') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('event_date') }}
+    {%- endif %}
 
 ),
 

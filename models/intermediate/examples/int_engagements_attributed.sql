@@ -1,8 +1,12 @@
 {#- Every clean engagement, attributed to the latest example of the same user
     and tweet at or before it, when it came less than the label window after
     that example's first impression. The rest are kept, unattributed, with a
-    reason. -#}
+    reason. Incremental by the engagement's day. -#}
+{{ daily_incremental('engagement_date') }}
 {%- set window_seconds = label_window_seconds() -%}
+{#- Examples are looked for in the engagement's day and the days before it
+    that a label window can reach back to. -#}
+{%- set lookback_days = ((window_seconds / 86400.0) | round(0, 'ceil') | int) -%}
 
 with
 
@@ -12,8 +16,12 @@ engagements as (
         user_id,
         tweet_id,
         action,
+        engagement_date,
         engagement_ts
     from {{ ref('stg_feed__engagements') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('engagement_date') }}
+    {%- endif %}
 
 ),
 
@@ -22,8 +30,17 @@ examples as (
     select
         user_id,
         tweet_id,
+        event_date,
         example_ts
     from {{ ref('int_examples_built') }}
+    {% if is_incremental() -%}
+        {%- set window = refresh_window() -%}
+        {%- if window.start %}
+            where event_date >= {{ dbt.dateadd(
+                'day', -lookback_days, "cast('" ~ window.start ~ "' as date)"
+            ) }}
+        {%- endif %}
+    {%- endif %}
 
 ),
 
@@ -35,6 +52,7 @@ latest_example_before_engagement as (
         engagements.user_id,
         engagements.tweet_id,
         engagements.action,
+        engagements.engagement_date,
         engagements.engagement_ts,
         max(examples.example_ts) as example_ts
     from engagements
@@ -43,10 +61,13 @@ latest_example_before_engagement as (
             engagements.user_id = examples.user_id
             and engagements.tweet_id = examples.tweet_id
             and engagements.engagement_ts >= examples.example_ts
+            and examples.event_date
+            >= {{ dbt.dateadd('day', -lookback_days, 'engagements.engagement_date') }}
     group by
         engagements.user_id,
         engagements.tweet_id,
         engagements.action,
+        engagements.engagement_date,
         engagements.engagement_ts
 
 ),
@@ -66,7 +87,7 @@ engagements_attributed as (
         and engagement_ts < {{ dbt.dateadd('second', window_seconds, 'example_ts') }}
             as is_attributed,
         cast(example_ts as date) as event_date,
-        cast(engagement_ts as date) as engagement_date,
+        engagement_date,
         example_ts,
         engagement_ts
     from latest_example_before_engagement

@@ -1,5 +1,7 @@
 {#- One example per user, tweet and UTC day of the impression; the example's
-    time is the first impression of that day. -#}
+    time is the first impression of that day. Incremental by day. -#}
+{{ daily_incremental('event_date') }}
+
 with
 
 impressions as (
@@ -10,6 +12,9 @@ impressions as (
         impression_date,
         impression_ts
     from {{ ref('stg_feed__impressions') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('impression_date') }}
+    {%- endif %}
 
 ),
 

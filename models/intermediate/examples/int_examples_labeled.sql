@@ -1,5 +1,7 @@
 {#- Every example with one 0/1 label column per task. The sparse attributed
-    engagements are aggregated to one row per example first, then joined. -#}
+    engagements are aggregated to one row per example first, then joined.
+    Incremental by day. -#}
+{{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
 
 with
@@ -13,6 +15,9 @@ examples as (
         event_date,
         example_ts
     from {{ ref('int_examples_built') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('event_date') }}
+    {%- endif %}
 
 ),
 
@@ -24,7 +29,11 @@ attributed_engagements as (
         action,
         event_date
     from {{ ref('int_engagements_attributed') }}
-    where is_attributed
+    where
+        is_attributed
+        {% if is_incremental() -%}
+            and {{ in_refresh_window('event_date') }}
+        {%- endif %}
 
 ),
 

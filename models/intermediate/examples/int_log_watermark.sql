@@ -1,11 +1,19 @@
 {#- One row: how far both logs reach, and so the last day whose label window
-    has closed. A day D is mature when D + 1 day + label window <= watermark. -#}
+    has closed. A day D is mature when D + 1 day + label window <= watermark.
+    A refresh reads only its window's days and the reach the run ledger
+    recorded last time. -#}
+{%- set window = refresh_window() -%}
+{%- set incremental_run = window.mode in ['scheduled', 'explicit'] -%}
+
 with
 
 impressions_reach as (
 
     select max(impression_ts) as impressions_max_ts
     from {{ ref('stg_feed__impressions') }}
+    {% if incremental_run -%}
+        where {{ in_refresh_window('impression_date', window) }}
+    {%- endif %}
 
 ),
 
@@ -13,26 +21,53 @@ engagements_reach as (
 
     select max(engagement_ts) as engagements_max_ts
     from {{ ref('stg_feed__engagements') }}
+    {% if incremental_run -%}
+        where {{ in_refresh_window('engagement_date', window) }}
+    {%- endif %}
+
+),
+
+previous_reach as (
+
+    {% if incremental_run -%}
+        select
+            max(impressions_max_ts) as impressions_max_ts,
+            max(engagements_max_ts) as engagements_max_ts
+        from {{ refresh_runs_relation() }}
+    {%- else -%}
+        select
+            cast(null as {{ dbt.type_timestamp() }}) as impressions_max_ts,
+            cast(null as {{ dbt.type_timestamp() }}) as engagements_max_ts
+    {%- endif %}
+
+),
+
+reach as (
+
+    select
+        {{ greatest_not_null(
+            'impressions_reach.impressions_max_ts', 'previous_reach.impressions_max_ts'
+        ) }} as impressions_max_ts,
+        {{ greatest_not_null(
+            'engagements_reach.engagements_max_ts', 'previous_reach.engagements_max_ts'
+        ) }} as engagements_max_ts
+    from impressions_reach
+    cross join engagements_reach
+    cross join previous_reach
 
 ),
 
 watermark as (
 
     select
-        impressions_reach.impressions_max_ts,
-        engagements_reach.engagements_max_ts,
+        impressions_max_ts,
+        engagements_max_ts,
         {# Null when either log is empty: nothing is known to be complete. -#}
         case
-            when
-                impressions_reach.impressions_max_ts is not null
-                and engagements_reach.engagements_max_ts is not null
-                then least(
-                    impressions_reach.impressions_max_ts,
-                    engagements_reach.engagements_max_ts
-                )
+            when impressions_max_ts is not null and engagements_max_ts is not null
+                then least(impressions_max_ts, engagements_max_ts)
         end as watermark_ts
-    from impressions_reach
-    cross join engagements_reach
+    from reach
 
 ),
 

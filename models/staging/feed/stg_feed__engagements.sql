@@ -1,5 +1,8 @@
 {#- Clean engagements: valid rows with a canonical action, exact duplicates
-    (same user, tweet, action and time) folded into one. -#}
+    (same user, tweet, action and time) folded into one. Incremental by day
+    like the impressions. -#}
+{{ daily_incremental('engagement_date') }}
+
 with
 
 engagements as (
@@ -11,7 +14,12 @@ engagements as (
         source_file,
         typed_engagement_ts as engagement_ts
     from {{ ref('base_feed__engagements') }}
-    where reject_reason is null
+    where
+        reject_reason is null
+        {% if is_incremental() -%}
+            and {{ raw_files_predicate('engagements') }}
+            and {{ in_refresh_window('cast(typed_engagement_ts as date)') }}
+        {%- endif %}
 
 ),
 

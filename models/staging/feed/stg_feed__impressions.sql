@@ -1,5 +1,8 @@
 {#- Clean impressions: valid rows with exact duplicates folded into one
-    (`duplicates_removed` counts the extra copies). -#}
+    (`duplicates_removed` counts the extra copies). Incremental by day: a
+    refresh re-reads the window's days from the raw files that hold them. -#}
+{{ daily_incremental('impression_date') }}
+
 with
 
 impressions as (
@@ -10,7 +13,12 @@ impressions as (
         source_file,
         typed_impression_ts as impression_ts
     from {{ ref('base_feed__impressions') }}
-    where reject_reason is null
+    where
+        reject_reason is null
+        {% if is_incremental() -%}
+            and {{ raw_files_predicate('impressions') }}
+            and {{ in_refresh_window('cast(typed_impression_ts as date)') }}
+        {%- endif %}
 
 ),
 

@@ -1,28 +1,34 @@
 {#- Every raw row that staging could not use, from both logs, as text, with
     the reason. Nothing leaves staging without landing here or in a clean
-    model. -#}
+    model. Besides the invalid rows, a refresh files here as `too_late` the
+    valid rows that arrive in a new file for a day before its refresh window
+    (past the re-open horizon). Incremental by day; rows without a day come
+    once, from the run that first sees their file. -#}
+{{ daily_incremental('event_date', also_delete_new_files=true) }}
+
+{%- set window = refresh_window() -%}
+
 with
 
-impressions_rejected as (
+impressions as (
 
     select
-        'impressions' as source_name,
         reject_reason,
         raw_user_id,
         raw_tweet_id,
-        cast(null as {{ dbt.type_string() }}) as raw_action,
         raw_impression_ts as raw_event_ts,
         source_file,
         cast(typed_impression_ts as date) as event_date
     from {{ ref('base_feed__impressions') }}
-    where reject_reason is not null
+    {% if is_incremental() -%}
+        where {{ raw_files_predicate('impressions') }}
+    {%- endif %}
 
 ),
 
-engagements_rejected as (
+engagements as (
 
     select
-        'engagements' as source_name,
         reject_reason,
         raw_user_id,
         raw_tweet_id,
@@ -31,7 +37,39 @@ engagements_rejected as (
         source_file,
         cast(typed_engagement_ts as date) as event_date
     from {{ ref('base_feed__engagements') }}
-    where reject_reason is not null
+    {% if is_incremental() -%}
+        where {{ raw_files_predicate('engagements') }}
+    {%- endif %}
+
+),
+
+impressions_rejected as (
+
+    select
+        'impressions' as source_name,
+        {{ rejection_reason_in_window('impressions', window) }} as reject_reason,
+        raw_user_id,
+        raw_tweet_id,
+        cast(null as {{ dbt.type_string() }}) as raw_action,
+        raw_event_ts,
+        source_file,
+        event_date
+    from impressions
+
+),
+
+engagements_rejected as (
+
+    select
+        'engagements' as source_name,
+        {{ rejection_reason_in_window('engagements', window) }} as reject_reason,
+        raw_user_id,
+        raw_tweet_id,
+        raw_action,
+        raw_event_ts,
+        source_file,
+        event_date
+    from engagements
 
 ),
 
@@ -44,3 +82,4 @@ rejected_rows as (
 )
 
 select * from rejected_rows
+where reject_reason is not null

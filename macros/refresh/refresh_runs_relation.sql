@@ -1,0 +1,5 @@
+{% macro refresh_runs_relation() %}
+    {#- The run ledger table (created by on-run-start). -#}
+    {{ return(api.Relation.create(
+        database=target.database, schema=target.schema, identifier='feed_refresh_runs')) }}
+{% endmacro %}
