@@ -27,7 +27,9 @@
     where
         {{ in_refresh_window(day_column) }}
         {%- if also_delete_new_files %}
-        or {{ raw_files_predicate('impressions', which='new') }}
-        or {{ raw_files_predicate('engagements', which='new') }}
+        or {{ raw_files_predicate(
+            'impressions', which='new', file_column='source_file', full_paths=false) }}
+        or {{ raw_files_predicate(
+            'engagements', which='new', file_column='source_file', full_paths=false) }}
         {%- endif %}
 {% endmacro %}

@@ -1,11 +1,17 @@
-{% macro raw_files_predicate(source_name, which='to_read', file_column='source_file') %}
+{% macro raw_files_predicate(
+    source_name, which='to_read', file_column='source_path', window=none, full_paths=true
+) %}
     {#- A predicate on the raw file a row came from, so an incremental run
         reads only the files it needs (DuckDB prunes the other files unread):
           which='to_read': files not yet in the ledger (stg_feed__raw_files)
                            plus files holding rows of the refresh window's days;
           which='new':     files not yet in the ledger.
-        `true` (every file) on a full build or when there is no ledger yet. -#}
-    {%- set window = refresh_window() -%}
+        `true` (every file) on a full build or when there is no ledger yet.
+        The ledger keys files by their path under raw_path, so moving the logs
+        to another folder does not make every file new; the predicate is on
+        the full path as read (`file_column`), which the reader can prune on,
+        or on the path under raw_path with full_paths=false. -#}
+    {%- set window = window or refresh_window() -%}
     {%- if window.mode in ['parse', 'full'] -%}
         {{ return('true') }}
     {%- endif -%}
@@ -22,9 +28,9 @@
         {%- do overlap.append("min_event_date <= cast('" ~ window.end ~ "' as date)") -%}
     {%- endif -%}
     {%- set query -%}
-        select listed.file
+        select {{ relative_source_file('listed.file') }}
         from ({{ list_raw_files(source_name) }}) as listed
-        where listed.file not in (
+        where {{ relative_source_file('listed.file') }} not in (
             select source_file from {{ ledger }} where source_name = '{{ source_name }}'
         )
         {%- if which == 'to_read' %}
@@ -38,7 +44,8 @@
     {%- endif -%}
     {%- set quoted = [] -%}
     {%- for file in files | sort -%}
-        {%- do quoted.append("'" ~ (file | replace("'", "''")) ~ "'") -%}
+        {%- set path = (var('raw_path') ~ '/' ~ file) if full_paths else file -%}
+        {%- do quoted.append("'" ~ (path | replace("'", "''")) ~ "'") -%}
     {%- endfor -%}
     {{ return(file_column ~ ' in (' ~ (quoted | join(', ')) ~ ')') }}
 {% endmacro %}

@@ -12,7 +12,33 @@
         engagements_max_ts {{ dbt.type_timestamp() }},
         watermark_ts {{ dbt.type_timestamp() }},
         completed_at {{ dbt.type_timestamp() }}
+    ) {{ refresh_runs_table_options() }};
+    {%- set windows = refresh_windows_relation() %}
+    create table if not exists {{ windows }} (
+        invocation_id {{ dbt.type_string() }},
+        window_mode {{ dbt.type_string() }},
+        window_start date,
+        window_end date,
+        planned_at {{ dbt.type_timestamp() }}
     ) {{ refresh_runs_table_options() }}
+{% endmacro %}
+
+{% macro plan_refresh_window() %}
+    {#- on-run-start, after the tables exist: decide this invocation's window
+        once and write it down; refresh_window() reads it back. -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set window = compute_refresh_window() -%}
+    {{ log("feed refresh: " ~ window.mode ~ " window, days "
+        ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs'), info=true) }}
+    insert into {{ refresh_windows_relation() }}
+    select
+        '{{ invocation_id }}',
+        '{{ window.mode }}',
+        {{ "cast('" ~ window.start ~ "' as date)" if window.start else 'null' }},
+        {{ "cast('" ~ window.end ~ "' as date)" if window.end else 'null' }},
+        {{ dbt.current_timestamp() }}
 {% endmacro %}
 
 {% macro refresh_runs_table_options() %}

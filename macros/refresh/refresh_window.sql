@@ -3,13 +3,38 @@
           mode   'full' | 'scheduled' | 'explicit' | 'parse'
           start  first day (YYYY-MM-DD) or none for everything
           end    last day or none for no end
+        Planned once per invocation by on-run-start (plan_refresh_window) and
+        read back here, so every model of a run sees the same window. -#}
+    {%- if not execute -%}
+        {{ return({'mode': 'parse', 'start': none, 'end': none}) }}
+    {%- endif -%}
+    {%- set windows = refresh_windows_relation() -%}
+    {%- if adapter.get_relation(
+        database=windows.database, schema=windows.schema, identifier=windows.identifier) -%}
+        {%- set planned = run_query(
+            "select window_mode, cast(window_start as " ~ dbt.type_string() ~ "), "
+            ~ "cast(window_end as " ~ dbt.type_string() ~ ") from " ~ windows
+            ~ " where invocation_id = '" ~ invocation_id ~ "'") -%}
+        {%- if planned.rows | length > 0 -%}
+            {%- set row = planned.rows[0] -%}
+            {{ return({'mode': row[0], 'start': row[1], 'end': row[2]}) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(compute_refresh_window()) }}
+{% endmacro %}
+
+{% macro compute_refresh_window() %}
+    {#- Decide the refresh window:
         full:      --full-refresh, or no completed run recorded yet;
         explicit:  var refresh_start_date (a backfill, optional refresh_end_date),
-                   or refresh_end_date alone (the scheduled run of that day);
-        scheduled: the days a run after the last completed one can change:
-                   from date(last watermark - reopen horizon - label window) on.
-        Read once per model from the run ledger, which only on-run-end writes,
-        so every model of one invocation sees the same window. -#}
+                   or refresh_end_date alone: the run of that logical date, the
+                   days a late row delivered with it may still touch;
+        scheduled: from the day before the earliest day that raw files seen
+                   since the last completed run bring (what can have changed:
+                   new days, and the open label windows before them), but not
+                   before the re-open horizon: date(last watermark - horizon)
+                   less the label window's days. Rows of earlier days in new
+                   files are too late (see stg_feed__rejected_rows). -#}
     {%- set start = var('refresh_start_date', none) -%}
     {%- set end = var('refresh_end_date', none) -%}
     {%- for value in [start, end] if value is not none -%}
@@ -19,13 +44,12 @@
                 ~ value) }}
         {%- endif -%}
     {%- endfor -%}
-    {%- set reopen_days = (
-        (reopen_horizon_seconds() + label_window_seconds()) / 86400.0
-    ) | round(0, 'ceil') | int -%}
     {%- if start is not none and end is not none and (start | string) > (end | string) -%}
         {{ exceptions.raise_compiler_error(
             "refresh_start_date (" ~ start ~ ") is after refresh_end_date (" ~ end ~ ")") }}
     {%- endif -%}
+    {%- set timedelta = modules.datetime.timedelta -%}
+    {%- set lookback_days = (label_window_seconds() / 86400.0) | round(0, 'ceil') | int -%}
     {%- if not execute -%}
         {{ return({'mode': 'parse', 'start': none, 'end': none}) }}
     {%- endif -%}
@@ -36,16 +60,23 @@
         {{ return({'mode': 'explicit', 'start': start | string, 'end': end}) }}
     {%- endif -%}
     {%- if end is not none -%}
-        {#- The run for logical date `end`: as if the logs ended with that day. -#}
+        {%- set reopen_days = (
+            (reopen_horizon_seconds() + label_window_seconds()) / 86400.0
+        ) | round(0, 'ceil') | int -%}
         {%- set last_day = modules.datetime.date.fromisoformat(end | string) -%}
-        {%- set first_day = last_day + modules.datetime.timedelta(days=1 - reopen_days) -%}
+        {%- set first_day = last_day + timedelta(days=1 - reopen_days) -%}
         {{ return({'mode': 'explicit', 'start': first_day.isoformat(), 'end': end | string}) }}
     {%- endif -%}
-    {%- set last_watermark = last_completed_watermark() -%}
-    {%- if last_watermark is none -%}
+    {%- set last_run = last_completed_run() -%}
+    {%- if last_run is none -%}
         {{ return({'mode': 'full', 'start': none, 'end': none}) }}
     {%- endif -%}
-    {%- set first_ts = last_watermark - modules.datetime.timedelta(
-        seconds=reopen_horizon_seconds() + label_window_seconds()) -%}
-    {{ return({'mode': 'scheduled', 'start': first_ts.date().isoformat(), 'end': none}) }}
+    {%- set horizon_day = (last_run.watermark_ts - timedelta(seconds=reopen_horizon_seconds())).date() -%}
+    {%- set first_new_day = first_day_of_new_raw_rows(last_run.completed_at) -%}
+    {%- if first_new_day is none -%}
+        {#- Nothing new: redo the last day (cheap, and changes nothing). -#}
+        {%- set first_new_day = last_run.watermark_ts.date() -%}
+    {%- endif -%}
+    {%- set first_day = [first_new_day, horizon_day] | max - timedelta(days=lookback_days) -%}
+    {{ return({'mode': 'scheduled', 'start': first_day.isoformat(), 'end': none}) }}
 {% endmacro %}

@@ -1,7 +1,10 @@
 {% test reconciles_with_staging(model, source_name, timestamp_column) %}
 {#- Per UTC day of the raw timestamp (null day for rows without one):
     raw rows = clean rows + rejected rows + removed duplicates.
-    Returns the days that do not add up. -#}
+    Returns the days that do not add up. On a refresh, only the window's
+    days are checked (from the raw files that hold them). -#}
+{%- set window = refresh_window() -%}
+{%- set refresh = window.mode in ['scheduled', 'explicit'] -%}
 {%- set clean_model = {
     'impressions': ref('stg_feed__impressions'),
     'engagements': ref('stg_feed__engagements'),
@@ -20,6 +23,13 @@ raw_rows as (
         0 as rejected_rows,
         0 as duplicates_removed
     from {{ model }}
+    {% if refresh -%}
+        where
+            {{ raw_files_predicate(source_name, file_column=source_file_name()) }}
+            and {{ in_refresh_window(
+                'cast(' ~ cast_utc_timestamp(timestamp_column) ~ ' as date)', window
+            ) }}
+    {%- endif %}
     group by 1
 
 ),
@@ -33,6 +43,9 @@ clean_rows as (
         0 as rejected_rows,
         sum(duplicates_removed) as duplicates_removed
     from {{ clean_model }}
+    {% if refresh -%}
+        where {{ in_refresh_window('cast(' ~ clean_ts ~ ' as date)', window) }}
+    {%- endif %}
     group by 1
 
 ),
@@ -46,7 +59,11 @@ rejected_rows as (
         count(*) as rejected_rows,
         0 as duplicates_removed
     from {{ ref('stg_feed__rejected_rows') }}
-    where source_name = '{{ source_name }}'
+    where
+        source_name = '{{ source_name }}'
+        {% if refresh -%}
+            and {{ in_refresh_window('event_date', window) }}
+        {%- endif %}
     group by 1
 
 ),

@@ -17,6 +17,7 @@ impressions as (
         raw_user_id,
         raw_tweet_id,
         raw_impression_ts as raw_event_ts,
+        source_path,
         source_file,
         cast(typed_impression_ts as date) as event_date
     from {{ ref('base_feed__impressions') }}
@@ -34,6 +35,7 @@ engagements as (
         raw_tweet_id,
         raw_action,
         raw_engagement_ts as raw_event_ts,
+        source_path,
         source_file,
         cast(typed_engagement_ts as date) as event_date
     from {{ ref('base_feed__engagements') }}

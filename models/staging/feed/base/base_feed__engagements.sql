@@ -26,7 +26,8 @@ typed as (
         {{ cast_id('user_id') }} as typed_user_id,
         {{ cast_id('tweet_id') }} as typed_tweet_id,
         lower(trim({{ dbt.cast('action', dbt.type_string()) }})) as folded_action,
-        {{ source_file_name() }} as source_file,
+        {{ source_file_name() }} as source_path,
+        {{ relative_source_file(source_file_name()) }} as source_file,
         engagement_ts,
         {{ cast_utc_timestamp('engagement_ts') }}
             as typed_engagement_ts
@@ -56,6 +57,7 @@ classified as (
         {{ dbt.cast('tweet_id', dbt.type_string()) }} as raw_tweet_id,
         {{ dbt.cast('action', dbt.type_string()) }} as raw_action,
         {{ dbt.cast('engagement_ts', dbt.type_string()) }} as raw_engagement_ts,
+        source_path,
         source_file,
         case
             {{ key_reject_reasons('engagement_ts') }}

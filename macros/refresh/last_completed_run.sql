@@ -1,0 +1,55 @@
+{% macro last_completed_run() %}
+    {#- The last invocation that completed every daily model, from the run
+        ledger: a dict with watermark_ts and completed_at (datetimes), or none. -#}
+    {%- set ledger = refresh_runs_relation() -%}
+    {%- if adapter.get_relation(
+        database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query(
+        'select watermark_ts, completed_at from ' ~ ledger
+        ~ ' where watermark_ts is not null order by completed_at desc limit 1') -%}
+    {%- if result.rows | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set values = [] -%}
+    {%- for value in result.rows[0] -%}
+        {%- do values.append(
+            modules.datetime.datetime.fromisoformat(value) if value is string else value) -%}
+    {%- endfor -%}
+    {{ return({'watermark_ts': values[0], 'completed_at': values[1]}) }}
+{% endmacro %}
+
+{% macro first_day_of_new_raw_rows(since) %}
+    {#- The earliest UTC day among the rows of raw files that are not in the
+        file ledger yet or that it recorded after `since` (a run that did not
+        complete), over both logs; none when there are none. -#}
+    {%- set ledger = adapter.get_relation(
+        database=target.database, schema=target.schema, identifier='stg_feed__raw_files') -%}
+    {%- set days = [] -%}
+    {%- for source_name, timestamp_column in [
+        ('impressions', 'impression_ts'), ('engagements', 'engagement_ts')] -%}
+        {%- set query -%}
+            select min(cast({{ cast_utc_timestamp(timestamp_column) }} as date))
+            from {{ source('feed', source_name) }}
+            where {{ raw_files_predicate(
+                source_name, which='new', file_column=source_file_name(),
+                window={'mode': 'scheduled', 'start': none, 'end': none},
+            ) }}
+            {%- if ledger is not none %}
+            union all
+            select min(min_event_date)
+            from {{ ledger }}
+            where
+                source_name = '{{ source_name }}'
+                and first_seen_at > cast('{{ since }}' as {{ dbt.type_timestamp() }})
+            {%- endif %}
+        {%- endset -%}
+        {%- for row in run_query(query).rows if row[0] is not none -%}
+            {%- do days.append(
+                modules.datetime.date.fromisoformat(row[0]) if row[0] is string
+                else row[0]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(days | min if days else none) }}
+{% endmacro %}

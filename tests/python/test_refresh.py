@@ -1,0 +1,180 @@
+"""The scheduled daily refresh: day-by-day builds on growing logs equal one
+full build; re-runs change nothing; late rows inside the re-open horizon flip
+labels, later ones land in the audit; missed runs and backfills leave no gap."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dbt_harness import build, read_tables
+
+from feedpipe.generate import generate
+
+START = dt.date(2026, 1, 5)
+DAYS = 12
+TINY_LOGS = {"impressions_per_day": 3_000, "users": 800, "tweets": 1_500, "seed": 3}
+COMPARED = [
+    "train_examples",
+    "validation_examples",
+    "test_examples",
+    "daily_label_stats",
+    "int_examples_labeled",
+    "int_engagements_attributed",
+    "stg_feed__rejected_rows",
+    "int_log_watermark",
+]
+# Small splits so that 12 days of logs (10 mature) fill all three.
+SPLIT_VARS = {"validation_days": 2, "test_days": 2}
+
+
+def deliver(all_logs: Path, raw: Path, day: dt.date) -> None:
+    """Deliver one day's files into the growing raw folder."""
+    for log in ("impressions", "engagements"):
+        (raw / log).mkdir(parents=True, exist_ok=True)
+        shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
+
+
+def refresh(raw: Path, database: Path, work: Path, **refresh_vars) -> None:
+    build(raw, database, work, dbt_vars={**SPLIT_VARS, **refresh_vars}, threads=2)
+
+
+def full_build(raw: Path, work: Path) -> Path:
+    database = work / "full.duckdb"
+    build(raw, database, work, dbt_vars=SPLIT_VARS, threads=2)
+    return database
+
+
+def assert_same_tables(got: Path, want: Path) -> None:
+    got_tables, want_tables = read_tables(got, COMPARED), read_tables(want, COMPARED)
+    for name in COMPARED:
+        assert len(want_tables[name]) > 0, name
+        pd.testing.assert_frame_equal(got_tables[name], want_tables[name], obj=name)
+
+
+def last_window(database: Path) -> tuple:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(
+            "select window_mode, window_start, window_end from feed_refresh_runs "
+            "order by completed_at desc limit 1"
+        ).fetchone()
+
+
+@pytest.fixture(scope="module")
+def all_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    logs = tmp_path_factory.mktemp("all_logs")
+    generate(logs, days=DAYS, start=START, **TINY_LOGS)
+    return logs
+
+
+@pytest.fixture(scope="module")
+def daily(all_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Refresh once per simulated day, except two missed days (7 and 8)."""
+    work = tmp_path_factory.mktemp("daily")
+    raw, database = work / "raw", work / "daily.duckdb"
+    snapshots = {}
+    for offset in range(DAYS):
+        day = START + dt.timedelta(days=offset)
+        deliver(all_logs, raw, day)
+        if offset in (6, 7):  # the scheduler did not run on these two days
+            continue
+        refresh(raw, database, work)
+        if offset == 8:
+            snapshots["after_missed_runs"] = work / "after_missed_runs.duckdb"
+            shutil.copy(database, snapshots["after_missed_runs"])
+    return {"work": work, "raw": raw, "database": database, **snapshots}
+
+
+def test_daily_refreshes_equal_one_full_build(daily: dict, tmp_path: Path):
+    mode, start, _ = last_window(daily["database"])
+    # The last refresh rewrote the new day and the day before it (whose label
+    # windows the new day closes), not the history.
+    assert mode == "scheduled"
+    assert start == START + dt.timedelta(days=DAYS - 2)
+    assert_same_tables(daily["database"], full_build(daily["raw"], tmp_path))
+
+
+def test_missed_runs_are_caught_up_by_the_next_refresh(daily: dict, all_logs: Path, tmp_path: Path):
+    raw = tmp_path / "raw"
+    for offset in range(9):
+        deliver(all_logs, raw, START + dt.timedelta(days=offset))
+    assert_same_tables(daily["after_missed_runs"], full_build(raw, tmp_path))
+
+
+def test_refreshing_again_changes_nothing(daily: dict, tmp_path: Path):
+    database = tmp_path / "again.duckdb"
+    shutil.copy(daily["database"], database)
+    refresh(daily["raw"], database, daily["work"])
+    assert_same_tables(database, daily["database"])
+    # The run of one logical date, re-run, changes nothing either.
+    last_day = START + dt.timedelta(days=DAYS - 1)
+    refresh(daily["raw"], database, daily["work"], refresh_end_date=str(last_day))
+    assert last_window(database) == (
+        "explicit",
+        last_day - dt.timedelta(days=2),
+        last_day,
+    )
+    assert_same_tables(database, daily["database"])
+
+
+def _example_without_like(database: Path, day: dt.date) -> tuple:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(
+            "select user_id, tweet_id, example_ts from int_examples_labeled "
+            "where event_date = ? and label_like = 0 and label_any = 0 "
+            "order by user_id, tweet_id limit 1",
+            [day],
+        ).fetchone()
+
+
+def test_late_engagements_inside_the_horizon_flip_labels_later_ones_are_audited(
+    daily: dict, tmp_path: Path
+):
+    work = tmp_path
+    raw = work / "raw"
+    shutil.copytree(daily["raw"], raw)
+    database = work / "late.duckdb"
+    shutil.copy(daily["database"], database)
+    last_day = START + dt.timedelta(days=DAYS - 1)
+    inside_day = last_day - dt.timedelta(days=2)  # two days late: inside the 48 h horizon
+    outside_day = last_day - dt.timedelta(days=6)  # six days late: beyond it
+    inside = _example_without_like(database, inside_day)
+    outside = _example_without_like(database, outside_day)
+    late = pa.table(
+        {
+            "user_id": pa.array([inside[0], outside[0]], pa.int64()),
+            "tweet_id": pa.array([inside[1], outside[1]], pa.int64()),
+            "action": ["like", "like"],
+            "engagement_ts": pa.array(
+                [inside[2] + dt.timedelta(minutes=1), outside[2] + dt.timedelta(minutes=1)],
+                pa.timestamp("us"),
+            ),
+        }
+    )
+    pq.write_table(late, raw / "engagements" / f"{last_day}-late-delivery.parquet")
+    refresh(raw, database, work)
+
+    with duckdb.connect(str(database), read_only=True) as connection:
+        labels = connection.execute(
+            "select event_date, label_like, label_any from int_examples_labeled "
+            "where (user_id, tweet_id, event_date) in ((?, ?, ?), (?, ?, ?)) order by event_date",
+            [inside[0], inside[1], inside_day, outside[0], outside[1], outside_day],
+        ).fetchall()
+        audit = connection.execute(
+            "select reject_reason, event_date, raw_user_id from stg_feed__rejected_rows "
+            "where source_file like '%late-delivery%'"
+        ).fetchall()
+    assert labels == [(outside_day, 0, 0), (inside_day, 1, 1)]
+    assert audit == [("too_late", outside_day, str(outside[0]))]
+
+    # A backfill over the days before the horizon takes the late row in, and
+    # then equals a full build of the same logs.
+    refresh(raw, database, work, refresh_start_date=str(START))
+    assert last_window(database)[:2] == ("explicit", START)
+    assert_same_tables(database, full_build(raw, work))
