@@ -15,8 +15,10 @@ export FEED_DUCKDB_PATH ?= data/feed.duckdb
 CI_RAW := data/ci/raw
 CI_DB := data/ci/feed.duckdb
 GENERATE_ARGS ?=
+comma := ,
 
-.PHONY: run test venv generate build summary lint pytest dbt-test bench clean
+.PHONY: run test venv generate build summary refresh backfill freshness lint pytest dbt-test \
+	bench clean
 
 venv: $(VENV)/.installed
 
@@ -38,6 +40,22 @@ build: venv
 
 summary: venv
 	$(PY) -m feedpipe.summary
+
+## refresh: the scheduled daily run (safe to re-run): source freshness, then the days
+## that can have changed. DATE=YYYY-MM-DD runs that logical date's window instead.
+## SKIP_FRESHNESS=1 skips the freshness gate (replaying old logs).
+refresh: venv
+	$(if $(SKIP_FRESHNESS),,$(MAKE) --no-print-directory freshness)
+	$(DBT) build --vars '{raw_path: $(RAW)$(if $(DATE),$(comma) refresh_end_date: "$(DATE)")}'
+
+## backfill: rebuild an explicit range of days, START=YYYY-MM-DD [END=YYYY-MM-DD]
+backfill: venv
+	$(if $(START),,$(error backfill needs START=YYYY-MM-DD (and optionally END=YYYY-MM-DD)))
+	$(DBT) build --vars '{raw_path: $(RAW), refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
+
+## freshness: fail (exit 1) when either log is older than freshness_error_after_hours
+freshness: venv
+	$(DBT) source freshness --vars '{raw_path: $(RAW)}'
 
 ## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
 test: lint pytest dbt-test

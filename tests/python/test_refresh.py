@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import build, read_tables
+from dbt_harness import build, read_tables, run_dbt
 
 from feedpipe.generate import generate
 
@@ -178,3 +178,31 @@ def test_late_engagements_inside_the_horizon_flip_labels_later_ones_are_audited(
     refresh(raw, database, work, refresh_start_date=str(START))
     assert last_window(database)[:2] == ("explicit", START)
     assert_same_tables(database, full_build(raw, work))
+
+
+def _freshness(raw: Path, work: Path, **freshness_vars):
+    result = run_dbt(
+        ["source", "freshness", "--quiet"],
+        work / "freshness.duckdb",
+        work,
+        {"raw_path": str(raw), **freshness_vars},
+    )
+    statuses = {
+        r.node.name: str(r.status) for r in result.result if r.node.resource_type == "source"
+    }
+    return result.success, statuses
+
+
+def test_source_freshness_stops_a_scheduler_on_stale_logs(all_logs: Path, tmp_path: Path):
+    success, statuses = _freshness(all_logs, tmp_path)  # logs of January 2026
+    assert not success
+    assert statuses == {"impressions": "error", "engagements": "error"}
+    # The thresholds are vars: a replay of old logs can widen them.
+    success, statuses = _freshness(all_logs, tmp_path, freshness_error_after_hours=10**6)
+    assert success
+    assert set(statuses.values()) == {"warn"}
+    fresh_logs = tmp_path / "fresh"
+    generate(fresh_logs, days=2, start=dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
+    success, statuses = _freshness(fresh_logs, tmp_path)
+    assert success
+    assert set(statuses.values()) == {"pass"}
