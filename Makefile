@@ -74,5 +74,10 @@ dbt-test: venv
 	$(PY) -m feedpipe.generate --out $(CI_RAW) --impressions-per-day 20000 --users 5000 --tweets 10000 --seed 7
 	FEED_DUCKDB_PATH=$(CI_DB) $(DBT) build --vars '{raw_path: $(CI_RAW)}'
 
+## bench: benchmarks (not tests): daily refresh cost at 7 vs 28 days of history
+BENCH_ARGS ?=
+bench: venv
+	$(PY) -m feedpipe.bench refresh $(BENCH_ARGS)
+
 clean:
 	rm -rf target logs data $(VENV)

@@ -1,5 +1,7 @@
 {#- Every raw engagement, typed and with its action folded and mapped, with
     the reason it is rejected (null when it is valid). -#}
+{{ config(meta={'refresh_raw_source': 'engagements'}) }}
+
 with
 
 source as (

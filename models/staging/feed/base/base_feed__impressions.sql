@@ -1,5 +1,7 @@
 {#- Every raw impression, typed, with the reason it is rejected (null when it
     is valid). Both the clean and the rejected staging models read this. -#}
+{{ config(meta={'refresh_raw_source': 'impressions'}) }}
+
 with
 
 source as (

@@ -1,0 +1,130 @@
+"""Benchmarks (`make bench`): wall-clock medians, measured side by side in one run.
+
+refresh: the cost of one scheduled daily refresh with 7 and with 28 days of
+history already built, against a full rebuild at 28 days. Runs are
+interleaved (7-day refresh, 28-day refresh, full rebuild, again) so that
+machine noise hits all three alike; each refresh starts from a copy of the
+same built database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from feedpipe.generate import generate
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+START = dt.date(2026, 1, 5)
+
+
+def _dbt(args: list[str], database: Path, raw: Path, work: Path) -> float:
+    """Run the dbt CLI as a scheduler would; return wall seconds."""
+    env = {
+        **os.environ,
+        "FEED_DUCKDB_PATH": str(database),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps({"raw_path": str(raw)}),
+        "--quiet",
+    ]
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, cwd=PROJECT_DIR)
+    return time.perf_counter() - started
+
+
+def _deliver(all_logs: Path, raw: Path, days: int) -> None:
+    for offset in range(days):
+        day = START + dt.timedelta(days=offset)
+        for log in ("impressions", "engagements"):
+            (raw / log).mkdir(parents=True, exist_ok=True)
+            shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
+
+
+def bench_refresh(work: Path, impressions_per_day: int, repeats: int) -> dict:
+    all_logs = work / "all_logs"
+    if not all_logs.exists():
+        generate(
+            all_logs,
+            days=30,
+            start=START,
+            impressions_per_day=impressions_per_day,
+            users=max(1000, impressions_per_day // 5),
+            tweets=max(2000, impressions_per_day // 2),
+            seed=1,
+        )
+    built = {}
+    for history in (7, 28):
+        raw = work / f"raw_{history}"
+        shutil.rmtree(raw, ignore_errors=True)
+        _deliver(all_logs, raw, history)
+        database = work / f"history_{history}.duckdb"
+        database.unlink(missing_ok=True)
+        _dbt(["build"], database, raw, work)  # the history, built once
+        _deliver(all_logs, raw, history + 1)  # the new day arrives
+        built[history] = (raw, database)
+    timings: dict[str, list[float]] = {"refresh_7": [], "refresh_28": [], "full_28": []}
+    for _ in range(repeats):
+        for history in (7, 28):
+            raw, database = built[history]
+            run_database = work / f"run_{history}.duckdb"
+            shutil.copy(database, run_database)
+            timings[f"refresh_{history}"].append(_dbt(["build"], run_database, raw, work))
+        raw, _ = built[28]
+        full_database = work / "full_28.duckdb"
+        full_database.unlink(missing_ok=True)
+        timings["full_28"].append(_dbt(["build"], full_database, raw, work))
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    return {
+        "impressions_per_day": impressions_per_day,
+        "repeats": repeats,
+        "timings_s": timings,
+        "medians_s": medians,
+        "refresh_28_over_refresh_7": medians["refresh_28"] / medians["refresh_7"],
+        "full_28_over_refresh_28": medians["full_28"] / medians["refresh_28"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("which", choices=["refresh"], nargs="?", default="refresh")
+    parser.add_argument("--work", type=Path, default=PROJECT_DIR / "data" / "bench")
+    parser.add_argument("--impressions-per-day", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    result = bench_refresh(args.work, args.impressions_per_day, args.repeats)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.which}.json").write_text(json.dumps(result, indent=2) + "\n")
+    medians = result["medians_s"]
+    print(f"{args.impressions_per_day:,} impressions a day, {args.repeats} runs each, medians:")
+    print(f"  refresh with  7 days built: {medians['refresh_7']:7.2f} s")
+    print(f"  refresh with 28 days built: {medians['refresh_28']:7.2f} s")
+    print(f"  full rebuild at 28 days:    {medians['full_28']:7.2f} s")
+    print(f"  refresh 28 / refresh 7:     {result['refresh_28_over_refresh_7']:7.2f}")
+    print(f"  full 28 / refresh 28:       {result['full_28_over_refresh_28']:7.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
