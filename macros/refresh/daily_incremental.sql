@@ -6,16 +6,35 @@
         changes nothing. `--full-refresh` rebuilds everything. -#}
     {%- set delete_hook = "{{ delete_refresh_window('" ~ day_column ~ "', "
         ~ also_delete_new_files ~ ") }}" -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=delete_hook,
-        meta={'refresh_day_column': day_column},
-    ) }}
+    {%- if target.type == 'spark' -%}
+        {#- Spark: a parquet table partitioned by the day; the pre-hook drops
+            the window's partitions, the new rows are appended. -#}
+        {{ config(
+            materialized='incremental',
+            incremental_strategy='append',
+            file_format='parquet',
+            partition_by=[day_column],
+            on_schema_change='fail',
+            pre_hook=delete_hook,
+            meta={'refresh_day_column': day_column},
+        ) }}
+    {%- else -%}
+        {{ config(
+            materialized='incremental',
+            incremental_strategy='append',
+            on_schema_change='fail',
+            pre_hook=delete_hook,
+            meta={'refresh_day_column': day_column},
+        ) }}
+    {%- endif -%}
 {% endmacro %}
 
 {% macro delete_refresh_window(day_column, also_delete_new_files=false) %}
+    {{- return(adapter.dispatch('delete_refresh_window', 'feed_training_data')(
+        day_column, also_delete_new_files)) -}}
+{% endmacro %}
+
+{% macro default__delete_refresh_window(day_column, also_delete_new_files=false) %}
     {#- Pre-hook: on an incremental run, delete the refresh window's days (and,
         for a model that keeps rows without a day, the rows of raw files this
         run sees first, so that a retry does not add them twice) before the

@@ -6,6 +6,8 @@
         {{ exceptions.raise_compiler_error(
             "uniform_from_digest: slice_index must be 0..4, got " ~ slice_index) }}
     {%- endif -%}
-    ({{ hex_to_int('substr(' ~ digest_expression ~ ', ' ~ (1 + 6 * slice_index) ~ ', 6)') }}
-    / 16777216.0)
+    {#- In double on every engine: a decimal literal would make Spark divide in
+        decimals and round the draw. -#}
+    (cast({{ hex_to_int('substr(' ~ digest_expression ~ ', ' ~ (1 + 6 * slice_index) ~ ', 6)') }}
+    as double) / cast(16777216 as double))
 {%- endmacro %}

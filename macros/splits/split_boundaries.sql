@@ -24,9 +24,9 @@
                 "vars validation_days and test_days must be >= 1, got "
                 ~ validation_days ~ " and " ~ test_days) }}
         {%- endif -%}
-        {%- set test_start_sql = dbt.dateadd('day', 1 - test_days, last_mature_date) -%}
-        {%- set validation_start_sql = dbt.dateadd(
-            'day', 1 - test_days - gap - validation_days, last_mature_date) -%}
+        {%- set test_start_sql = add_days(last_mature_date, 1 - test_days) -%}
+        {%- set validation_start_sql = add_days(
+            last_mature_date, 1 - test_days - gap - validation_days) -%}
         {%- set test_end_sql = last_mature_date -%}
     {%- else -%}
         {%- set start_dates = [validation_start | string, test_start | string] -%}
@@ -51,9 +51,9 @@
             {%- set test_end_sql = last_mature_date -%}
         {%- endif -%}
     {%- endif -%}
-    cast({{ dbt.dateadd('day', -1 - gap, validation_start_sql) }} as date) as train_end_date,
+    cast({{ add_days(validation_start_sql, -1 - gap) }} as date) as train_end_date,
     cast({{ validation_start_sql }} as date) as validation_start_date,
-    cast({{ dbt.dateadd('day', -1 - gap, test_start_sql) }} as date) as validation_end_date,
+    cast({{ add_days(test_start_sql, -1 - gap) }} as date) as validation_end_date,
     cast({{ test_start_sql }} as date) as test_start_date,
     cast({{ test_end_sql }} as date) as test_end_date
 {%- endmacro %}

@@ -26,6 +26,6 @@ cross join later_start
 where
     this_end.last_value is not null
     and later_start.first_value is not null
-    and {{ dbt.dateadd('day', min_gap_days | int, 'this_end.last_value') }}
+    and {{ add_days('this_end.last_value', min_gap_days | int) }}
     >= later_start.first_value
 {% endtest %}

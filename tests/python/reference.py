@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -581,7 +582,10 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         m["_ex_day"] = pd.Series(pd.NaT, index=m.index, dtype=_TS_DTYPE)
     m["example_ts"] = m["example_ts"].astype(_TS_DTYPE)
     m["_ex_day"] = m["_ex_day"].astype(_TS_DTYPE)
-    found = m["example_ts"].notna()
+    # Examples are looked for back to ceil(window / 1 day) days before the
+    # engagement's day; an older one counts as no prior impression.
+    lookback = pd.Timedelta(days=math.ceil(v["label_window_hours"] / 24))
+    found = m["example_ts"].notna() & (m["_ex_day"] >= m["engagement_ts"].dt.floor("D") - lookback)
     outside = found & ((m["engagement_ts"] - m["example_ts"]) >= window)
     attributed = found & ~outside
     m["is_attributed"] = attributed.astype(bool)

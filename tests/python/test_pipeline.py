@@ -110,6 +110,16 @@ def test_rejected_rows_match(default_build: Path, default_reference):
     )
 
 
+def test_attribution_matches(default_build: Path, default_reference):
+    name = "int_engagements_attributed"
+    got = read_tables(default_build, [name])[name]
+    want = default_reference["engagement_attribution"]
+    got_reasons = got["unattributed_reason"].fillna("attributed").value_counts().to_dict()
+    want_reasons = want["unattributed_reason"].fillna("attributed").value_counts().to_dict()
+    assert got_reasons == want_reasons
+    assert set(got_reasons) == {"attributed", "no_prior_impression", "outside_label_window"}
+
+
 def test_rebuild_at_four_threads_is_identical(default_logs, default_marts, tmp_path):
     database = tmp_path / "again.duckdb"
     build(default_logs, database, tmp_path, threads=4)

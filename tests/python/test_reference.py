@@ -6,6 +6,7 @@ Run from the project root:  .venv/bin/python -m pytest tests/python/test_referen
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import sys
 from datetime import date, datetime, timedelta
@@ -714,7 +715,13 @@ def _brute(imp_rows, eng_rows, window_h=24):
     labels = {k: set() for k in ex}
     reasons = {}
     for u, t, a, ts in eng:
-        cands = [(ets, k) for k, (ets, _) in ex.items() if k[0] == u and k[1] == t and ets <= ts]
+        # Look back as many whole days as the window spans, by UTC day.
+        lookback = timedelta(days=math.ceil(window_h / 24))
+        cands = [
+            (ets, k)
+            for k, (ets, _) in ex.items()
+            if k[0] == u and k[1] == t and ets <= ts and k[2] >= ts.date() - lookback
+        ]
         if not cands:
             reasons[(u, t, a, ts)] = "no_prior_impression"
             continue

@@ -36,9 +36,7 @@ examples as (
     {% if is_incremental() -%}
         {%- set window = refresh_window() -%}
         {%- if window.start %}
-            where event_date >= {{ dbt.dateadd(
-                'day', -lookback_days, "cast('" ~ window.start ~ "' as date)"
-            ) }}
+            where event_date >= {{ add_days("cast('" ~ window.start ~ "' as date)", -lookback_days) }}
         {%- endif %}
     {%- endif %}
 
@@ -62,7 +60,7 @@ latest_example_before_engagement as (
             and engagements.tweet_id = examples.tweet_id
             and engagements.engagement_ts >= examples.example_ts
             and examples.event_date
-            >= {{ dbt.dateadd('day', -lookback_days, 'engagements.engagement_date') }}
+            >= {{ add_days('engagements.engagement_date', -lookback_days) }}
     group by
         engagements.user_id,
         engagements.tweet_id,
@@ -80,11 +78,11 @@ engagements_attributed as (
         action,
         case
             when example_ts is null then 'no_prior_impression'
-            when engagement_ts >= {{ dbt.dateadd('second', window_seconds, 'example_ts') }}
+            when engagement_ts >= {{ add_seconds('example_ts', window_seconds) }}
                 then 'outside_label_window'
         end as unattributed_reason,
         example_ts is not null
-        and engagement_ts < {{ dbt.dateadd('second', window_seconds, 'example_ts') }}
+        and engagement_ts < {{ add_seconds('example_ts', window_seconds) }}
             as is_attributed,
         cast(example_ts as date) as event_date,
         engagement_date,

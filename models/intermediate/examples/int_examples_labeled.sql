@@ -31,7 +31,7 @@ attributed_engagements as (
     from {{ ref('int_engagements_attributed') }}
     where
         is_attributed
-        {% if is_incremental() -%}
+    {%- if is_incremental() %}
             and {{ in_refresh_window('event_date') }}
         {%- endif %}
 

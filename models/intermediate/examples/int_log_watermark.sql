@@ -78,9 +78,7 @@ last_mature_day as (
         engagements_max_ts,
         watermark_ts,
         cast(
-            {{ dbt.dateadd(
-                'second', -(86400 + label_window_seconds()), 'watermark_ts'
-            ) }} as date
+            {{ add_seconds('watermark_ts', -(86400 + label_window_seconds())) }} as date
         ) as last_mature_date
     from watermark
 

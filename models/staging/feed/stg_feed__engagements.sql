@@ -16,7 +16,7 @@ engagements as (
     from {{ ref('base_feed__engagements') }}
     where
         reject_reason is null
-        {% if is_incremental() -%}
+    {%- if is_incremental() %}
             and {{ raw_files_predicate('engagements') }}
             and {{ in_refresh_window('cast(typed_engagement_ts as date)') }}
         {%- endif %}

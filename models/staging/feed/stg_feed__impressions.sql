@@ -15,7 +15,7 @@ impressions as (
     from {{ ref('base_feed__impressions') }}
     where
         reject_reason is null
-        {% if is_incremental() -%}
+    {%- if is_incremental() %}
             and {{ raw_files_predicate('impressions') }}
             and {{ in_refresh_window('cast(typed_impression_ts as date)') }}
         {%- endif %}
