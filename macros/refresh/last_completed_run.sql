@@ -2,8 +2,7 @@
     {#- The last invocation that completed every daily model, from the run
         ledger: a dict with watermark_ts and completed_at (datetimes), or none. -#}
     {%- set ledger = refresh_runs_relation() -%}
-    {%- if adapter.get_relation(
-        database=ledger.database, schema=ledger.schema, identifier=ledger.identifier) is none -%}
+    {%- if existing_target_relation(ledger.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set result = run_query(
@@ -24,8 +23,7 @@
     {#- The earliest UTC day among the rows of raw files that are not in the
         file ledger yet or that it recorded after `since` (a run that did not
         complete), over both logs; none when there are none. -#}
-    {%- set ledger = adapter.get_relation(
-        database=target.database, schema=target.schema, identifier='stg_feed__raw_files') -%}
+    {%- set ledger = existing_target_relation('stg_feed__raw_files') -%}
     {%- set days = [] -%}
     {%- for source_name, timestamp_column in [
         ('impressions', 'impression_ts'), ('engagements', 'engagement_ts')] -%}

@@ -15,8 +15,7 @@
     {%- if window.mode in ['parse', 'full'] -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set ledger = adapter.get_relation(
-        database=target.database, schema=target.schema, identifier='stg_feed__raw_files') -%}
+    {%- set ledger = existing_target_relation('stg_feed__raw_files') -%}
     {%- if ledger is none -%}
         {{ return('true') }}
     {%- endif -%}
@@ -43,11 +42,17 @@
         {{ return('false') }}
     {%- endif -%}
     {%- set quoted = [] -%}
+    {#- DuckDB prunes files on a literal list of the paths it reads; elsewhere
+        compare the paths under raw_path. -#}
+    {%- set full_paths = full_paths and target.type == 'duckdb' -%}
     {%- for file in files | sort -%}
         {%- set path = (var('raw_path') ~ '/' ~ file) if full_paths else file -%}
         {%- do quoted.append("'" ~ (path | replace("'", "''")) ~ "'") -%}
     {%- endfor -%}
-    {{ return(file_column ~ ' in (' ~ (quoted | join(', ')) ~ ')') }}
+    {%- if full_paths or file_column == 'source_file' -%}
+        {{ return(file_column ~ ' in (' ~ (quoted | join(', ')) ~ ')') }}
+    {%- endif -%}
+    {{ return(relative_source_file(file_column) ~ ' in (' ~ (quoted | join(', ')) ~ ')') }}
 {% endmacro %}
 
 {% macro list_raw_files(source_name) %}

@@ -1,44 +1,31 @@
 {% macro create_refresh_runs_table() %}
     {#- on-run-start: the run ledger, one row per invocation that completed
-        every daily (incremental) model. It decides the next scheduled window. -#}
-    {%- set relation = refresh_runs_relation() -%}
-    create schema if not exists {{ relation.without_identifier() }};
-    create table if not exists {{ relation }} (
-        invocation_id {{ dbt.type_string() }},
-        window_mode {{ dbt.type_string() }},
-        window_start date,
-        window_end date,
-        impressions_max_ts {{ dbt.type_timestamp() }},
-        engagements_max_ts {{ dbt.type_timestamp() }},
-        watermark_ts {{ dbt.type_timestamp() }},
-        completed_at {{ dbt.type_timestamp() }}
-    ) {{ refresh_runs_table_options() }};
-    {%- set windows = refresh_windows_relation() %}
-    create table if not exists {{ windows }} (
-        invocation_id {{ dbt.type_string() }},
-        window_mode {{ dbt.type_string() }},
-        window_start date,
-        window_end date,
-        planned_at {{ dbt.type_timestamp() }}
-    ) {{ refresh_runs_table_options() }}
-{% endmacro %}
-
-{% macro plan_refresh_window() %}
-    {#- on-run-start, after the tables exist: decide this invocation's window
-        once and write it down; refresh_window() reads it back. -#}
+        every daily (incremental) model (it decides the next scheduled
+        window), and the planned windows, one row per invocation. One
+        statement per call: Spark's session cursor takes one at a time. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set window = compute_refresh_window() -%}
-    {{ log("feed refresh: " ~ window.mode ~ " window, days "
-        ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs'), info=true) }}
-    insert into {{ refresh_windows_relation() }}
-    select
-        '{{ invocation_id }}',
-        '{{ window.mode }}',
-        {{ "cast('" ~ window.start ~ "' as date)" if window.start else 'null' }},
-        {{ "cast('" ~ window.end ~ "' as date)" if window.end else 'null' }},
-        {{ dbt.current_timestamp() }}
+    {%- set runs = refresh_runs_relation() -%}
+    {%- set windows = refresh_windows_relation() -%}
+    {%- do run_query('create schema if not exists ' ~ runs.without_identifier()) -%}
+    {%- do run_query(
+        'create table if not exists ' ~ runs ~ ' ('
+        ~ 'invocation_id ' ~ dbt.type_string() ~ ', '
+        ~ 'window_mode ' ~ dbt.type_string() ~ ', '
+        ~ 'window_start date, window_end date, '
+        ~ 'impressions_max_ts ' ~ dbt.type_timestamp() ~ ', '
+        ~ 'engagements_max_ts ' ~ dbt.type_timestamp() ~ ', '
+        ~ 'watermark_ts ' ~ dbt.type_timestamp() ~ ', '
+        ~ 'completed_at ' ~ dbt.type_timestamp() ~ ') '
+        ~ refresh_runs_table_options()) -%}
+    {%- do run_query(
+        'create table if not exists ' ~ windows ~ ' ('
+        ~ 'invocation_id ' ~ dbt.type_string() ~ ', '
+        ~ 'window_mode ' ~ dbt.type_string() ~ ', '
+        ~ 'window_start date, window_end date, '
+        ~ 'planned_at ' ~ dbt.type_timestamp() ~ ') '
+        ~ refresh_runs_table_options()) -%}
 {% endmacro %}
 
 {% macro refresh_runs_table_options() %}
@@ -81,8 +68,7 @@
     {%- endif -%}
     {%- set window = refresh_window() -%}
     {%- set relation = refresh_runs_relation() -%}
-    {%- set watermark = api.Relation.create(
-        database=target.database, schema=target.schema, identifier='int_log_watermark') -%}
+    {%- set watermark = target_relation('int_log_watermark') -%}
     insert into {{ relation }}
     select
         '{{ invocation_id }}',

@@ -9,8 +9,7 @@
         {{ return({'mode': 'parse', 'start': none, 'end': none}) }}
     {%- endif -%}
     {%- set windows = refresh_windows_relation() -%}
-    {%- if adapter.get_relation(
-        database=windows.database, schema=windows.schema, identifier=windows.identifier) -%}
+    {%- if existing_target_relation(windows.identifier) -%}
         {%- set planned = run_query(
             "select window_mode, cast(window_start as " ~ dbt.type_string() ~ "), "
             ~ "cast(window_end as " ~ dbt.type_string() ~ ") from " ~ windows

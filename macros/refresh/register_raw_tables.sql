@@ -19,12 +19,13 @@
         'engagements': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type
             ~ ', action string, engagement_ts timestamp',
     } -%}
+    {%- set raw_path = absolute_raw_path() -%}
     {%- do run_query('create schema if not exists ' ~ schema) -%}
     {%- for name, columns in logs.items() -%}
         {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ name) -%}
         {%- do run_query(
             'create table ' ~ schema ~ '.' ~ name ~ ' (' ~ columns ~ ') using parquet '
-            ~ "options (path '" ~ var('raw_path') ~ '/' ~ name
+            ~ "options (path '" ~ raw_path ~ '/' ~ name
             ~ "', recursiveFileLookup 'true', pathGlobFilter '*.parquet')") -%}
     {%- endfor -%}
 {% endmacro %}

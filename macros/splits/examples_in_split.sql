@@ -9,13 +9,20 @@
         {{ exceptions.raise_compiler_error(
             "examples_in_split: unknown split '" ~ split_name ~ "'") }}
     {%- endif -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_days_outside_split('" ~ split_name ~ "') }}",
-        meta={'refresh_day_column': 'event_date'},
-    ) }}
+    {%- if target.type == 'spark' -%}
+        {#- Spark parquet tables cannot delete the days that leave a split:
+            rebuild the split whole from the sampled examples (a scan of the
+            kept rows, not of the logs). -#}
+        {{ config(materialized='table', file_format='parquet') }}
+    {%- else -%}
+        {{ config(
+            materialized='incremental',
+            incremental_strategy='append',
+            on_schema_change='fail',
+            pre_hook="{{ delete_days_outside_split('" ~ split_name ~ "') }}",
+            meta={'refresh_day_column': 'event_date'},
+        ) }}
+    {%- endif %}
 with
 
 split_days as (

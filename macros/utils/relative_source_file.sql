@@ -7,3 +7,22 @@
         from the path the reader gives (raw_path/<log>/...). -#}
     substr({{ path_expression }}, {{ (var('raw_path') ~ '/') | length + 1 }})
 {%- endmacro %}
+
+{% macro spark__relative_source_file(path_expression) %}
+    {#- Spark gives file:///abs/path/...: strip the scheme and the absolute
+        raw_path. -#}
+    substr(
+        regexp_replace({{ path_expression }}, '^file:(//)?', ''),
+        {{ (absolute_raw_path() ~ '/') | length + 1 }}
+    )
+{%- endmacro %}
+
+{% macro absolute_raw_path() %}
+    {#- raw_path, anchored at the working directory when it is relative (Spark
+        would otherwise take a table location under its warehouse). -#}
+    {%- set raw_path = var('raw_path') | string -%}
+    {%- if not (raw_path.startswith('/') or ':' in raw_path) -%}
+        {%- set raw_path = env_var('PWD', '.') ~ '/' ~ raw_path -%}
+    {%- endif -%}
+    {{ return(raw_path.rstrip('/')) }}
+{% endmacro %}
