@@ -20,7 +20,7 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test venv generate build summary refresh backfill freshness lint pytest dbt-test \
-	bench clean
+	spark-test check-java spark-build bench clean
 
 venv: $(VENV)/.installed
 
@@ -68,7 +68,19 @@ lint: venv
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses
 
 pytest: venv
-	$(PY) -m pytest tests/python -q
+	$(PY) -m pytest tests/python -q -m "not spark"
+
+## spark-test: the DuckDB/Spark parity test (local Spark in-process; needs Java 17+)
+spark-test: venv check-java
+	$(PY) -m pytest tests/python -q -m spark -p no:warnings
+
+check-java:
+	@v=$$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
+	if [ -z "$$v" ] || [ "$$v" -lt 17 ]; then \
+		echo "Spark needs Java 17 or newer on PATH (found: $${v:-no java})." >&2; \
+		echo "Install one, e.g. Debian's openjdk-17-jre-headless, or set JAVA_HOME and PATH." >&2; \
+		exit 1; \
+	fi
 
 dbt-test: venv
 	rm -rf $(CI_RAW) $(CI_DB)

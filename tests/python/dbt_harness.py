@@ -50,10 +50,14 @@ def run_dbt(
     work_dir: Path,
     dbt_vars: dict | None = None,
     threads: int = 1,
+    target: str = "duckdb",
 ) -> dbtRunnerResult:
-    """Invoke dbt with this project, a DuckDB file and vars; close DuckDB after."""
+    """Invoke dbt with this project, a DuckDB file (or the spark target) and vars;
+    close DuckDB after."""
     command = [
         *args,
+        "--target",
+        target,
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
@@ -81,11 +85,17 @@ def build(
     dbt_vars: dict | None = None,
     threads: int = 1,
     extra_args: list[str] | None = None,
+    target: str = "duckdb",
 ) -> None:
     """`dbt build` (models, seeds and every test) on the logs at raw_path; raise on failure."""
     all_vars = {"raw_path": str(raw_path), **(dbt_vars or {})}
     result = run_dbt(
-        ["build", "--quiet", *(extra_args or [])], database, work_dir, all_vars, threads
+        ["build", "--quiet", *(extra_args or [])],
+        database,
+        work_dir,
+        all_vars,
+        threads,
+        target,
     )
     if not result.success:
         failures = []
