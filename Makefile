@@ -88,10 +88,12 @@ dbt-test: venv
 	$(PY) -m feedpipe.generate --out $(CI_RAW) --impressions-per-day 20000 --users 5000 --tweets 10000 --seed 7
 	FEED_DUCKDB_PATH=$(CI_DB) $(DBT) build --vars '{raw_path: $(CI_RAW)}'
 
-## bench: benchmarks (not tests): daily refresh cost at 7 vs 28 days of history
+## bench: benchmarks (not tests): daily refresh cost at 7 vs 28 days of history,
+## then DuckDB vs local Spark at two sizes (needs Java 17+)
 BENCH_ARGS ?=
-bench: venv
+bench: venv check-java
 	$(PY) -m feedpipe.bench refresh $(BENCH_ARGS)
+	$(PY) -m feedpipe.bench engines
 
 clean:
 	rm -rf target logs data $(VENV)

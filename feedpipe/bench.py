@@ -1,5 +1,8 @@
 """Benchmarks (`make bench`): wall-clock medians, measured side by side in one run.
 
+engines: a full build of the same logs on DuckDB and on local Spark at two
+sizes, so users know when Spark starts to pay.
+
 refresh: the cost of one scheduled daily refresh with 7 and with 28 days of
 history already built, against a full rebuild at 28 days. Runs are
 interleaved (7-day refresh, 28-day refresh, full rebuild, again) so that
@@ -26,7 +29,14 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 1, 5)
 
 
-def _dbt(args: list[str], database: Path, raw: Path, work: Path) -> float:
+def _dbt(
+    args: list[str],
+    database: Path,
+    raw: Path,
+    work: Path,
+    target: str = "duckdb",
+    spark_dir: Path | None = None,
+) -> float:
     """Run the dbt CLI as `make refresh` does (data tests, no unit tests); return wall seconds."""
     env = {
         **os.environ,
@@ -34,9 +44,13 @@ def _dbt(args: list[str], database: Path, raw: Path, work: Path) -> float:
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if spark_dir is not None:
+        env["FEED_SPARK_DIR"] = str(spark_dir)
     command = [
         str(Path(sys.executable).with_name("dbt")),
         *args,
+        "--target",
+        target,
         "--exclude",
         "test_type:unit",
         "--project-dir",
@@ -106,17 +120,80 @@ def bench_refresh(work: Path, impressions_per_day: int, repeats: int) -> dict:
     }
 
 
+def bench_engines(work: Path, sizes: list[int], days: int, repeats: int) -> dict:
+    """A full build of the same logs on DuckDB and on local Spark, at each size."""
+    timings: dict[str, list[float]] = {}
+    logs = {}
+    for size in sizes:
+        logs[size] = work / f"engines_{size}"
+        if not logs[size].exists():
+            generate(
+                logs[size],
+                days=days,
+                start=START,
+                impressions_per_day=size,
+                users=max(1000, size // 5),
+                tweets=max(2000, size // 2),
+                seed=2,
+            )
+    for repeat in range(repeats):
+        for size in sizes:
+            database = work / f"engines_{size}.duckdb"
+            database.unlink(missing_ok=True)
+            timings.setdefault(f"duckdb_{size}", []).append(
+                _dbt(["build"], database, logs[size], work)
+            )
+            spark_dir = work / f"spark_{size}_{repeat}"
+            shutil.rmtree(spark_dir, ignore_errors=True)
+            timings.setdefault(f"spark_{size}", []).append(
+                _dbt(["build"], database, logs[size], work, "spark", spark_dir)
+            )
+            shutil.rmtree(spark_dir, ignore_errors=True)
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    return {
+        "days": days,
+        "impressions_per_day": sizes,
+        "repeats": repeats,
+        "timings_s": timings,
+        "medians_s": medians,
+        "spark_over_duckdb": {
+            size: medians[f"spark_{size}"] / medians[f"duckdb_{size}"] for size in sizes
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", choices=["refresh"], nargs="?", default="refresh")
+    parser.add_argument("which", choices=["refresh", "engines"], nargs="?", default="refresh")
     parser.add_argument("--work", type=Path, default=PROJECT_DIR / "data" / "bench")
     parser.add_argument("--impressions-per-day", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--sizes",
+        default="100000,1000000",
+        help="engines: impressions a day at each size, comma-separated",
+    )
+    parser.add_argument("--days", type=int, default=9, help="engines: days of logs")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    result = bench_refresh(args.work, args.impressions_per_day, args.repeats)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.which == "engines":
+        sizes = [int(size) for size in args.sizes.split(",")]
+        result = bench_engines(args.work, sizes, args.days, args.repeats)
+        (args.out / "engines.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"{args.days} days of logs, {args.repeats} runs each, full dbt build, medians:")
+        for size in sizes:
+            duck, spark = (
+                result["medians_s"][f"duckdb_{size}"],
+                result["medians_s"][f"spark_{size}"],
+            )
+            print(
+                f"  {size:>10,} impressions/day: DuckDB {duck:7.1f} s, Spark {spark:7.1f} s, "
+                f"Spark/DuckDB {spark / duck:5.2f}"
+            )
+        return 0
+    result = bench_refresh(args.work, args.impressions_per_day, args.repeats)
     (args.out / f"{args.which}.json").write_text(json.dumps(result, indent=2) + "\n")
     medians = result["medians_s"]
     print(f"{args.impressions_per_day:,} impressions a day, {args.repeats} runs each, medians:")
