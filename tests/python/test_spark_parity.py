@@ -19,6 +19,8 @@ from feedpipe.generate import generate
 pytestmark = pytest.mark.spark
 
 PARITY_VARS = {"validation_days": 2, "test_days": 2}
+START = dt.date(2026, 1, 5)
+EMPTIED_DAY = START + dt.timedelta(days=8)
 TABLES = [*MART_KEYS, "int_examples_labeled"]
 
 
@@ -53,7 +55,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     generate(
         raw,
         days=9,
-        start=dt.date(2026, 1, 5),
+        start=START,
         impressions_per_day=2_000,
         users=600,
         tweets=1_200,
@@ -67,10 +69,23 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     build(raw, duckdb_database, work / "spark", dbt_vars=PARITY_VARS, target="spark")
     # A second Spark build runs the incremental path (a scheduled refresh).
     build(raw, duckdb_database, work / "spark", dbt_vars=PARITY_VARS, target="spark")
-    return {
+    built = {
         "duckdb": read_tables(duckdb_database, TABLES),
         "spark": _spark_tables("parity", TABLES),
     }
+    # The last day's files are withdrawn and that day backfilled: on both
+    # engines the day must become empty (Spark's dynamic partition overwrite
+    # alone would keep the old rows).
+    for log in ("impressions", "engagements"):
+        (raw / log / f"{EMPTIED_DAY}.parquet").unlink()
+    backfill = {**PARITY_VARS, "refresh_start_date": str(EMPTIED_DAY)}
+    build(raw, duckdb_database, work / "duckdb", dbt_vars=backfill, threads=2)
+    build(raw, duckdb_database, work / "spark", dbt_vars=backfill, target="spark")
+    built["after_backfill"] = {
+        "duckdb": read_tables(duckdb_database, ["int_examples_labeled"])["int_examples_labeled"],
+        "spark": _spark_tables("parity", ["int_examples_labeled"])["int_examples_labeled"],
+    }
+    return built
 
 
 @pytest.mark.parametrize("name", TABLES)
@@ -85,3 +100,20 @@ def test_spark_and_duckdb_give_identical_tables(builds: dict, name: str):
         _normalise(frame, columns).sort_values(keys).reset_index(drop=True) for frame in (got, want)
     )
     pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
+
+
+def test_a_day_that_became_empty_is_emptied_on_both_engines(builds: dict):
+    labeled = builds["after_backfill"]
+    before = builds["duckdb"]["int_examples_labeled"]
+    assert (pd.to_datetime(before["event_date"]).dt.date == EMPTIED_DAY).any()
+    for engine in ("duckdb", "spark"):
+        days = set(pd.to_datetime(labeled[engine]["event_date"]).dt.date)
+        assert EMPTIED_DAY not in days, engine
+        assert EMPTIED_DAY - dt.timedelta(days=1) in days, engine
+    columns = list(labeled["duckdb"].columns)
+    keys = ["user_id", "tweet_id", "event_date"]
+    got, want = (
+        _normalise(labeled[engine], columns).sort_values(keys).reset_index(drop=True)
+        for engine in ("spark", "duckdb")
+    )
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
