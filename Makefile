@@ -65,6 +65,7 @@ test: lint pytest dbt-test
 lint: venv
 	$(VENV)/bin/ruff check feedpipe tests
 	$(VENV)/bin/ruff format --check feedpipe tests
+	mkdir -p data
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses
 
 pytest: venv
