@@ -6,27 +6,19 @@
         changes nothing. `--full-refresh` rebuilds everything. -#}
     {%- set delete_hook = "{{ delete_refresh_window('" ~ day_column ~ "', "
         ~ also_delete_new_files ~ ") }}" -%}
+    {%- set settings = {
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'fail',
+        'pre_hook': delete_hook,
+        'meta': {'refresh_day_column': day_column},
+    } -%}
     {%- if target.type == 'spark' -%}
         {#- Spark: a parquet table partitioned by the day; the pre-hook drops
-            the window's partitions, the new rows are appended. -#}
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='append',
-            file_format='parquet',
-            partition_by=[day_column],
-            on_schema_change='fail',
-            pre_hook=delete_hook,
-            meta={'refresh_day_column': day_column},
-        ) }}
-    {%- else -%}
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='append',
-            on_schema_change='fail',
-            pre_hook=delete_hook,
-            meta={'refresh_day_column': day_column},
-        ) }}
+            the window's partitions. -#}
+        {%- do settings.update({'file_format': 'parquet', 'partition_by': [day_column]}) -%}
     {%- endif -%}
+    {{ config(**settings) }}
 {% endmacro %}
 
 {% macro delete_refresh_window(day_column, also_delete_new_files=false) %}
