@@ -49,6 +49,7 @@ DEFAULT_VARS: dict = {
     "test_start_date": None,
     "test_end_date": None,
     "id_type": "bigint",
+    "max_future_hours": 24,
 }
 
 # The action_aliases seed as written in the doc: canonical actions map to themselves.
@@ -293,7 +294,12 @@ def _stage_file(path: Path, source: str, v: dict):
     tid, tid_null, tid_bad = _cast_id(raw_cols["tweet_id"], v["id_type"])
     ts, ts_null, ts_bad = _cast_ts(raw_cols[ts_col])
 
-    conds = [uid_null, uid_bad, tid_null, tid_bad, ts_null, ts_bad]
+    # More than max_future_hours after now (the run's clock): a broken clock.
+    latest = pd.Timestamp.now(tz="UTC").tz_localize(None) + pd.Timedelta(
+        hours=v["max_future_hours"]
+    )
+    ts_future = (ts > latest).fillna(False).to_numpy(dtype=bool)
+    conds = [uid_null, uid_bad, tid_null, tid_bad, ts_null, ts_bad, ts_future]
     reasons = [
         "null_user_id",
         "invalid_user_id",
@@ -301,6 +307,7 @@ def _stage_file(path: Path, source: str, v: dict):
         "invalid_tweet_id",
         "null_timestamp",
         "invalid_timestamp",
+        "future_timestamp",
     ]
     action = None
     if cfg["has_action"]:

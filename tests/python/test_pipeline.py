@@ -243,12 +243,17 @@ def test_hand_written_logs_in_the_contract(tmp_path: Path):
     shown = [base + dt.timedelta(hours=h) for h in range(0, 24 * 5, 3)]
     users = [str(1 + i % 7) for i in range(len(shown))]
     tweets = [str(100 + i % 3) for i in range(len(shown))]
+    # Plus an ID that is not an integer, a null ID, and a clock far ahead
+    # (which, if it were let in, would move the watermark to 2099).
+    far_future = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
     impressions = pa.table(
         {
-            "user_id": [*users, "4.2", None],
-            "tweet_id": [*tweets, "100", "100"],
-            "impression_ts": pa.array([*shown, base, base], pa.timestamp("us", tz="UTC")),
-            "client": ["ios"] * (len(shown) + 2),
+            "user_id": [*users, "4.2", None, "1"],
+            "tweet_id": [*tweets, "100", "100", "100"],
+            "impression_ts": pa.array(
+                [*shown, base, base, far_future], pa.timestamp("us", tz="UTC")
+            ),
+            "client": ["ios"] * (len(shown) + 3),
         }
     )
     # Every other impression engaged 30 minutes later, under spellings to fold,

@@ -68,8 +68,9 @@ def engs(root, rows, name="engs"):
     )
 
 
-def far_watermark(root, when="2030-01-01T00:00:00"):
-    """A far-future impression + engagement on an unrelated user so early days are mature."""
+def far_watermark(root, when="2025-06-01T00:00:00"):
+    """A later impression + engagement on an unrelated user so that the 2024 days are mature
+    (still in the past: rows far in the future are rejected as future_timestamp)."""
     imps(root, [(999999, 999999, T(when))], name="zz_wm")
     engs(root, [(999999, 999999, "like", T(when))], name="zz_wm")
 
@@ -843,3 +844,12 @@ def test_empty_raw(tmp_path):
         "reconciliation",
     ):
         assert len(res[name]) == 0, name
+
+
+def test_future_timestamps_are_rejected(tmp_path):
+    imps(tmp_path, [(1, 7, T("2024-01-01T06:00:00")), (2, 7, T("2099-01-01T00:00:00"))])
+    engs(tmp_path, [(1, 7, "like", T("2099-01-01T00:00:00"))])
+    res = recompute(tmp_path)
+    rejected = res["rejected"]
+    assert sorted(rejected["reject_reason"]) == ["future_timestamp", "future_timestamp"]
+    assert len(res["clean_impressions"]) == 1
