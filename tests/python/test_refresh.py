@@ -206,3 +206,35 @@ def test_source_freshness_stops_a_scheduler_on_stale_logs(all_logs: Path, tmp_pa
     success, statuses = _freshness(fresh_logs, tmp_path)
     assert success
     assert set(statuses.values()) == {"pass"}
+
+
+def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
+    daily: dict, all_logs: Path, tmp_path: Path
+):
+    """Two runs stop after staging (as a crash would leave them): their raw
+    files are in the ledger but no run completed. The next refresh must still
+    rebuild their days, not only the newest one."""
+    raw = tmp_path / "raw"
+    for offset in range(9):
+        deliver(all_logs, raw, START + dt.timedelta(days=offset))
+    database = tmp_path / "interrupted.duckdb"
+    shutil.copy(daily["after_missed_runs"], database)
+    completed_before = last_window(database)
+    # Staging and the file ledger, with the raw views they read (rebuilt here
+    # because the views name the raw folder, and this test's is a new one).
+    staging_only = ["+stg_feed__raw_files"]
+    for offset in (9, 10):
+        deliver(all_logs, raw, START + dt.timedelta(days=offset))
+        result = run_dbt(
+            ["run", "--quiet", "--select", *staging_only],
+            database,
+            tmp_path,
+            {"raw_path": str(raw), **SPLIT_VARS},
+        )
+        assert result.success
+    assert last_window(database) == completed_before  # neither run was recorded
+    deliver(all_logs, raw, START + dt.timedelta(days=11))
+    refresh(raw, database, tmp_path)
+    # The window went back to the first day the interrupted runs brought.
+    assert last_window(database)[:2] == ("scheduled", START + dt.timedelta(days=8))
+    assert_same_tables(database, full_build(raw, tmp_path))
