@@ -68,12 +68,16 @@ def _dbt(
     return time.perf_counter() - started
 
 
+def deliver_day(all_logs: Path, raw: Path, day: dt.date) -> None:
+    """Deliver one day's generated files into a growing raw folder."""
+    for log in ("impressions", "engagements"):
+        (raw / log).mkdir(parents=True, exist_ok=True)
+        shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
+
+
 def _deliver(all_logs: Path, raw: Path, days: int) -> None:
     for offset in range(days):
-        day = START + dt.timedelta(days=offset)
-        for log in ("impressions", "engagements"):
-            (raw / log).mkdir(parents=True, exist_ok=True)
-            shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
+        deliver_day(all_logs, raw, START + dt.timedelta(days=offset))
 
 
 def bench_refresh(work: Path, impressions_per_day: int, repeats: int) -> dict:

@@ -52,10 +52,8 @@ def _normalise(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.D
     frame["event_date"] = pd.to_datetime(frame["event_date"]).dt.date
     if "example_ts" in frame:
         frame["example_ts"] = pd.to_datetime(frame["example_ts"]).astype("datetime64[us]")
-    for column in ("label", "examples", "positives", "negatives"):
-        if column in frame:
-            frame[column] = frame[column].astype("int64")
-    for column in ("kept_positives", "kept_negatives"):
+    counts = ("label", "examples", "positives", "negatives", "kept_positives", "kept_negatives")
+    for column in counts:
         if column in frame:
             frame[column] = frame[column].astype("int64")
     if "split" in frame:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_harness import build, read_tables, run_dbt
 
+from feedpipe.bench import deliver_day
 from feedpipe.generate import generate
 
 START = dt.date(2026, 1, 5)
@@ -32,13 +33,6 @@ COMPARED = [
 ]
 # Small splits so that 12 days of logs (10 mature) fill all three.
 SPLIT_VARS = {"validation_days": 2, "test_days": 2}
-
-
-def deliver(all_logs: Path, raw: Path, day: dt.date) -> None:
-    """Deliver one day's files into the growing raw folder."""
-    for log in ("impressions", "engagements"):
-        (raw / log).mkdir(parents=True, exist_ok=True)
-        shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
 
 
 def refresh(raw: Path, database: Path, work: Path, **refresh_vars) -> None:
@@ -81,7 +75,7 @@ def daily(all_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     snapshots = {}
     for offset in range(DAYS):
         day = START + dt.timedelta(days=offset)
-        deliver(all_logs, raw, day)
+        deliver_day(all_logs, raw, day)
         if offset in (6, 7):  # the scheduler did not run on these two days
             continue
         refresh(raw, database, work)
@@ -103,7 +97,7 @@ def test_daily_refreshes_equal_one_full_build(daily: dict, tmp_path: Path):
 def test_missed_runs_are_caught_up_by_the_next_refresh(daily: dict, all_logs: Path, tmp_path: Path):
     raw = tmp_path / "raw"
     for offset in range(9):
-        deliver(all_logs, raw, START + dt.timedelta(days=offset))
+        deliver_day(all_logs, raw, START + dt.timedelta(days=offset))
     assert_same_tables(daily["after_missed_runs"], full_build(raw, tmp_path))
 
 
@@ -216,7 +210,7 @@ def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
     rebuild their days, not only the newest one."""
     raw = tmp_path / "raw"
     for offset in range(9):
-        deliver(all_logs, raw, START + dt.timedelta(days=offset))
+        deliver_day(all_logs, raw, START + dt.timedelta(days=offset))
     database = tmp_path / "interrupted.duckdb"
     shutil.copy(daily["after_missed_runs"], database)
     completed_before = last_window(database)
@@ -224,7 +218,7 @@ def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
     # because the views name the raw folder, and this test's is a new one).
     staging_only = ["+stg_feed__raw_files"]
     for offset in (9, 10):
-        deliver(all_logs, raw, START + dt.timedelta(days=offset))
+        deliver_day(all_logs, raw, START + dt.timedelta(days=offset))
         result = run_dbt(
             ["run", "--quiet", "--select", *staging_only],
             database,
@@ -233,7 +227,7 @@ def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
         )
         assert result.success
     assert last_window(database) == completed_before  # neither run was recorded
-    deliver(all_logs, raw, START + dt.timedelta(days=11))
+    deliver_day(all_logs, raw, START + dt.timedelta(days=11))
     refresh(raw, database, tmp_path)
     # The window went back to the first day the interrupted runs brought.
     assert last_window(database)[:2] == ("scheduled", START + dt.timedelta(days=8))
