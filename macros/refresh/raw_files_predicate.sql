@@ -1,23 +1,17 @@
-{% macro raw_files_predicate(
-    source_name, which='to_read', file_column='source_path', window=none, full_paths=true
-) %}
-    {#- A predicate on the raw file a row came from, so an incremental run
-        reads only the files it needs (DuckDB prunes the other files unread):
+{% macro raw_files_to_read(source_name, which='to_read', window=none) %}
+    {#- The raw files of one log (paths under raw_path, sorted) that this
+        invocation reads, or none for every file (a full build, or no ledger
+        yet):
           which='to_read': files not yet in the ledger (stg_feed__raw_files)
                            plus files holding rows of the refresh window's days;
-          which='new':     files not yet in the ledger.
-        `true` (every file) on a full build or when there is no ledger yet.
-        The ledger keys files by their path under raw_path, so moving the logs
-        to another folder does not make every file new; the predicate is on
-        the full path as read (`file_column`), which the reader can prune on,
-        or on the path under raw_path with full_paths=false. -#}
+          which='new':     files not yet in the ledger. -#}
     {%- set window = window or refresh_window() -%}
     {%- if window.mode in ['parse', 'full'] -%}
-        {{ return('true') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set ledger = existing_target_relation('stg_feed__raw_files') -%}
     {%- if ledger is none -%}
-        {{ return('true') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set overlap = ["source_name = '" ~ source_name ~ "'", "max_event_date is not null"] -%}
     {%- if window.start -%}
@@ -37,15 +31,33 @@
         select source_file from {{ ledger }} where {{ overlap | join(' and ') }}
         {%- endif %}
     {%- endset -%}
-    {%- set files = run_query(query).columns[0].values() | list -%}
+    {{ return(run_query(query).columns[0].values() | sort) }}
+{% endmacro %}
+
+{% macro raw_files_predicate(
+    source_name, which='to_read', file_column=none, window=none, full_paths=true
+) %}
+    {#- A predicate on the raw file a row came from, true for the files of
+        raw_files_to_read(source_name, which, window), so that an incremental
+        run reads only the files it needs (DuckDB prunes the others unread):
+        `true` on a full build or when there is no ledger yet. The ledger keys
+        files by their path under raw_path, so moving the logs to another
+        folder does not make every file new. `file_column` (default: the
+        reader's file name column) holds the full path as read, which the
+        reader can prune on, or the path under raw_path with full_paths=false. -#}
+    {%- set files = raw_files_to_read(source_name, which, window) -%}
+    {%- if files is none -%}
+        {{ return('true') }}
+    {%- endif -%}
     {%- if files | length == 0 -%}
         {{ return('false') }}
     {%- endif -%}
+    {%- set file_column = file_column or source_file_name() -%}
     {%- set quoted = [] -%}
     {#- DuckDB prunes files on a literal list of the paths it reads; elsewhere
         compare the paths under raw_path. -#}
     {%- set full_paths = full_paths and target.type == 'duckdb' -%}
-    {%- for file in files | sort -%}
+    {%- for file in files -%}
         {%- set path = (var('raw_path') ~ '/' ~ file) if full_paths else file -%}
         {%- do quoted.append("'" ~ (path | replace("'", "''")) ~ "'") -%}
     {%- endfor -%}
@@ -67,5 +79,10 @@
 
 {% macro duckdb__list_raw_files(source_name) %}
     {#- The same glob as the source's external_location, listed without reading. -#}
-    select file from glob('{{ var("raw_path") }}/{{ source_name }}/**/*.parquet')
+    select file from glob('{{ raw_glob(source_name) }}')
 {%- endmacro %}
+
+{% macro raw_glob(source_name) %}
+    {#- The glob of one log's Parquet files, as the DuckDB source reads them. -#}
+    {{- return(var('raw_path') ~ '/' ~ source_name ~ '/**/*.parquet') -}}
+{% endmacro %}

@@ -9,7 +9,8 @@
     {%- if not is_incremental() or window.mode in ['parse', 'full'] -%}
         reject_reason
     {%- else -%}
-        {%- set is_new_file = raw_files_predicate(source_name, which='new') -%}
+        {%- set is_new_file = raw_files_predicate(
+            source_name, which='new', file_column='source_file', full_paths=false) -%}
         case
             when event_date is null
                 then case when {{ is_new_file }} then reject_reason end

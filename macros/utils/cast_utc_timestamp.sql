@@ -11,6 +11,11 @@
 {% macro duckdb__cast_utc_timestamp(column) %}
     {#- Through timestamptz so that an offset in a string ('...+02:00') or a
         time-zone-aware column is converted to UTC (the profile sets the
-        session TimeZone to UTC); a naive value is taken as UTC. -#}
-    cast(try_cast({{ column }} as timestamptz) as timestamp)
+        session TimeZone to UTC); a naive value is taken as UTC. A column the
+        file already stores as a naive timestamp is taken as it is (the type
+        test folds to a constant). -#}
+    case
+        when typeof({{ column }}) = 'TIMESTAMP' then try_cast({{ column }} as timestamp)
+        else cast(try_cast({{ column }} as timestamptz) as timestamp)
+    end
 {%- endmacro %}

@@ -2,6 +2,7 @@
     (same user, tweet, action and time) folded into one. Incremental by day
     like the impressions. -#}
 {{ daily_incremental('engagement_date') }}
+{{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements') }}
 
 with
 
@@ -12,13 +13,13 @@ engagements as (
         typed_tweet_id as tweet_id,
         canonical_action as action,
         source_file,
+        event_date as engagement_date,
         typed_engagement_ts as engagement_ts
     from {{ ref('base_feed__engagements') }}
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ raw_files_predicate('engagements') }}
-            and {{ in_refresh_window('cast(typed_engagement_ts as date)') }}
+            and {{ in_refresh_window('event_date') }}
         {%- endif %}
 
 ),
@@ -31,10 +32,10 @@ engagements_deduplicated as (
         action,
         min(source_file) as source_file,
         count(*) - 1 as duplicates_removed,
-        cast(engagement_ts as date) as engagement_date,
+        engagement_date,
         engagement_ts
     from engagements
-    group by user_id, tweet_id, action, engagement_ts
+    group by user_id, tweet_id, action, engagement_date, engagement_ts
 
 )
 

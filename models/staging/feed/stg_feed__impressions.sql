@@ -1,7 +1,8 @@
 {#- Clean impressions: valid rows with exact duplicates folded into one
     (`duplicates_removed` counts the extra copies). Incremental by day: a
-    refresh re-reads the window's days from the raw files that hold them. -#}
+    refresh takes the window's days from the raw rows its run read. -#}
 {{ daily_incremental('impression_date') }}
+{{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions') }}
 
 with
 
@@ -11,13 +12,13 @@ impressions as (
         typed_user_id as user_id,
         typed_tweet_id as tweet_id,
         source_file,
+        event_date as impression_date,
         typed_impression_ts as impression_ts
     from {{ ref('base_feed__impressions') }}
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ raw_files_predicate('impressions') }}
-            and {{ in_refresh_window('cast(typed_impression_ts as date)') }}
+            and {{ in_refresh_window('event_date') }}
         {%- endif %}
 
 ),
@@ -29,10 +30,10 @@ impressions_deduplicated as (
         tweet_id,
         min(source_file) as source_file,
         count(*) - 1 as duplicates_removed,
-        cast(impression_ts as date) as impression_date,
+        impression_date,
         impression_ts
     from impressions
-    group by user_id, tweet_id, impression_ts
+    group by user_id, tweet_id, impression_date, impression_ts
 
 )
 

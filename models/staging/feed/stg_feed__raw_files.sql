@@ -3,7 +3,8 @@
     refresh reads the files not in the ledger plus those holding rows of its
     window's days, and files as `too_late` the rows that a new file brings
     for days before the window. Delivered files are expected not to change;
-    deliver corrections as new files. -#}
+    deliver corrections as new files. On DuckDB the counts come from the
+    Parquet footers; elsewhere from the rows the run read. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -16,40 +17,34 @@
 -- depends_on: {{ ref('stg_feed__rejected_rows') }}
 
 {%- set window = refresh_window() %}
+{{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions') }}
+{{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements') }}
 
 with
 
-impression_rows as (
+impression_files as (
+
+    {{ raw_file_stats('impressions', ref('base_feed__impressions'), 'impression_ts') }}
+
+),
+
+engagement_files as (
+
+    {{ raw_file_stats('engagements', ref('base_feed__engagements'), 'engagement_ts') }}
+
+),
+
+new_files as (
 
     select
         'impressions' as source_name,
-        source_file,
-        cast(typed_impression_ts as date) as event_date
-    from {{ ref('base_feed__impressions') }}
-    {% if is_incremental() -%}
-        where {{ raw_files_predicate('impressions', which='new') }}
-    {%- endif %}
-
-),
-
-engagement_rows as (
-
+        *
+    from impression_files
+    union all
     select
         'engagements' as source_name,
-        source_file,
-        cast(typed_engagement_ts as date) as event_date
-    from {{ ref('base_feed__engagements') }}
-    {% if is_incremental() -%}
-        where {{ raw_files_predicate('engagements', which='new') }}
-    {%- endif %}
-
-),
-
-raw_rows as (
-
-    select * from impression_rows
-    union all
-    select * from engagement_rows
+        *
+    from engagement_files
 
 ),
 
@@ -60,13 +55,12 @@ files as (
         source_file,
         '{{ invocation_id }}' as first_seen_invocation_id,
         '{{ window.mode }}' as first_seen_window_mode,
-        count(*) as raw_rows,
-        count(event_date) as rows_with_day,
-        min(event_date) as min_event_date,
-        max(event_date) as max_event_date,
+        cast(raw_rows as bigint) as raw_rows,
+        cast(rows_with_day as bigint) as rows_with_day,
+        min_event_date,
+        max_event_date,
         {{ dbt.current_timestamp() }} as first_seen_at
-    from raw_rows
-    group by source_name, source_file
+    from new_files
 
 )
 

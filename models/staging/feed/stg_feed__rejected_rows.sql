@@ -7,6 +7,8 @@
 {{ daily_incremental('event_date', also_delete_new_files=true) }}
 
 {%- set window = refresh_window() -%}
+{{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions') }}
+{{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements') }}
 
 with
 
@@ -17,13 +19,9 @@ impressions as (
         raw_user_id,
         raw_tweet_id,
         raw_impression_ts as raw_event_ts,
-        source_path,
         source_file,
-        cast(typed_impression_ts as date) as event_date
+        event_date
     from {{ ref('base_feed__impressions') }}
-    {% if is_incremental() -%}
-        where {{ raw_files_predicate('impressions') }}
-    {%- endif %}
 
 ),
 
@@ -35,13 +33,9 @@ engagements as (
         raw_tweet_id,
         raw_action,
         raw_engagement_ts as raw_event_ts,
-        source_path,
         source_file,
-        cast(typed_engagement_ts as date) as event_date
+        event_date
     from {{ ref('base_feed__engagements') }}
-    {% if is_incremental() -%}
-        where {{ raw_files_predicate('engagements') }}
-    {%- endif %}
 
 ),
 

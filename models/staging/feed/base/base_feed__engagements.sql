@@ -1,6 +1,7 @@
-{#- Every raw engagement, typed and with its action folded and mapped, with
-    the reason it is rejected (null when it is valid). -#}
-{{ config(meta={'refresh_raw_source': 'engagements'}) }}
+{#- The raw engagements this run reads, typed, with the action folded and
+    mapped, each with the reason it is rejected (null when it is valid), in
+    one pass over the files. A table rebuilt by every run, over the same files
+    as base_feed__impressions (see there). -#}
 
 with
 
@@ -29,7 +30,6 @@ typed as (
         {{ cast_id('tweet_id') }} as typed_tweet_id,
         lower(trim({{ dbt.cast('action', dbt.type_string()) }})) as folded_action,
         {{ source_file_name() }} as source_path,
-        {{ relative_source_file(source_file_name()) }} as source_file,
         engagement_ts,
         {{ cast_utc_timestamp('engagement_ts') }}
             as typed_engagement_ts
@@ -37,15 +37,23 @@ typed as (
 
 ),
 
+{# Only the files this run needs: DuckDB prunes the others unread. -#}
+typed_rows_to_read as (
+
+    select * from typed
+    where {{ raw_files_predicate('engagements', file_column='source_path') }}
+
+),
+
 {# A lookup against a seven-row seed: the one join staging allows itself. -#}
 actions_mapped as (
 
     select
-        typed.*,
+        typed_rows_to_read.*,
         action_aliases.action as canonical_action
-    from typed
+    from typed_rows_to_read
     left join action_aliases
-        on typed.folded_action = action_aliases.alias
+        on typed_rows_to_read.folded_action = action_aliases.alias
 
 ),
 
@@ -55,12 +63,11 @@ classified as (
         typed_user_id,
         typed_tweet_id,
         canonical_action,
-        {{ dbt.cast('user_id', dbt.type_string()) }} as raw_user_id,
-        {{ dbt.cast('tweet_id', dbt.type_string()) }} as raw_tweet_id,
-        {{ dbt.cast('action', dbt.type_string()) }} as raw_action,
-        {{ dbt.cast('engagement_ts', dbt.type_string()) }} as raw_engagement_ts,
-        source_path,
-        source_file,
+        user_id,
+        tweet_id,
+        action,
+        engagement_ts,
+        {{ relative_source_file('source_path') }} as source_file,
         case
             {{ key_reject_reasons('engagement_ts') }}
             when folded_action is null or folded_action = '' then 'null_action'
@@ -69,6 +76,33 @@ classified as (
         typed_engagement_ts
     from actions_mapped
 
+),
+
+{# The raw values as text only where they explain a rejection. -#}
+rows_read as (
+
+    select
+        typed_user_id,
+        typed_tweet_id,
+        canonical_action,
+        case when {{ needs_raw_text('typed_engagement_ts') }}
+            then {{ dbt.cast('user_id', dbt.type_string()) }}
+        end as raw_user_id,
+        case when {{ needs_raw_text('typed_engagement_ts') }}
+            then {{ dbt.cast('tweet_id', dbt.type_string()) }}
+        end as raw_tweet_id,
+        case when {{ needs_raw_text('typed_engagement_ts') }}
+            then {{ dbt.cast('action', dbt.type_string()) }}
+        end as raw_action,
+        case when {{ needs_raw_text('typed_engagement_ts') }}
+            then {{ dbt.cast('engagement_ts', dbt.type_string()) }}
+        end as raw_engagement_ts,
+        source_file,
+        reject_reason,
+        cast(typed_engagement_ts as date) as event_date,
+        typed_engagement_ts
+    from classified
+
 )
 
-select * from classified
+select * from rows_read

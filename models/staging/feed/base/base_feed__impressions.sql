@@ -1,6 +1,9 @@
-{#- Every raw impression, typed, with the reason it is rejected (null when it
-    is valid). Both the clean and the rejected staging models read this. -#}
-{{ config(meta={'refresh_raw_source': 'impressions'}) }}
+{#- The raw impressions this run reads, typed, each with the reason it is
+    rejected (null when it is valid), in one pass over the files. A table,
+    rebuilt by every run: every raw file on a full build, on a refresh the
+    files new since the last completed run and those holding rows of the
+    refresh window's days. The clean, rejected and ledger models all read
+    this table, so each raw row is read and validated once per run. -#}
 
 with
 
@@ -18,11 +21,18 @@ typed as (
         {{ cast_id('user_id') }} as typed_user_id,
         {{ cast_id('tweet_id') }} as typed_tweet_id,
         {{ source_file_name() }} as source_path,
-        {{ relative_source_file(source_file_name()) }} as source_file,
         impression_ts,
         {{ cast_utc_timestamp('impression_ts') }}
             as typed_impression_ts
     from source
+
+),
+
+{# Only the files this run needs: DuckDB prunes the others unread. -#}
+typed_rows_to_read as (
+
+    select * from typed
+    where {{ raw_files_predicate('impressions', file_column='source_path') }}
 
 ),
 
@@ -31,17 +41,40 @@ classified as (
     select
         typed_user_id,
         typed_tweet_id,
-        {{ dbt.cast('user_id', dbt.type_string()) }} as raw_user_id,
-        {{ dbt.cast('tweet_id', dbt.type_string()) }} as raw_tweet_id,
-        {{ dbt.cast('impression_ts', dbt.type_string()) }} as raw_impression_ts,
-        source_path,
-        source_file,
+        user_id,
+        tweet_id,
+        impression_ts,
+        {{ relative_source_file('source_path') }} as source_file,
         case
             {{ key_reject_reasons('impression_ts') }}
         end as reject_reason,
         typed_impression_ts
-    from typed
+    from typed_rows_to_read
+
+),
+
+{# The raw values as text only where they explain a rejection: a valid
+   row's typed values say the same. -#}
+rows_read as (
+
+    select
+        typed_user_id,
+        typed_tweet_id,
+        case when {{ needs_raw_text('typed_impression_ts') }}
+            then {{ dbt.cast('user_id', dbt.type_string()) }}
+        end as raw_user_id,
+        case when {{ needs_raw_text('typed_impression_ts') }}
+            then {{ dbt.cast('tweet_id', dbt.type_string()) }}
+        end as raw_tweet_id,
+        case when {{ needs_raw_text('typed_impression_ts') }}
+            then {{ dbt.cast('impression_ts', dbt.type_string()) }}
+        end as raw_impression_ts,
+        source_file,
+        reject_reason,
+        cast(typed_impression_ts as date) as event_date,
+        typed_impression_ts
+    from classified
 
 )
 
-select * from classified
+select * from rows_read
