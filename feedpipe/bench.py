@@ -1,5 +1,12 @@
 """Benchmarks (`make bench`): wall-clock medians, measured side by side in one run.
 
+contract: the project's full build beside a hand-written DuckDB script (the
+engine's floor), pandas and polars, at sizes from 1M to 64M impressions
+(feedpipe.bench_contract).
+
+scale: one day of 100M impressions, a full build and a scheduled refresh
+(feedpipe.bench_scale).
+
 engines: a full build of the same logs on DuckDB and on local Spark at two
 sizes, so users know when Spark starts to pay.
 
@@ -23,10 +30,12 @@ import sys
 import time
 from pathlib import Path
 
+from feedpipe import bench_contract, bench_scale
 from feedpipe.generate import generate
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 1, 5)
+CONTRACT_SIZES = "1000000,4000000,16000000,64000000"
 
 
 def _dbt(
@@ -168,22 +177,61 @@ def bench_engines(work: Path, sizes: list[int], days: int, repeats: int) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", choices=["refresh", "engines"], nargs="?", default="refresh")
+    parser.add_argument(
+        "which", choices=["refresh", "engines", "contract", "scale"], nargs="?", default="refresh"
+    )
     parser.add_argument("--work", type=Path, default=PROJECT_DIR / "data" / "bench")
     parser.add_argument("--impressions-per-day", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--sizes",
-        default="100000,1000000",
-        help="engines: impressions a day at each size, comma-separated",
+        default=None,
+        help="engines: impressions a day at each size (default 100000,1000000); "
+        "contract: impressions in all (default 1000000,4000000,16000000,64000000)",
+    )
+    parser.add_argument(
+        "--capped-sizes",
+        default="16000000",
+        help="contract: sizes at which the project also runs with memory_limit 1GB",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default="16GB",
+        help="scale: DuckDB memory_limit (FEED_DUCKDB_MEMORY_LIMIT) of the runs",
+    )
+    parser.add_argument(
+        "--page", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="page to write"
     )
     parser.add_argument("--days", type=int, default=9, help="engines: days of logs")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.which == "contract":
+        sizes = [int(size) for size in (args.sizes or CONTRACT_SIZES).split(",")]
+        work = args.work / "contract"
+        capped = [int(size) for size in args.capped_sizes.split(",") if size]
+        result = bench_contract.main(work, args.out, sizes, args.repeats, args.page, capped)
+        for size in sizes:
+            row = result["summary"][str(size)]
+            floor = row["floor"]["wall_s"]["median"]
+            print(
+                f"{size:>11,}: "
+                + ", ".join(
+                    f"{tool} {row[tool]['wall_s']['median']:.1f} s "
+                    f"({row[tool]['wall_s']['median'] / floor:.2f}x floor, "
+                    f"{row[tool]['peak_rss_gib']['median']:.2f} GiB)"
+                    for tool in row
+                )
+            )
+        print("exponents: " + ", ".join(f"{t} {e:.2f}" for t, e in result["exponents"].items()))
+        return 0
+    if args.which == "scale":
+        per_day = args.impressions_per_day if args.impressions_per_day != 1_000_000 else 100_000_000
+        bench_scale.main(args.work, args.out, per_day, args.memory_limit, args.page)
+        return 0
     if args.which == "engines":
-        sizes = [int(size) for size in args.sizes.split(",")]
+        sizes = [int(size) for size in (args.sizes or "100000,1000000").split(",")]
         result = bench_engines(args.work, sizes, args.days, args.repeats)
         (args.out / "engines.json").write_text(json.dumps(result, indent=2) + "\n")
         print(f"{args.days} days of logs, {args.repeats} runs each, full dbt build, medians:")

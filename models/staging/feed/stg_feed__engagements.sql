@@ -13,7 +13,6 @@ engagements as (
         typed_tweet_id as tweet_id,
         canonical_action as action,
         source_file,
-        event_date as engagement_date,
         typed_engagement_ts as engagement_ts
     from {{ ref('base_feed__engagements') }}
     where
@@ -32,10 +31,10 @@ engagements_deduplicated as (
         action,
         min(source_file) as source_file,
         count(*) - 1 as duplicates_removed,
-        engagement_date,
+        cast(engagement_ts as date) as engagement_date,
         engagement_ts
     from engagements
-    group by user_id, tweet_id, action, engagement_date, engagement_ts
+    group by user_id, tweet_id, action, engagement_ts
 
 )
 

@@ -12,7 +12,6 @@ impressions as (
         typed_user_id as user_id,
         typed_tweet_id as tweet_id,
         source_file,
-        event_date as impression_date,
         typed_impression_ts as impression_ts
     from {{ ref('base_feed__impressions') }}
     where
@@ -30,10 +29,10 @@ impressions_deduplicated as (
         tweet_id,
         min(source_file) as source_file,
         count(*) - 1 as duplicates_removed,
-        impression_date,
+        cast(impression_ts as date) as impression_date,
         impression_ts
     from impressions
-    group by user_id, tweet_id, impression_date, impression_ts
+    group by user_id, tweet_id, impression_ts
 
 )
 

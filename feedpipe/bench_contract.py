@@ -1,0 +1,318 @@
+"""The contract benchmark: the project's full build beside what a user could write instead.
+
+On the same generated logs, in one run and in alternation, each a new process:
+
+- ``project``: ``dbt build`` of the models only (no data or unit tests) on a fresh DuckDB file;
+- ``floor``: one hand-written DuckDB script of the same contract (``feedpipe.baselines``),
+  the engine's floor;
+- ``pandas`` and ``polars``: the same rules as a careful user writes them there.
+
+Wall time and peak RSS of each process tree; medians of the repeats with min and max. The
+harness asserts that all four give the same sampled rows and the same per (task, day)
+example, positive and kept counts, so no figure comes from different work. It writes the
+raw figures (``bench/results/contract.json``), a log-log plot of time against impressions
+with the fitted exponents (``docs/benchmarks/contract.png``) and its section of
+``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from feedpipe import baselines
+from feedpipe.benchpage import machine_facts, write_section
+from feedpipe.generate import generate
+from feedpipe.measure import measure
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+TOOLS = ("project", "floor", "pandas", "polars")
+# The project again with DuckDB's memory capped (FEED_DUCKDB_MEMORY_LIMIT), at some sizes:
+# by default DuckDB keeps what it wrote cached up to 80% of RAM.
+CAPPED = "project_1gb"
+CAP = "1GB"
+BASELINE_OF_TOOL = {"floor": "duckdb", "pandas": "pandas", "polars": "polars"}
+DAYS = 21
+SPLITS = ("train", "validation", "test")
+
+
+def generated_logs(work: Path, impressions: int, seed: int = 1) -> Path:
+    """About `impressions` impressions over 21 days (users and tweets scale with them)."""
+    raw = work / f"logs_{impressions}"
+    marker = raw / ".complete"
+    if not marker.exists():
+        shutil.rmtree(raw, ignore_errors=True)
+        per_day = impressions // DAYS
+        generate(
+            raw,
+            days=DAYS,
+            impressions_per_day=per_day,
+            users=max(1000, per_day // 5),
+            tweets=max(2000, per_day // 2),
+            seed=seed,
+        )
+        marker.touch()
+    return raw
+
+
+def dbt_build_command(raw: Path, work: Path) -> list[str]:
+    """The project's full build, models only, as a user times it."""
+    return [
+        str(Path(sys.executable).with_name("dbt")),
+        "build",
+        "--exclude",
+        "resource_type:test",
+        "resource_type:unit_test",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps({"raw_path": str(raw)}),
+        "--quiet",
+    ]
+
+
+def project_env(database: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "FEED_DUCKDB_PATH": str(database),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def project_outputs(database: Path) -> dict[str, pd.DataFrame]:
+    """The project's marts in the baselines' shape."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        sampled = pd.concat(
+            [
+                connection.sql(f"select * from {split}_examples").df().assign(split=split)
+                for split in SPLITS
+            ],
+            ignore_index=True,
+        )
+        counts = connection.sql("select * from daily_label_stats").df()
+    return {
+        "sampled": baselines.normalise_outputs(sampled, "sampled"),
+        "daily_counts": baselines.normalise_outputs(counts, "daily_counts"),
+    }
+
+
+def run_tool(tool: str, raw: Path, work: Path) -> tuple[dict, Path]:
+    """One timed run; returns the measurement and where its outputs are."""
+    out = work / f"out_{tool}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    if tool in ("project", CAPPED):
+        env = project_env(out / "feed.duckdb")
+        if tool == CAPPED:
+            env["FEED_DUCKDB_MEMORY_LIMIT"] = CAP
+        # dbt's target folder outlives the runs, as a user's does (partial parsing).
+        measured = measure(dbt_build_command(raw, work / tool), env=env, cwd=PROJECT_DIR)
+    else:
+        command = [sys.executable, "-m", "feedpipe.baselines", BASELINE_OF_TOOL[tool]]
+        command += ["--raw", str(raw), "--out", str(out)]
+        measured = measure(command, cwd=PROJECT_DIR)
+    return {"wall_s": measured.wall_s, "peak_rss_bytes": measured.peak_rss_bytes}, out
+
+
+def outputs_of(tool: str, out: Path) -> dict[str, pd.DataFrame]:
+    if tool in ("project", CAPPED):
+        return project_outputs(out / "feed.duckdb")
+    return baselines.load_outputs(BASELINE_OF_TOOL[tool], out)
+
+
+def assert_same_work(outputs: dict[str, dict[str, pd.DataFrame]], impressions: int) -> dict:
+    """All tools: identical sampled rows and per (task, day) counts; returns their sizes."""
+    reference = outputs["project"]
+    for tool, frames in outputs.items():
+        for name, frame in frames.items():
+            pd.testing.assert_frame_equal(
+                frame, reference[name], obj=f"{tool} vs project, {name}, {impressions:,}"
+            )
+    counts = reference["daily_counts"]
+    return {
+        "sampled_rows": len(reference["sampled"]),
+        "mature_days": int(counts["event_date"].nunique()),
+        "examples_per_day_and_task": int(counts["examples"].sum()),
+    }
+
+
+def summarize(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
+    """Slope of log(time) against log(impressions), least squares."""
+    slope, _ = np.polyfit(np.log(sizes), np.log(seconds), 1)
+    return float(slope)
+
+
+def tools_at(size: int, capped_sizes: list[int]) -> tuple[str, ...]:
+    return TOOLS + ((CAPPED,) if size in capped_sizes else ())
+
+
+def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: list[int]) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    logs = {size: generated_logs(work, size) for size in sizes}
+    raw_counts = {}
+    for size, raw in logs.items():
+        with duckdb.connect() as connection:
+            raw_counts[size] = connection.sql(
+                f"select count(*) from read_parquet('{raw}/impressions/**/*.parquet')"
+            ).fetchall()[0][0]
+    runs: dict[str, dict[str, list[dict]]] = {
+        str(size): {tool: [] for tool in tools_at(size, capped_sizes)} for size in sizes
+    }
+    checked: dict[str, dict] = {}
+    for repeat in range(repeats):
+        for size in sizes:
+            # Rotate the order so that no tool always runs first (or last) in a round.
+            tools = tools_at(size, capped_sizes)
+            order = tools[repeat % len(tools) :] + tools[: repeat % len(tools)]
+            outputs = {}
+            for tool in order:
+                measured, out = run_tool(tool, logs[size], work / str(size))
+                runs[str(size)][tool].append(measured)
+                print(
+                    f"  {size:>11,} {tool:8} {measured['wall_s']:8.2f} s "
+                    f"{measured['peak_rss_bytes'] / 2**30:6.2f} GiB",
+                    flush=True,
+                )
+                if repeat == 0:
+                    outputs[tool] = outputs_of(tool, out)
+            if repeat == 0:
+                checked[str(size)] = assert_same_work(outputs, size)
+                del outputs
+    summary = {}
+    for size in sizes:
+        summary[str(size)] = {}
+        for tool in tools_at(size, capped_sizes):
+            measured = runs[str(size)][tool]
+            summary[str(size)][tool] = {
+                "wall_s": summarize([r["wall_s"] for r in measured]),
+                "peak_rss_gib": summarize([r["peak_rss_bytes"] / 2**30 for r in measured]),
+            }
+    exponents = {
+        tool: fitted_exponent(
+            [raw_counts[size] for size in sizes],
+            [summary[str(size)][tool]["wall_s"]["median"] for size in sizes],
+        )
+        for tool in TOOLS
+    }
+    return {
+        "sizes": sizes,
+        "impressions": {str(size): raw_counts[size] for size in sizes},
+        "repeats": repeats,
+        "capped_sizes": capped_sizes,
+        "cap": CAP,
+        "runs": runs,
+        "summary": summary,
+        "checked": checked,
+        "exponents": exponents,
+        "machine": machine_facts(),
+    }
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = result["sizes"]
+    impressions = [result["impressions"][str(size)] for size in sizes]
+    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for tool in TOOLS:
+        medians = [result["summary"][str(size)][tool]["wall_s"]["median"] for size in sizes]
+        axes.loglog(
+            impressions,
+            medians,
+            marker="o",
+            label=f"{tool} (exponent {result['exponents'][tool]:.2f})",
+        )
+    axes.set_xlabel("impressions (21 days of generated logs)")
+    axes.set_ylabel("wall time, median (s)")
+    axes.set_title("Full build: the project beside a hand-written DuckDB floor, pandas, polars")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def render(result: dict, plot_name: str) -> str:
+    sizes = result["sizes"]
+    lines = [
+        "## Full build beside a hand-written floor, pandas and polars",
+        "",
+        "`python -m feedpipe.bench contract` (part of `make bench`): generated logs of 21",
+        "days at each size, through (1) the project's full build, models only (`dbt build",
+        "--exclude resource_type:test resource_type:unit_test`, fresh DuckDB file); (2) one",
+        "hand-written DuckDB script of the same contract (`feedpipe/baselines.py`, the",
+        "engine's floor); (3) the same rules in pandas; (4) in polars (lazy). Each run is a",
+        "new process; the tools alternate in a rotating order; wall time and peak RSS of",
+        "the whole process tree. The harness asserts that all four give the same sampled",
+        "rows and the same per (task, day) examples, positives and kept counts.",
+        "",
+        f"Run of {result['machine']['date']}: {result['machine']['description']}.",
+        "",
+        "| impressions | tool | wall median (min-max) | peak RSS median (min-max) | time / floor |",
+        "|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        floor = result["summary"][str(size)]["floor"]["wall_s"]["median"]
+        for tool in result["summary"][str(size)]:
+            wall = result["summary"][str(size)][tool]["wall_s"]
+            rss = result["summary"][str(size)][tool]["peak_rss_gib"]
+            name = {"project": "**project**", CAPPED: f"project, memory_limit {CAP}"}.get(
+                tool, tool
+            )
+            lines.append(
+                f"| {result['impressions'][str(size)]:,} | {name} | "
+                f"{wall['median']:.1f} s ({wall['min']:.1f}-{wall['max']:.1f}) | "
+                f"{rss['median']:.2f} GiB ({rss['min']:.2f}-{rss['max']:.2f}) | "
+                f"{wall['median'] / floor:.2f} |"
+            )
+    lines += [
+        "",
+        f"![time against impressions]({plot_name})",
+        "",
+        "Fitted exponent of time against impressions, "
+        f"{result['impressions'][str(sizes[0])]:,} to {result['impressions'][str(sizes[-1])]:,}: "
+        + ", ".join(f"{tool} {result['exponents'][tool]:.2f}" for tool in TOOLS)
+        + ".",
+        "",
+        "Checked identical at every size: "
+        + "; ".join(
+            f"{result['impressions'][str(size)]:,} impressions, "
+            f"{result['checked'][str(size)]['sampled_rows']:,} sampled rows"
+            for size in sizes
+        )
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(
+    work: Path, out: Path, sizes: list[int], repeats: int, page: Path, capped_sizes: list[int]
+) -> dict:
+    result = bench_contract(work, sizes, repeats, capped_sizes)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "contract.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot_path = page.parent / "benchmarks" / "contract.png"
+    plot(result, plot_path)
+    write_section(page, "contract", render(result, "benchmarks/contract.png"))
+    return result

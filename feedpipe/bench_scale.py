@@ -1,0 +1,165 @@
+"""The lesson's scale, measured: one day of 100M impressions on this machine.
+
+Generates two days at `impressions_per_day` (with their engagements, at the generator's
+usual rates), then, each step a new `dbt build --exclude test_type:unit` process (the
+scheduled run: every model and data test):
+
+(a) full build: the first day's files on an empty DuckDB file;
+(b) scheduled refresh: the second day's files are delivered and the same command runs on
+    top of the built first day (its window re-opens the first day, whose label windows
+    were still open, so it rewrites both days).
+
+Wall time and peak RSS of the process tree, the settings used (DuckDB `memory_limit`,
+`temp_directory`, threads) and the slowest nodes from dbt's run results. Writes
+`bench/results/scale.json` and its section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from feedpipe.benchpage import machine_facts, write_section
+from feedpipe.generate import generate
+from feedpipe.measure import measure
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+START = dt.date(2026, 1, 5)
+
+
+def _command(raw: Path, work: Path) -> list[str]:
+    return [
+        str(Path(sys.executable).with_name("dbt")),
+        "build",
+        "--exclude",
+        "test_type:unit",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps({"raw_path": str(raw)}),
+        "--quiet",
+    ]
+
+
+def _slowest_nodes(work: Path, count: int = 8) -> list[dict]:
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    results.sort(key=lambda result: -result["execution_time"])
+    return [
+        {"node": result["unique_id"].split(".")[-1], "seconds": result["execution_time"]}
+        for result in results[:count]
+    ]
+
+
+def bench_scale(work: Path, impressions_per_day: int, memory_limit: str) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    logs = work / f"scale_logs_{impressions_per_day}"
+    if not (logs / ".complete").exists():
+        shutil.rmtree(logs, ignore_errors=True)
+        generate(
+            logs,
+            days=2,
+            start=START,
+            impressions_per_day=impressions_per_day,
+            users=max(1000, impressions_per_day // 5),
+            tweets=max(2000, impressions_per_day // 2),
+            seed=3,
+        )
+        (logs / ".complete").touch()
+    raw = work / "scale_raw"
+    shutil.rmtree(raw, ignore_errors=True)
+    database = work / "scale.duckdb"
+    for stale in work.glob("scale.duckdb*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    env = {
+        **os.environ,
+        "FEED_DUCKDB_PATH": str(database),
+        "FEED_DUCKDB_MEMORY_LIMIT": memory_limit,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    steps = {}
+    for step, day in (("full_build", START), ("refresh", START + dt.timedelta(days=1))):
+        for log in ("impressions", "engagements"):
+            (raw / log).mkdir(parents=True, exist_ok=True)
+            shutil.copy(logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
+        with duckdb.connect() as connection:
+            delivered = connection.sql(
+                f"select count(*) from read_parquet('{raw}/impressions/**/*.parquet')"
+            ).fetchall()[0][0]
+        step_work = work / f"scale_{step}"
+        measured = measure(_command(raw, step_work), env=env, cwd=PROJECT_DIR)
+        steps[step] = {
+            "impressions_delivered": delivered,
+            "wall_s": measured.wall_s,
+            "peak_rss_gib": measured.peak_rss_gib,
+            "slowest_nodes": _slowest_nodes(step_work),
+        }
+        print(f"  {step}: {measured.wall_s:.1f} s, {measured.peak_rss_gib:.2f} GiB", flush=True)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        examples = connection.sql("select count(*) from int_examples_built").fetchall()[0][0]
+        sampled = connection.sql("select count(*) from int_examples_sampled").fetchall()[0][0]
+    return {
+        "impressions_per_day": impressions_per_day,
+        "memory_limit": memory_limit,
+        "threads": int(os.environ.get("FEED_THREADS", "2")),
+        "steps": steps,
+        "examples_built": examples,
+        "sampled_rows": sampled,
+        "database_gib": database.stat().st_size / 2**30,
+        "machine": machine_facts(),
+    }
+
+
+def render(result: dict) -> str:
+    steps = result["steps"]
+    lines = [
+        "## The lesson's scale: one day of 100M impressions",
+        "",
+        "`python -m feedpipe.bench scale` (part of `make bench`): two generated days of",
+        f"{result['impressions_per_day']:,} impressions each, with their engagements. (a) A",
+        "full build of the first day on an empty DuckDB file; (b) the second day delivered",
+        "and the scheduled refresh run on top (its window re-opens the first day, whose",
+        "label windows were still open, so it rewrites both days). Each is `dbt build",
+        "--exclude test_type:unit`, every model and data test, a new process;",
+        f"`FEED_DUCKDB_MEMORY_LIMIT={result['memory_limit']}`, spilling to the default",
+        f"`temp_directory` (the database path + `.tmp`), {result['threads']} threads.",
+        "",
+        f"Run of {result['machine']['date']}: {result['machine']['description']}.",
+        "",
+        "| step | impressions in the logs | wall | peak RSS | slowest nodes |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label in (("full_build", "(a) full build"), ("refresh", "(b) scheduled refresh")):
+        step = steps[name]
+        slowest = ", ".join(
+            f"`{node['node']}` {node['seconds']:.0f} s" for node in step["slowest_nodes"][:4]
+        )
+        lines.append(
+            f"| {label} | {step['impressions_delivered']:,} | {step['wall_s'] / 60:.1f} min "
+            f"({step['wall_s']:.0f} s) | {step['peak_rss_gib']:.1f} GiB | {slowest} |"
+        )
+    lines += [
+        "",
+        f"After the refresh: {result['examples_built']:,} examples, "
+        f"{result['sampled_rows']:,} sampled rows, a {result['database_gib']:.1f} GiB "
+        "DuckDB file.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(work: Path, out: Path, impressions_per_day: int, memory_limit: str, page: Path) -> dict:
+    result = bench_scale(work, impressions_per_day, memory_limit)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scale.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_section(page, "scale", render(result))
+    return result
