@@ -50,8 +50,9 @@ def measure(
     interval_s: float = 0.02,
 ) -> Measured:
     """Run `command`, raise if it fails; return its wall time and the peak of its process
-    tree's summed RSS (sampled every `interval_s`, and never below the kernel's own peak of
-    the largest single process, from wait4)."""
+    tree's summed RSS, sampled every `interval_s` from /proc. (Not the kernel's ru_maxrss:
+    a forked child starts with its parent's resident pages counted, so a harness holding
+    data would inflate every figure.)"""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=cwd)
     peak_kib = 0
@@ -65,11 +66,11 @@ def measure(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)
+    _, status = os.waitpid(process.pid, 0)
     wall = time.perf_counter() - started
     done.set()
     sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command)
-    return Measured(wall, max(peak_kib, usage.ru_maxrss) * 1024)
+    return Measured(wall, peak_kib * 1024)

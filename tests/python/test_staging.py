@@ -1,0 +1,194 @@
+"""Staging reads each raw row once per run: the base tables hold the rows a run read,
+the file ledger comes from Parquet footers where they answer exactly, and a base table
+left over from an earlier invocation is used only while it holds every file needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dbt_harness import build, run_dbt
+
+from feedpipe.generate import generate
+
+START = dt.datetime(2026, 2, 2, 6, 0)
+
+
+def _impressions(day: int, rows: int, timestamps: pa.Array | None = None) -> pa.Table:
+    shown = [START + dt.timedelta(days=day, minutes=17 * i) for i in range(rows)]
+    return pa.table(
+        {
+            "user_id": pa.array([1 + i % 5 for i in range(rows)], pa.int64()),
+            "tweet_id": pa.array([10 + i % 3 for i in range(rows)], pa.int64()),
+            "impression_ts": timestamps
+            if timestamps is not None
+            else pa.array(shown, pa.timestamp("us")),
+        }
+    )
+
+
+def _engagements(day: int) -> pa.Table:
+    return pa.table(
+        {
+            "user_id": pa.array([1, 2], pa.int64()),
+            "tweet_id": pa.array([10, 11], pa.int64()),
+            "action": ["like", "reply"],
+            "engagement_ts": pa.array(
+                [START + dt.timedelta(days=day, hours=1)] * 2, pa.timestamp("us")
+            ),
+        }
+    )
+
+
+def _expected_ledger(raw: Path) -> set[tuple]:
+    """Each file's rows, rows with a day and first and last day, from its rows."""
+    expected = set()
+    with duckdb.connect() as connection:
+        connection.execute("set TimeZone = 'UTC'")
+        for log, column in (("impressions", "impression_ts"), ("engagements", "engagement_ts")):
+            for path in sorted((raw / log).rglob("*.parquet")):
+                day = f"cast(cast(try_cast({column} as timestamptz) as timestamp) as date)"
+                row = connection.execute(
+                    f"select count(*), count({day}), min({day}), max({day}) "
+                    f"from read_parquet('{path}')"
+                ).fetchall()[0]
+                expected.add((log, str(path.relative_to(raw)), *row))
+    return expected
+
+
+def test_file_ledger_equals_the_rows_of_every_kind_of_file(tmp_path: Path):
+    """Footers answer for timestamp columns with statistics (naive, UTC-aware, all
+    null); the rows answer for text timestamps and files written without
+    statistics. Either way the ledger says what a scan of the rows says."""
+    raw = tmp_path / "raw"
+    (raw / "impressions").mkdir(parents=True)
+    (raw / "engagements").mkdir(parents=True)
+    naive = _impressions(0, 40)
+    with_nulls = naive.set_column(
+        2,
+        "impression_ts",
+        pa.array(
+            [None if i % 4 == 0 else START + dt.timedelta(days=1, hours=i) for i in range(40)],
+            pa.timestamp("us"),
+        ),
+    )
+    aware = _impressions(2, 40).cast(
+        pa.schema(
+            [
+                ("user_id", pa.int64()),
+                ("tweet_id", pa.int64()),
+                ("impression_ts", pa.timestamp("us", tz="UTC")),
+            ]
+        )
+    )
+    all_null = _impressions(3, 5, pa.array([None] * 5, pa.timestamp("us")))
+    pq.write_table(naive, raw / "impressions" / "a_naive.parquet")
+    pq.write_table(with_nulls, raw / "impressions" / "b_nulls.parquet")
+    pq.write_table(aware, raw / "impressions" / "c_aware.parquet")
+    pq.write_table(all_null, raw / "impressions" / "d_all_null.parquet")
+    pq.write_table(
+        _impressions(4, 30), raw / "impressions" / "e_no_statistics.parquet", write_statistics=False
+    )
+    for day in range(5):
+        pq.write_table(_engagements(day), raw / "engagements" / f"{day}.parquet")
+    database = tmp_path / "ledger.duckdb"
+    build(raw, database, tmp_path)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        ledger = set(
+            connection.execute(
+                "select source_name, source_file, raw_rows, rows_with_day, "
+                "min_event_date, max_event_date from stg_feed__raw_files"
+            ).fetchall()
+        )
+    assert ledger == _expected_ledger(raw)
+
+    # Text timestamps (with offsets) in a file of their own: counted from the rows.
+    text = _impressions(
+        5,
+        3,
+        pa.array(["2026-02-07 23:30:00-02:00", "not a time", "2026-02-07 10:00:00+00:00"]),
+    )
+    pq.write_table(text, raw / "impressions" / "f_text.parquet")
+    database.unlink()
+    build(raw, database, tmp_path)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        row = connection.execute(
+            "select raw_rows, rows_with_day, min_event_date, max_event_date "
+            "from stg_feed__raw_files where source_file = 'impressions/f_text.parquet'"
+        ).fetchall()
+    # 23:30 at -02:00 is 01:30 UTC the next day.
+    assert row == [(3, 2, dt.date(2026, 2, 7), dt.date(2026, 2, 8))]
+
+
+def test_a_base_table_of_an_earlier_run_serves_only_while_it_holds_every_file(
+    tmp_path: Path,
+):
+    """A run that builds the clean models without rebuilding the base tables (as
+    `dbt retry` after a failure in staging, or a selection) reuses them when they hold
+    every file it needs, and stops with an error naming the file when one arrived
+    since, rather than miss its rows; the whole build then takes it in."""
+    all_logs = tmp_path / "all"
+    generate(all_logs, days=5, impressions_per_day=3000, users=300, tweets=600, seed=5)
+    raw = tmp_path / "raw"
+    for log in ("impressions", "engagements"):
+        (raw / log).mkdir(parents=True)
+        for path in sorted((all_logs / log).glob("*.parquet"))[:4]:
+            shutil.copy(path, raw / log / path.name)
+    database = tmp_path / "retry.duckdb"
+    build(raw, database, tmp_path, extra_args=["--exclude", "test_type:unit"])
+    select = ["run", "--select", "stg_feed__impressions", "stg_feed__rejected_rows"]
+    dbt_vars = {"raw_path": str(raw)}
+    assert run_dbt(select, database, tmp_path, dbt_vars).success
+
+    newest = sorted((all_logs / "impressions").glob("*.parquet"))[4]
+    shutil.copy(newest, raw / "impressions" / newest.name)
+    stale = run_dbt(select, database, tmp_path, dbt_vars)
+    assert not stale.success
+    messages = " ".join(str(result.message) for result in stale.result or [])
+    messages += str(stale.exception or "")
+    assert f"impressions/{newest.name}" in messages
+    assert "base_feed__impressions" in messages
+
+    build(raw, database, tmp_path, extra_args=["--exclude", "test_type:unit"])
+    with duckdb.connect(str(database), read_only=True) as connection:
+        days = connection.execute(
+            "select count(distinct impression_date) from stg_feed__impressions "
+            f"where source_file = 'impressions/{newest.name}'"
+        ).fetchall()[0][0]
+    assert days >= 1
+
+
+@pytest.mark.parametrize("id_type", ["bigint", "varchar"])
+def test_ids_stored_as_integers_or_text_give_the_same_clean_rows(tmp_path: Path, id_type: str):
+    """The integer fast path and the text path of the ID cast agree: the same logs
+    with IDs stored as int64 and as decimal text give the same clean impressions."""
+    frames = {}
+    for stored in ("int", "text"):
+        raw = tmp_path / stored
+        (raw / "impressions").mkdir(parents=True)
+        (raw / "engagements").mkdir(parents=True)
+        impressions = _impressions(0, 60)
+        engagements = _engagements(0)
+        if stored == "text":
+            impressions = impressions.set_column(
+                0, "user_id", impressions["user_id"].cast(pa.string())
+            ).set_column(1, "tweet_id", impressions["tweet_id"].cast(pa.string()))
+            engagements = engagements.set_column(
+                0, "user_id", engagements["user_id"].cast(pa.string())
+            ).set_column(1, "tweet_id", engagements["tweet_id"].cast(pa.string()))
+        pq.write_table(impressions, raw / "impressions" / "0.parquet")
+        pq.write_table(engagements, raw / "engagements" / "0.parquet")
+        database = tmp_path / f"{stored}.duckdb"
+        build(raw, database, tmp_path / f"work_{stored}", dbt_vars={"id_type": id_type})
+        with duckdb.connect(str(database), read_only=True) as connection:
+            frames[stored] = connection.execute(
+                "select cast(user_id as varchar), cast(tweet_id as varchar), impression_ts, "
+                "duplicates_removed from stg_feed__impressions order by all"
+            ).fetchall()
+    assert len(frames["int"]) == 60
+    assert frames["int"] == frames["text"]
