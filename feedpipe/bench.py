@@ -164,12 +164,20 @@ def render_refresh(result: dict) -> str:
     for label, key in rows:
         runs = ", ".join(f"{value:.2f}" for value in timings[key])
         lines.append(f"| {label} | {runs} | **{medians[key]:.2f}** |")
+    growth, rebuild = result["refresh_28_over_refresh_7"], result["full_28_over_refresh_28"]
     lines += [
         "",
-        "- refresh at 28 days / refresh at 7 days: "
-        f"**{result['refresh_28_over_refresh_7']:.2f}** (target: at most 1.3);",
-        "- full rebuild / refresh at 28 days: "
-        f"**{result['full_28_over_refresh_28']:.1f}x** (target: at least 5x).",
+        f"- refresh at 28 days / refresh at 7 days: **{growth:.2f}** (target: at most 1.3, "
+        f"{'met' if growth <= 1.3 else 'missed'});",
+        f"- full rebuild / refresh at 28 days: **{rebuild:.1f}x** (target: at least 5x, "
+        f"{'met' if rebuild >= 5 else 'missed'}).",
+        "",
+        "A refresh at this size is mostly fixed cost: a dbt process (start, parse, the",
+        "on-run-start planning) and some 120 nodes, 100 of them data tests on the window's",
+        "days, for 2M impressions of work; the full rebuild is nearly all per-row work.",
+        "So the cheaper the work per row, the lower this ratio, even as both get faster;",
+        "at the lesson's scale the per-row work dominates the refresh too (see the 100M",
+        "section).",
         "",
         "A refresh's cost does not grow with the history: raw files outside the window",
         "are pruned unread, deletes and tests touch only the window's days (2 days on a",
@@ -248,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render-only",
         action="store_true",
-        help="contract: write the page and plot again from the last results, run nothing",
+        help="contract, scale, refresh: write the page (and plot) again from the last "
+        "results, run nothing",
     )
     parser.add_argument(
         "--page", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="page to write"
@@ -284,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.which == "scale":
         per_day = args.impressions_per_day if args.impressions_per_day != 1_000_000 else 100_000_000
-        bench_scale.main(args.work, args.out, per_day, args.memory_limit, args.page)
+        bench_scale.main(
+            args.work, args.out, per_day, args.memory_limit, args.page, args.render_only
+        )
         return 0
     if args.which == "engines":
         sizes = [int(size) for size in (args.sizes or "100000,1000000").split(",")]
@@ -301,7 +312,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"Spark/DuckDB {spark / duck:5.2f}"
             )
         return 0
-    result = bench_refresh(args.work, args.impressions_per_day, args.repeats)
+    if args.render_only:
+        result = json.loads((args.out / "refresh.json").read_text())
+    else:
+        result = bench_refresh(args.work, args.impressions_per_day, args.repeats)
     (args.out / f"{args.which}.json").write_text(json.dumps(result, indent=2) + "\n")
     write_section(args.page, "refresh", render_refresh(result))
     medians = result["medians_s"]
