@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -33,8 +32,8 @@ from pathlib import Path
 from feedpipe import bench_contract, bench_scale
 from feedpipe.benchpage import machine_facts, write_section
 from feedpipe.generate import generate
+from feedpipe.measure import PROJECT_DIR, dbt_command, dbt_env
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 1, 5)
 CONTRACT_SIZES = "1000000,4000000,16000000,64000000"
 
@@ -48,33 +47,10 @@ def _dbt(
     spark_dir: Path | None = None,
 ) -> float:
     """Run the dbt CLI as `make refresh` does (data tests, no unit tests); return wall seconds."""
-    env = {
-        **os.environ,
-        "FEED_DUCKDB_PATH": str(database),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    if spark_dir is not None:
-        env["FEED_SPARK_DIR"] = str(spark_dir)
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        *args,
-        "--target",
-        target,
-        "--exclude",
-        "test_type:unit",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--vars",
-        json.dumps({"raw_path": str(raw)}),
-        "--quiet",
-    ]
+    extra = {"FEED_SPARK_DIR": str(spark_dir)} if spark_dir is not None else {}
+    command = dbt_command(raw, work, target=target, verb=args[0])
     started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, cwd=PROJECT_DIR)
+    subprocess.run(command, env=dbt_env(database, **extra), check=True, cwd=PROJECT_DIR)
     return time.perf_counter() - started
 
 

@@ -18,7 +18,6 @@ with the fitted exponents (``docs/benchmarks/contract.png``) and its section of
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -31,9 +30,8 @@ import pandas as pd
 from feedpipe import baselines
 from feedpipe.benchpage import machine_facts, write_section
 from feedpipe.generate import generate
-from feedpipe.measure import measure
+from feedpipe.measure import MODELS_ONLY, PROJECT_DIR, dbt_command, dbt_env, measure
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 TOOLS = ("project", "floor", "pandas", "polars")
 # The project again with DuckDB's memory capped (FEED_DUCKDB_MEMORY_LIMIT), at some sizes:
 # by default DuckDB keeps what it wrote cached up to 80% of RAM.
@@ -63,35 +61,6 @@ def generated_logs(work: Path, impressions: int, seed: int = 1) -> Path:
     return raw
 
 
-def dbt_build_command(raw: Path, work: Path) -> list[str]:
-    """The project's full build, models only, as a user times it."""
-    return [
-        str(Path(sys.executable).with_name("dbt")),
-        "build",
-        "--exclude",
-        "resource_type:test",
-        "resource_type:unit_test",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--vars",
-        json.dumps({"raw_path": str(raw)}),
-        "--quiet",
-    ]
-
-
-def project_env(database: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "FEED_DUCKDB_PATH": str(database),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-
-
 def project_outputs(database: Path) -> dict[str, pd.DataFrame]:
     """The project's marts in the baselines' shape."""
     with duckdb.connect(str(database), read_only=True) as connection:
@@ -115,11 +84,10 @@ def run_tool(tool: str, raw: Path, work: Path) -> tuple[dict, Path]:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     if tool in ("project", CAPPED):
-        env = project_env(out / "feed.duckdb")
-        if tool == CAPPED:
-            env["FEED_DUCKDB_MEMORY_LIMIT"] = CAP
+        extra = {"FEED_DUCKDB_MEMORY_LIMIT": CAP} if tool == CAPPED else {}
         # dbt's target folder outlives the runs, as a user's does (partial parsing).
-        measured = measure(dbt_build_command(raw, work / tool), env=env, cwd=PROJECT_DIR)
+        command = dbt_command(raw, work / tool, MODELS_ONLY)
+        measured = measure(command, env=dbt_env(out / "feed.duckdb", **extra), cwd=PROJECT_DIR)
     else:
         command = [sys.executable, "-m", "feedpipe.baselines", BASELINE_OF_TOOL[tool]]
         command += ["--raw", str(raw), "--out", str(out)]

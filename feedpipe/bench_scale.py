@@ -20,35 +20,15 @@ import datetime as dt
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
 
 from feedpipe.benchpage import machine_facts, write_section
 from feedpipe.generate import generate
-from feedpipe.measure import measure
+from feedpipe.measure import PROJECT_DIR, dbt_command, dbt_env, measure
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 1, 5)
-
-
-def _command(raw: Path, work: Path) -> list[str]:
-    return [
-        str(Path(sys.executable).with_name("dbt")),
-        "build",
-        "--exclude",
-        "test_type:unit",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--vars",
-        json.dumps({"raw_path": str(raw)}),
-        "--quiet",
-    ]
 
 
 def _slowest_nodes(work: Path, count: int = 8) -> list[dict]:
@@ -81,13 +61,7 @@ def bench_scale(work: Path, impressions_per_day: int, memory_limit: str) -> dict
     database = work / "scale.duckdb"
     for stale in work.glob("scale.duckdb*"):
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    env = {
-        **os.environ,
-        "FEED_DUCKDB_PATH": str(database),
-        "FEED_DUCKDB_MEMORY_LIMIT": memory_limit,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_env(database, FEED_DUCKDB_MEMORY_LIMIT=memory_limit)
     steps = {}
     for step, day in (("full_build", START), ("refresh", START + dt.timedelta(days=1))):
         for log in ("impressions", "engagements"):
@@ -98,7 +72,7 @@ def bench_scale(work: Path, impressions_per_day: int, memory_limit: str) -> dict
                 f"select count(*) from read_parquet('{raw}/impressions/**/*.parquet')"
             ).fetchall()[0][0]
         step_work = work / f"scale_{step}"
-        measured = measure(_command(raw, step_work), env=env, cwd=PROJECT_DIR)
+        measured = measure(dbt_command(raw, step_work), env=env, cwd=PROJECT_DIR)
         steps[step] = {
             "impressions_delivered": delivered,
             "wall_s": measured.wall_s,

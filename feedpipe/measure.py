@@ -1,15 +1,61 @@
-"""Wall time and peak memory of a command's whole process tree (for the benchmarks)."""
+"""For the benchmarks: the dbt command lines they time, and the wall time and peak memory
+of a command's whole process tree."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+# What the scheduled run builds (`make refresh`): every model and data test.
+SCHEDULED = ("--exclude", "test_type:unit")
+# A full build of the models alone, as a user times the work itself.
+MODELS_ONLY = ("--exclude", "resource_type:test", "resource_type:unit_test")
+
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def dbt_command(
+    raw: Path,
+    work: Path,
+    selection: tuple[str, ...] = SCHEDULED,
+    target: str = "duckdb",
+    verb: str = "build",
+) -> list[str]:
+    """`dbt <verb>` of this project on the logs at `raw`, target and logs under `work`."""
+    return [
+        str(Path(sys.executable).with_name("dbt")),
+        verb,
+        "--target",
+        target,
+        *selection,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps({"raw_path": str(raw)}),
+        "--quiet",
+    ]
+
+
+def dbt_env(database: Path, **extra: str) -> dict[str, str]:
+    """The environment of such a command: its DuckDB file, the project's profiles."""
+    return {
+        **os.environ,
+        "FEED_DUCKDB_PATH": str(database),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **extra,
+    }
 
 
 @dataclass(frozen=True)
