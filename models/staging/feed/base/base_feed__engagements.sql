@@ -78,24 +78,28 @@ classified as (
 
 ),
 
-{# The raw values as text only where they explain a rejection. -#}
+{# The raw values as text only for rows that may land in the rejected rows. -#}
 rows_read as (
 
     select
         typed_user_id,
         typed_tweet_id,
         canonical_action,
-        case when {{ needs_raw_text('typed_engagement_ts') }}
-            then {{ dbt.cast('user_id', dbt.type_string()) }}
+        case
+            when {{ needs_raw_text('typed_engagement_ts') }}
+                then {{ dbt.cast('user_id', dbt.type_string()) }}
         end as raw_user_id,
-        case when {{ needs_raw_text('typed_engagement_ts') }}
-            then {{ dbt.cast('tweet_id', dbt.type_string()) }}
+        case
+            when {{ needs_raw_text('typed_engagement_ts') }}
+                then {{ dbt.cast('tweet_id', dbt.type_string()) }}
         end as raw_tweet_id,
-        case when {{ needs_raw_text('typed_engagement_ts') }}
-            then {{ dbt.cast('action', dbt.type_string()) }}
+        case
+            when {{ needs_raw_text('typed_engagement_ts') }}
+                then {{ dbt.cast('action', dbt.type_string()) }}
         end as raw_action,
-        case when {{ needs_raw_text('typed_engagement_ts') }}
-            then {{ dbt.cast('engagement_ts', dbt.type_string()) }}
+        case
+            when {{ needs_raw_text('typed_engagement_ts') }}
+                then {{ dbt.cast('engagement_ts', dbt.type_string()) }}
         end as raw_engagement_ts,
         source_file,
         reject_reason,

@@ -53,21 +53,25 @@ classified as (
 
 ),
 
-{# The raw values as text only where they explain a rejection: a valid
-   row's typed values say the same. -#}
+{# The raw values as text only for rows that may land in the rejected rows
+   (rejected, or too late on a refresh): a valid row's typed values say the
+   same. -#}
 rows_read as (
 
     select
         typed_user_id,
         typed_tweet_id,
-        case when {{ needs_raw_text('typed_impression_ts') }}
-            then {{ dbt.cast('user_id', dbt.type_string()) }}
+        case
+            when {{ needs_raw_text('typed_impression_ts') }}
+                then {{ dbt.cast('user_id', dbt.type_string()) }}
         end as raw_user_id,
-        case when {{ needs_raw_text('typed_impression_ts') }}
-            then {{ dbt.cast('tweet_id', dbt.type_string()) }}
+        case
+            when {{ needs_raw_text('typed_impression_ts') }}
+                then {{ dbt.cast('tweet_id', dbt.type_string()) }}
         end as raw_tweet_id,
-        case when {{ needs_raw_text('typed_impression_ts') }}
-            then {{ dbt.cast('impression_ts', dbt.type_string()) }}
+        case
+            when {{ needs_raw_text('typed_impression_ts') }}
+                then {{ dbt.cast('impression_ts', dbt.type_string()) }}
         end as raw_impression_ts,
         source_file,
         reject_reason,
