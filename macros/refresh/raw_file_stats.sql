@@ -9,6 +9,12 @@
         max_event_date. Engines without a Parquet footer reader (Spark): from
         the rows the run already read (the base table), no further read of
         the raw files. -#}
+    {{ raw_file_stats_from_rows(source_name, base_relation) }}
+{%- endmacro %}
+
+{% macro raw_file_stats_from_rows(source_name, base_relation, except_files=none) %}
+    {#- raw_file_stats counted from the base table's rows, for the new files
+        (but those of the query `except_files`, a list of source_file). -#}
     select
         source_file,
         count(*) as raw_rows,
@@ -16,8 +22,12 @@
         min(event_date) as min_event_date,
         max(event_date) as max_event_date
     from {{ base_relation }}
-    where {{ raw_files_predicate(
-        source_name, which='new', file_column='source_file', full_paths=false) }}
+    where
+        {{ raw_files_predicate(
+            source_name, which='new', file_column='source_file', full_paths=false) }}
+        {%- if except_files %}
+        and source_file not in ({{ except_files }})
+        {%- endif %}
     group by source_file
 {%- endmacro %}
 
@@ -93,18 +103,9 @@
 
     files_from_rows as (
 
-        select
-            source_file,
-            count(*) as raw_rows,
-            count(event_date) as rows_with_day,
-            min(event_date) as min_event_date,
-            max(event_date) as max_event_date
-        from {{ base_relation }}
-        where
-            {{ raw_files_predicate(
-                source_name, which='new', file_column='source_file', full_paths=false) }}
-            and source_file not in (select source_file from files_from_footers)
-        group by source_file
+        {{ raw_file_stats_from_rows(
+            source_name, base_relation,
+            except_files='select source_file from files_from_footers') }}
 
     )
 
