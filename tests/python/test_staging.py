@@ -192,3 +192,26 @@ def test_ids_stored_as_integers_or_text_give_the_same_clean_rows(tmp_path: Path,
             ).fetchall()
     assert len(frames["int"]) == 60
     assert frames["int"] == frames["text"]
+
+
+def test_a_first_build_that_did_not_complete_can_be_run_again(tmp_path: Path):
+    """A first build that stops before it completes (here: one daily model left out)
+    leaves a file ledger behind; the next build plans a full window again and must
+    record each file once, not append the ledger a second time."""
+    raw = tmp_path / "raw"
+    generate(raw, days=4, impressions_per_day=2000, users=200, tweets=400, seed=9)
+    database = tmp_path / "first.duckdb"
+    scheduled = ["--exclude", "test_type:unit"]
+    build(raw, database, tmp_path, extra_args=[*scheduled, "int_examples_sampled+"])
+    with duckdb.connect(str(database), read_only=True) as connection:
+        completed = connection.execute("select count(*) from feed_refresh_runs").fetchall()
+        first = connection.execute("select count(*) from stg_feed__raw_files").fetchall()
+    assert completed == [(0,)]
+    assert first == [(8,)]
+    build(raw, database, tmp_path, extra_args=scheduled)  # every test passes, the key too
+    with duckdb.connect(str(database), read_only=True) as connection:
+        assert connection.execute("select count(*) from feed_refresh_runs").fetchall() == [(1,)]
+        ledger = connection.execute(
+            "select count(*), count(distinct source_file) from stg_feed__raw_files"
+        ).fetchall()
+    assert ledger == [(8, 8)]

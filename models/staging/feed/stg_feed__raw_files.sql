@@ -48,6 +48,28 @@ new_files as (
 
 ),
 
+{# A run that plans a full window on an existing ledger (a first build that
+   failed, run again) finds files the failed run recorded: record each once. -#}
+{% if is_incremental() -%}
+files_not_in_ledger as (
+
+    select new_files.*
+    from new_files
+    left join {{ this }} as ledger
+        on
+            new_files.source_name = ledger.source_name
+            and new_files.source_file = ledger.source_file
+    where ledger.source_file is null
+
+),
+{%- else -%}
+files_not_in_ledger as (
+
+    select * from new_files
+
+),
+{%- endif %}
+
 files as (
 
     select
@@ -60,7 +82,7 @@ files as (
         min_event_date,
         max_event_date,
         {{ dbt.current_timestamp() }} as first_seen_at
-    from new_files
+    from files_not_in_ledger
 
 )
 
