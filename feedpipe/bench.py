@@ -31,10 +31,15 @@ from pathlib import Path
 
 from feedpipe import bench_contract, bench_scale
 from feedpipe.benchpage import machine_facts, write_section
-from feedpipe.generate import generate
-from feedpipe.measure import PROJECT_DIR, dbt_command, dbt_env
+from feedpipe.measure import (
+    PROJECT_DIR,
+    START,
+    dbt_command,
+    dbt_env,
+    deliver_day,
+    generated_logs,
+)
 
-START = dt.date(2026, 1, 5)
 CONTRACT_SIZES = "1000000,4000000,16000000,64000000"
 
 
@@ -54,30 +59,13 @@ def _dbt(
     return time.perf_counter() - started
 
 
-def deliver_day(all_logs: Path, raw: Path, day: dt.date) -> None:
-    """Deliver one day's generated files into a growing raw folder."""
-    for log in ("impressions", "engagements"):
-        (raw / log).mkdir(parents=True, exist_ok=True)
-        shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
-
-
 def _deliver(all_logs: Path, raw: Path, days: int) -> None:
     for offset in range(days):
         deliver_day(all_logs, raw, START + dt.timedelta(days=offset))
 
 
 def bench_refresh(work: Path, impressions_per_day: int, repeats: int) -> dict:
-    all_logs = work / "all_logs"
-    if not all_logs.exists():
-        generate(
-            all_logs,
-            days=30,
-            start=START,
-            impressions_per_day=impressions_per_day,
-            users=max(1000, impressions_per_day // 5),
-            tweets=max(2000, impressions_per_day // 2),
-            seed=1,
-        )
+    all_logs = generated_logs(work / "all_logs", 30, impressions_per_day, seed=1)
     built = {}
     for history in (7, 28):
         raw = work / f"raw_{history}"
@@ -168,17 +156,7 @@ def bench_engines(work: Path, sizes: list[int], days: int, repeats: int) -> dict
     timings: dict[str, list[float]] = {}
     logs = {}
     for size in sizes:
-        logs[size] = work / f"engines_{size}"
-        if not logs[size].exists():
-            generate(
-                logs[size],
-                days=days,
-                start=START,
-                impressions_per_day=size,
-                users=max(1000, size // 5),
-                tweets=max(2000, size // 2),
-                seed=2,
-            )
+        logs[size] = generated_logs(work / f"engines_{size}", days, size, seed=2)
     for repeat in range(repeats):
         for size in sizes:
             database = work / f"engines_{size}.duckdb"

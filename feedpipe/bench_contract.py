@@ -29,8 +29,14 @@ import pandas as pd
 
 from feedpipe import baselines
 from feedpipe.benchpage import machine_facts, write_section
-from feedpipe.generate import generate
-from feedpipe.measure import MODELS_ONLY, PROJECT_DIR, dbt_command, dbt_env, measure
+from feedpipe.measure import (
+    MODELS_ONLY,
+    PROJECT_DIR,
+    dbt_command,
+    dbt_env,
+    generated_logs,
+    measure,
+)
 
 TOOLS = ("project", "floor", "pandas", "polars")
 # The project again with DuckDB's memory capped (FEED_DUCKDB_MEMORY_LIMIT), at some sizes:
@@ -40,25 +46,6 @@ CAP = "1GB"
 BASELINE_OF_TOOL = {"floor": "duckdb", "pandas": "pandas", "polars": "polars"}
 DAYS = 21
 SPLITS = ("train", "validation", "test")
-
-
-def generated_logs(work: Path, impressions: int, seed: int = 1) -> Path:
-    """About `impressions` impressions over 21 days (users and tweets scale with them)."""
-    raw = work / f"logs_{impressions}"
-    marker = raw / ".complete"
-    if not marker.exists():
-        shutil.rmtree(raw, ignore_errors=True)
-        per_day = impressions // DAYS
-        generate(
-            raw,
-            days=DAYS,
-            impressions_per_day=per_day,
-            users=max(1000, per_day // 5),
-            tweets=max(2000, per_day // 2),
-            seed=seed,
-        )
-        marker.touch()
-    return raw
 
 
 def project_outputs(database: Path) -> dict[str, pd.DataFrame]:
@@ -127,7 +114,9 @@ def tools_at(size: int, capped_sizes: list[int]) -> tuple[str, ...]:
 
 def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: list[int]) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    logs = {size: generated_logs(work, size) for size in sizes}
+    logs = {
+        size: generated_logs(work / f"logs_{size}", DAYS, size // DAYS, seed=1) for size in sizes
+    }
     raw_counts = {}
     for size, raw in logs.items():
         with duckdb.connect() as connection:

@@ -25,10 +25,15 @@ from pathlib import Path
 import duckdb
 
 from feedpipe.benchpage import machine_facts, write_section
-from feedpipe.generate import generate
-from feedpipe.measure import PROJECT_DIR, dbt_command, dbt_env, measure
-
-START = dt.date(2026, 1, 5)
+from feedpipe.measure import (
+    PROJECT_DIR,
+    START,
+    dbt_command,
+    dbt_env,
+    deliver_day,
+    generated_logs,
+    measure,
+)
 
 
 def _slowest_nodes(work: Path, count: int = 8) -> list[dict]:
@@ -43,19 +48,9 @@ def _slowest_nodes(work: Path, count: int = 8) -> list[dict]:
 
 def bench_scale(work: Path, impressions_per_day: int, memory_limit: str) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    logs = work / f"scale_logs_{impressions_per_day}"
-    if not (logs / ".complete").exists():
-        shutil.rmtree(logs, ignore_errors=True)
-        generate(
-            logs,
-            days=2,
-            start=START,
-            impressions_per_day=impressions_per_day,
-            users=max(1000, impressions_per_day // 5),
-            tweets=max(2000, impressions_per_day // 2),
-            seed=3,
-        )
-        (logs / ".complete").touch()
+    logs = generated_logs(
+        work / f"scale_logs_{impressions_per_day}", 2, impressions_per_day, seed=3
+    )
     raw = work / "scale_raw"
     shutil.rmtree(raw, ignore_errors=True)
     database = work / "scale.duckdb"
@@ -64,9 +59,7 @@ def bench_scale(work: Path, impressions_per_day: int, memory_limit: str) -> dict
     env = dbt_env(database, FEED_DUCKDB_MEMORY_LIMIT=memory_limit)
     steps = {}
     for step, day in (("full_build", START), ("refresh", START + dt.timedelta(days=1))):
-        for log in ("impressions", "engagements"):
-            (raw / log).mkdir(parents=True, exist_ok=True)
-            shutil.copy(logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
+        deliver_day(logs, raw, day)
         with duckdb.connect() as connection:
             delivered = connection.sql(
                 f"select count(*) from read_parquet('{raw}/impressions/**/*.parquet')"

@@ -1,16 +1,20 @@
-"""For the benchmarks: the dbt command lines they time, and the wall time and peak memory
-of a command's whole process tree."""
+"""For the benchmarks: their generated logs and deliveries, the dbt command lines they
+time, and the wall time and peak memory of a command's whole process tree."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from feedpipe.generate import generate
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # What the scheduled run builds (`make refresh`): every model and data test.
@@ -19,6 +23,33 @@ SCHEDULED = ("--exclude", "test_type:unit")
 MODELS_ONLY = ("--exclude", "resource_type:test", "resource_type:unit_test")
 
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+START = dt.date(2026, 1, 5)
+
+
+def generated_logs(out: Path, days: int, impressions_per_day: int, seed: int) -> Path:
+    """Synthetic logs from START, users and tweets scaling with the impressions; kept in
+    `out` and reused by later runs once complete."""
+    marker = out / ".complete"
+    if not marker.exists():
+        shutil.rmtree(out, ignore_errors=True)
+        generate(
+            out,
+            days=days,
+            start=START,
+            impressions_per_day=impressions_per_day,
+            users=max(1000, impressions_per_day // 5),
+            tweets=max(2000, impressions_per_day // 2),
+            seed=seed,
+        )
+        marker.touch()
+    return out
+
+
+def deliver_day(all_logs: Path, raw: Path, day: dt.date) -> None:
+    """Deliver one day's generated files into a growing raw folder."""
+    for log in ("impressions", "engagements"):
+        (raw / log).mkdir(parents=True, exist_ok=True)
+        shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
 
 
 def dbt_command(
