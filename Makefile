@@ -8,6 +8,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DBT := $(VENV)/bin/dbt
 RAW ?= data/raw
+# Paths reach dbt through the environment (the raw_path var's default reads
+# FEED_RAW_PATH), never through the shell or YAML: spaces and quotes are safe.
+export FEED_RAW_PATH = $(RAW)
+# Dates of a refresh or backfill, checked before they reach dbt's --vars.
+export FEED_DATE = $(DATE)
+export FEED_START = $(START)
+export FEED_END = $(END)
+check_dates = for name in FEED_DATE FEED_START FEED_END; do \
+	value="$${!name}"; \
+	if [ -n "$$value" ] && ! [[ "$$value" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]]; then \
+		echo "$${name\#FEED_} must be written YYYY-MM-DD, got: $$value" >&2; exit 2; \
+	fi; \
+done
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export FEED_DUCKDB_PATH ?= data/feed.duckdb
@@ -34,11 +47,12 @@ $(VENV)/.installed: requirements.txt
 run: venv generate build summary
 
 generate: venv
-	rm -rf $(RAW)
-	$(PY) -m feedpipe.generate --out $(RAW) $(GENERATE_ARGS)
+	rm -rf "$$FEED_RAW_PATH"
+	$(PY) -m feedpipe.generate --out "$$FEED_RAW_PATH" $(GENERATE_ARGS)
 
 build: venv
-	$(DBT) build --vars '{raw_path: $(RAW)}'
+	$(PY) -m feedpipe.preflight
+	$(DBT) build
 
 summary: venv
 	$(PY) -m feedpipe.summary
@@ -47,17 +61,21 @@ summary: venv
 ## that can have changed. DATE=YYYY-MM-DD runs that logical date's window instead.
 ## SKIP_FRESHNESS=1 skips the freshness gate (replaying old logs).
 refresh: venv
+	@$(check_dates)
+	$(PY) -m feedpipe.preflight
 	$(if $(SKIP_FRESHNESS),,$(MAKE) --no-print-directory freshness)
-	$(DBT) build $(DAILY_SELECTION) --vars '{raw_path: $(RAW)$(if $(DATE),$(comma) refresh_end_date: "$(DATE)")}'
+	$(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}')
 
 ## backfill: rebuild an explicit range of days, START=YYYY-MM-DD [END=YYYY-MM-DD]
 backfill: venv
 	$(if $(START),,$(error backfill needs START=YYYY-MM-DD (and optionally END=YYYY-MM-DD)))
-	$(DBT) build $(DAILY_SELECTION) --vars '{raw_path: $(RAW), refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
+	@$(check_dates)
+	$(PY) -m feedpipe.preflight
+	$(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
 
 ## freshness: fail (exit 1) when either log is older than freshness_error_after_hours
 freshness: venv
-	$(DBT) source freshness --vars '{raw_path: $(RAW)}'
+	$(DBT) source freshness
 
 ## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
 test: lint pytest dbt-test
@@ -87,7 +105,7 @@ dbt-test: venv
 	rm -rf $(CI_RAW) $(CI_DB)
 	mkdir -p $(dir $(CI_DB))
 	$(PY) -m feedpipe.generate --out $(CI_RAW) --impressions-per-day 20000 --users 5000 --tweets 10000 --seed 7
-	FEED_DUCKDB_PATH=$(CI_DB) $(DBT) build --vars '{raw_path: $(CI_RAW)}'
+	FEED_DUCKDB_PATH=$(CI_DB) FEED_RAW_PATH=$(CI_RAW) $(DBT) build
 
 ## bench: benchmarks (not tests; about 90 minutes): the full build beside a hand-written
 ## DuckDB script, pandas and polars (1M to 64M impressions); one day of 100M impressions,
