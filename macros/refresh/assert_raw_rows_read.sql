@@ -6,8 +6,9 @@
         after building it, or when a selection leaves it out. That is fine
         while the files it holds cover this invocation's (the usual retry);
         when a file arrived in between, stop with a clear error rather than
-        miss its rows. -#}
-    {%- if not execute or model.resource_type != 'model' -%}
+        miss its rows. Only runs that build check (not compile or lint). -#}
+    {%- if not execute or model.resource_type != 'model'
+        or flags.WHICH not in ['run', 'build', 'retry'] -%}
         {{ return('') }}
     {%- endif -%}
     {%- if adapter.get_relation(
@@ -24,7 +25,7 @@
             from ({{ list_raw_files(source_name) }}) as listed
         {%- elif needed | length > 0 -%}
             {%- for file in needed -%}
-                select '{{ file | replace("'", "''") }}' as source_file
+                select {{ sql_string(file) }} as source_file
                 {{- ' union all ' if not loop.last }}
             {%- endfor -%}
         {%- endif -%}
@@ -45,15 +46,8 @@
     {%- endif -%}
     {#- Files without rows are never in the base table: only a missing file
         with rows is a problem. -#}
-    {%- set quoted = [] -%}
-    {%- for file in missing -%}
-        {%- do quoted.append("'" ~ (file | replace("'", "''")) ~ "'") -%}
-    {%- endfor -%}
-    {%- set rows = run_query(
-        'select count(*) from ' ~ source('feed', source_name) ~ ' where '
-        ~ relative_source_file(source_file_name()) ~ ' in (' ~ (quoted | join(', ')) ~ ')'
-    ).columns[0].values()[0] -%}
-    {%- if rows > 0 -%}
+    {%- set counts = raw_file_row_counts(missing) -%}
+    {%- if counts.values() | sum > 0 -%}
         {{ exceptions.raise_compiler_error(
             base_relation.identifier ~ " was built by an earlier invocation and lacks "
             ~ (missing | length) ~ " raw file(s) this run needs (" ~ (missing[:3] | join(', '))

@@ -29,9 +29,8 @@
         ('impressions', 'impression_ts'), ('engagements', 'engagement_ts')] -%}
         {%- set query -%}
             select min(cast({{ cast_utc_timestamp(timestamp_column) }} as date))
-            from {{ source('feed', source_name) }}
-            where {{ raw_files_predicate(
-                source_name, which='new', file_column=source_file_name(),
+            from {{ raw_source(
+                source_name, which='new',
                 window={'mode': 'scheduled', 'start': none, 'end': none},
             ) }}
             {%- if ledger is not none %}
@@ -40,6 +39,7 @@
             from {{ ledger }}
             where
                 source_name = '{{ source_name }}'
+                and quarantine_reason is null
                 and first_seen_at > cast('{{ since }}' as {{ dbt.type_timestamp() }})
             {%- endif %}
         {%- endset -%}

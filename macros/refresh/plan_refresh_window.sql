@@ -5,6 +5,7 @@
         {{ return('') }}
     {%- endif -%}
     {%- set window = compute_refresh_window() -%}
+    {%- do check_raw_files_unchanged(window) -%}
     {{ log("feed refresh: " ~ window.mode ~ " window, days "
         ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs'), info=true) }}
     insert into {{ refresh_windows_relation() }}

@@ -39,13 +39,9 @@
         rows the run read instead. -#}
     {%- set files = raw_files_to_read(source_name, which='new') -%}
     {%- if files is none -%}
-        {%- set footers_of = "'" ~ raw_glob(source_name) ~ "'" -%}
+        {%- set footers_of = sql_string(raw_glob(source_name)) -%}
     {%- elif files | length > 0 -%}
-        {%- set quoted = [] -%}
-        {%- for file in files -%}
-            {%- do quoted.append("'" ~ ((var('raw_path') ~ '/' ~ file) | replace("'", "''")) ~ "'") -%}
-        {%- endfor -%}
-        {%- set footers_of = '[' ~ (quoted | join(', ')) ~ ']' -%}
+        {%- set footers_of = raw_file_list_literal(files) -%}
     {%- endif -%}
     with
 
@@ -112,4 +108,106 @@
     select * from files_from_footers
     union all
     select * from files_from_rows
+{%- endmacro %}
+
+{% macro raw_file_row_counts(files) %}
+    {{- return(adapter.dispatch('raw_file_row_counts', 'feed_training_data')(files)) -}}
+{% endmacro %}
+
+{% macro default__raw_file_row_counts(files) %}
+    {#- Spark: the rows of each raw file (paths under raw_path), as a dict;
+        a count reads no column, whatever the file's types. -#}
+    {%- set counts = {} -%}
+    {%- for file in files -%}
+        {%- do counts.update({file: run_query(
+            'select count(*) from parquet.`' ~ absolute_raw_path() ~ '/' ~ file ~ '`'
+        ).columns[0].values()[0]}) -%}
+    {%- endfor -%}
+    {{ return(counts) }}
+{% endmacro %}
+
+{% macro duckdb__raw_file_row_counts(files) %}
+    {#- DuckDB: from the Parquet footers. -#}
+    {%- set counts = {} -%}
+    {%- if files | length == 0 -%}
+        {{ return(counts) }}
+    {%- endif -%}
+    {%- set file_list = raw_file_list_literal(files) -%}
+    {%- set query -%}
+        select {{ relative_source_file('file_name') }}, num_rows
+        from parquet_file_metadata({{ file_list }})
+    {%- endset -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do counts.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {{ return(counts) }}
+{% endmacro %}
+
+{% macro raw_file_fingerprints(files) %}
+    {{- return(adapter.dispatch('raw_file_fingerprints', 'feed_training_data')(files)) -}}
+{% endmacro %}
+
+{% macro default__raw_file_fingerprints(files) %}
+    {#- Spark: no footer reader in SQL; a file whose modification time
+        changed counts as changed. -#}
+    {{ return({}) }}
+{% endmacro %}
+
+{% macro duckdb__raw_file_fingerprints(files) %}
+    {#- DuckDB: an md5 of each raw file's Parquet footer (per row group and
+        column: rows, sizes, statistics), as {source_file: md5}, read without
+        the data pages. Two files with the same footer hold the same rows in
+        the same layout, short of a forgery. -#}
+    {%- if files | length == 0 -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set file_list = raw_file_list_literal(files) -%}
+    {%- set fingerprints = {} -%}
+    {%- for row in run_query(raw_file_fingerprint_query(file_list)).rows -%}
+        {%- do fingerprints.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {{ return(fingerprints) }}
+{% endmacro %}
+
+{% macro raw_file_fingerprint_relation(source_name, ledger) %}
+    {{- return(adapter.dispatch('raw_file_fingerprint_relation', 'feed_training_data')(
+        source_name, ledger)) -}}
+{% endmacro %}
+
+{% macro default__raw_file_fingerprint_relation(source_name, ledger) %}
+    {#- A query of source_file, footer_fingerprint for the files of one log
+        new to `ledger` (none: all): none on engines without a footer reader. -#}
+    select
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_string() }}) as footer_fingerprint
+    where false
+{%- endmacro %}
+
+{% macro duckdb__raw_file_fingerprint_relation(source_name, ledger) %}
+    {%- if ledger is none -%}
+        {{ return(raw_file_fingerprint_query(sql_string(raw_glob(source_name)))) }}
+    {%- endif -%}
+    {%- set files = new_raw_files(source_name, ledger=ledger) -%}
+    {%- if files | length == 0 -%}
+        {{ return(default__raw_file_fingerprint_relation(source_name, ledger)) }}
+    {%- endif -%}
+    {%- set file_list = raw_file_list_literal(files) -%}
+    {{ return(raw_file_fingerprint_query(file_list)) }}
+{%- endmacro %}
+
+{% macro raw_file_fingerprint_query(footers_of) %}
+    {#- DuckDB: source_file, footer_fingerprint of the Parquet files
+        `footers_of` (a quoted path, glob or list literal). -#}
+    select
+        {{ relative_source_file('file_name') }} as source_file,
+        md5(string_agg(
+            concat_ws(
+                '|', row_group_id, column_id, path_in_schema, type, row_group_num_rows,
+                num_values, total_compressed_size, total_uncompressed_size,
+                stats_null_count, stats_min_value, stats_max_value
+            ),
+            ',' order by row_group_id, column_id
+        )) as footer_fingerprint
+    from parquet_metadata({{ footers_of }})
+    group by file_name
 {%- endmacro %}

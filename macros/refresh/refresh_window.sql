@@ -36,11 +36,12 @@
                    files are too late (see stg_feed__rejected_rows). -#}
     {%- set start = var('refresh_start_date', none) -%}
     {%- set end = var('refresh_end_date', none) -%}
-    {%- for value in [start, end] if value is not none -%}
+    {%- for name, value in [('refresh_start_date', start), ('refresh_end_date', end)]
+        if value is not none -%}
         {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value | string) -%}
             {{ exceptions.raise_compiler_error(
-                "refresh_start_date / refresh_end_date must be written YYYY-MM-DD, got "
-                ~ value) }}
+                "var " ~ name ~ " must be a date written YYYY-MM-DD, got "
+                ~ (value | string | tojson)) }}
         {%- endif -%}
     {%- endfor -%}
     {%- if start is not none and end is not none and (start | string) > (end | string) -%}

@@ -10,8 +10,9 @@
     {#- on-run-start on Spark: (re)declare each raw log as an external Parquet
         table over its folder, with the contract's columns and types, so the
         files are read in place, every sub-folder included, extra columns
-        ignored, and naive timestamps read as UTC timestamps. Dropping the
-        table leaves the files alone. -#}
+        ignored, and naive timestamps read as UTC timestamps; and a listing
+        view of its files (binaryFile: path, size, modification time, the
+        content left unread). Dropping the table leaves the files alone. -#}
     {%- set id_type = 'bigint' if var('id_type') | lower in ['bigint', 'int64', 'long'] else 'string' -%}
     {%- set schema = target.schema ~ '_raw' -%}
     {%- set logs = {
@@ -19,13 +20,26 @@
         'engagements': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type
             ~ ', action string, engagement_ts timestamp',
     } -%}
-    {%- set raw_path = absolute_raw_path() -%}
+    {%- set folder = absolute_raw_path() -%}
     {%- do run_query('create schema if not exists ' ~ schema) -%}
     {%- for name, columns in logs.items() -%}
+        {%- set options -%}
+            options (
+                path {{ sql_string(folder ~ '/' ~ name) }},
+                recursiveFileLookup 'true',
+                pathGlobFilter '*.parquet'
+            )
+        {%- endset -%}
         {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ name) -%}
         {%- do run_query(
-            'create table ' ~ schema ~ '.' ~ name ~ ' (' ~ columns ~ ') using parquet '
-            ~ "options (path '" ~ raw_path ~ '/' ~ name
-            ~ "', recursiveFileLookup 'true', pathGlobFilter '*.parquet')") -%}
+            'create table ' ~ schema ~ '.' ~ name ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
+        {%- do run_query(
+            'create or replace temporary view ' ~ raw_listing_view(name)
+            ~ ' using binaryFile ' ~ options) -%}
     {%- endfor -%}
+{% endmacro %}
+
+{% macro raw_listing_view(source_name) %}
+    {#- Spark: the session view listing one log's raw files (register_raw_tables). -#}
+    {{- return('feed_raw_files_' ~ source_name) -}}
 {% endmacro %}

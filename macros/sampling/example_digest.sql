@@ -3,9 +3,8 @@
         hash an example gets per group of five tasks (see docs/semantics.md),
         in whatever form the engine's uniform_from_digest reads. -#}
     {%- set prefix = (relation_name ~ '.') if relation_name else '' -%}
-    {%- set salt = var('sampling_salt') | string | replace("'", "''") -%}
     {%- set key = dbt.concat([
-        "'" ~ salt ~ "|" ~ digest_group ~ "|'",
+        sql_string((var('sampling_salt') | string) ~ '|' ~ digest_group ~ '|'),
         dbt.cast(prefix ~ 'user_id', dbt.type_string()),
         "'|'",
         dbt.cast(prefix ~ 'tweet_id', dbt.type_string()),

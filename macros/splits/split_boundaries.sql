@@ -7,6 +7,19 @@
     {%- set validation_start = var('validation_start_date') -%}
     {%- set test_start = var('test_start_date') -%}
     {%- set test_end = var('test_end_date') -%}
+    {%- for name in ['validation_start_date', 'test_start_date', 'test_end_date'] -%}
+        {%- set value = var(name) -%}
+        {%- if value is not none
+            and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value | string) -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ name ~ " must be a date written YYYY-MM-DD, got " ~ (value | string | tojson)) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if test_end is not none and validation_start is none -%}
+        {{ exceptions.raise_compiler_error(
+            "var test_end_date ends an explicit split: set validation_start_date and "
+            ~ "test_start_date too, or leave it unset") }}
+    {%- endif -%}
     {%- if gap < 0 -%}
         {{ exceptions.raise_compiler_error("var split_gap_days must be >= 0, got " ~ gap) }}
     {%- endif -%}
@@ -29,13 +42,6 @@
             last_mature_date, 1 - test_days - gap - validation_days) -%}
         {%- set test_end_sql = last_mature_date -%}
     {%- else -%}
-        {%- set start_dates = [validation_start | string, test_start | string] -%}
-        {%- for value in start_dates + ([test_end | string] if test_end else []) -%}
-            {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
-                {{ exceptions.raise_compiler_error(
-                    "split dates must be written YYYY-MM-DD, got " ~ value) }}
-            {%- endif -%}
-        {%- endfor -%}
         {%- set first = modules.datetime.date.fromisoformat(validation_start | string) -%}
         {%- set second = modules.datetime.date.fromisoformat(test_start | string) -%}
         {%- if (second - first).days <= gap -%}

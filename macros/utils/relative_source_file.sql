@@ -5,7 +5,7 @@
 {% macro default__relative_source_file(path_expression) %}
     {#- A raw file's path under raw_path ('impressions/2026-01-05.parquet'),
         from the path the reader gives (raw_path/<log>/...). -#}
-    substr({{ path_expression }}, {{ (var('raw_path') ~ '/') | length + 1 }})
+    substr({{ path_expression }}, {{ (raw_path() ~ '/') | length + 1 }})
 {%- endmacro %}
 
 {% macro spark__relative_source_file(path_expression) %}
@@ -20,9 +20,9 @@
 {% macro absolute_raw_path() %}
     {#- raw_path, anchored at the working directory when it is relative (Spark
         would otherwise take a table location under its warehouse). -#}
-    {%- set raw_path = var('raw_path') | string -%}
-    {%- if not (raw_path.startswith('/') or ':' in raw_path) -%}
-        {%- set raw_path = env_var('PWD', '.') ~ '/' ~ raw_path -%}
+    {%- set path = raw_path() -%}
+    {%- if not (path.startswith('/') or ':' in path) -%}
+        {%- set path = env_var('PWD', '.') ~ '/' ~ path -%}
     {%- endif -%}
-    {{ return(raw_path.rstrip('/')) }}
+    {{ return(path.rstrip('/')) }}
 {% endmacro %}

@@ -2,7 +2,9 @@
 {#- Per UTC day of the raw timestamp (null day for rows without one):
     raw rows = clean rows + rejected rows + removed duplicates.
     Returns the days that do not add up. On a refresh, only the window's
-    days are checked (from the raw files that hold them). -#}
+    days are checked (from the raw files that hold them). The raw rows are
+    counted from the files (not the base table); a quarantined file is not
+    read, and its rows are counted in the file ledger. -#}
 {%- set window = refresh_window() -%}
 {%- set refresh = window.mode in ['scheduled', 'explicit'] -%}
 {%- set clean_model = {
@@ -22,13 +24,11 @@ raw_rows as (
         0 as clean_rows,
         0 as rejected_rows,
         0 as duplicates_removed
-    from {{ model }}
+    from {{ raw_source(source_name) }}
     {% if refresh -%}
-        where
-            {{ raw_files_predicate(source_name, file_column=source_file_name()) }}
-            and {{ in_refresh_window(
-                'cast(' ~ cast_utc_timestamp(timestamp_column) ~ ' as date)', window
-            ) }}
+        where {{ in_refresh_window(
+            'cast(' ~ cast_utc_timestamp(timestamp_column) ~ ' as date)', window
+        ) }}
     {%- endif %}
     group by 1
 

@@ -1,10 +1,15 @@
-{#- The ledger of raw files: one row per Parquet file of either log, recorded
-    by the run that first sees it, with its rows and the days they cover. A
+{#- The ledger of raw files: one row per Parquet file of either log and
+    version of it, recorded by the run that first sees it as it is (path,
+    size and modification time), with its rows and the days they cover. A
     refresh reads the files not in the ledger plus those holding rows of its
     window's days, and files as `too_late` the rows that a new file brings
-    for days before the window. Delivered files are expected not to change;
-    deliver corrections as new files. On DuckDB the counts come from the
-    Parquet footers; elsewhere from the rows the run read. -#}
+    for days before the window. Delivered files are expected not to change:
+    a run that finds one changed stops, unless it rebuilds the file's days
+    (see check_raw_files_unchanged); then the new version is recorded. A file
+    whose schema breaks the contract, when raw_schema_errors is quarantine,
+    is recorded with the reason and its row count, and never read. On DuckDB
+    the counts come from the Parquet footers; elsewhere from the rows the run
+    read. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -48,39 +53,151 @@ new_files as (
 
 ),
 
-{# A run that plans a full window on an existing ledger (a first build that
-   failed, run again) finds files the failed run recorded: record each once. -#}
-{% if is_incremental() -%}
-files_not_in_ledger as (
-
-    select new_files.*
-    from new_files
-    left join {{ this }} as ledger
-        on
-            new_files.source_name = ledger.source_name
-            and new_files.source_file = ledger.source_file
-    where ledger.source_file is null
-
-),
-{%- else -%}
-files_not_in_ledger as (
-
-    select * from new_files
-
-),
+{%- set quarantined = [] -%}
+{%- if execute and raw_schema_mode() == 'quarantine' -%}
+    {%- set known = none if window.mode == 'full' or not is_incremental() else this -%}
+    {%- for source_name in ['impressions', 'engagements'] -%}
+        {%- set reasons = {} -%}
+        {%- for problem in raw_schema_problems(
+            source_name, new_raw_files(source_name, ledger=known)) -%}
+            {%- do reasons.setdefault(problem.source_file, []).append(
+                describe_schema_problem(problem).split(': ', 1)[1]) -%}
+        {%- endfor -%}
+        {%- set counts = raw_file_row_counts(reasons.keys() | list) -%}
+        {%- for file, problems in reasons.items() -%}
+            {%- do quarantined.append({
+                'source_name': source_name, 'source_file': file,
+                'raw_rows': counts[file], 'reason': 'schema: ' ~ (problems | join('; '))}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
 {%- endif %}
+
+quarantined_files as (
+
+    {% for file in quarantined -%}
+        select
+            '{{ file.source_name }}' as source_name,
+            {{ sql_string(file.source_file) }} as source_file,
+            {{ file.raw_rows }} as raw_rows,
+            0 as rows_with_day,
+            cast(null as date) as min_event_date,
+            cast(null as date) as max_event_date,
+            {{ sql_string(file.reason) }} as quarantine_reason
+        {{- '\n        union all' if not loop.last }}
+    {% else -%}
+        select
+            cast(null as {{ dbt.type_string() }}) as source_name,
+            cast(null as {{ dbt.type_string() }}) as source_file,
+            0 as raw_rows,
+            0 as rows_with_day,
+            cast(null as date) as min_event_date,
+            cast(null as date) as max_event_date,
+            cast(null as {{ dbt.type_string() }}) as quarantine_reason
+        where false
+    {%- endfor %}
+
+),
+
+files_taken_in as (
+
+    select
+        *,
+        cast(null as {{ dbt.type_string() }}) as quarantine_reason
+    from new_files
+    union all
+    select * from quarantined_files
+
+),
+
+listed_files as (
+
+    select
+        'impressions' as source_name,
+        {{ relative_source_file('listed.file') }} as source_file,
+        listed.file_size,
+        listed.file_modified_at
+    from ({{ list_raw_files('impressions') }}) as listed
+    union all
+    select
+        'engagements' as source_name,
+        {{ relative_source_file('listed.file') }} as source_file,
+        listed.file_size,
+        listed.file_modified_at
+    from ({{ list_raw_files('engagements') }}) as listed
+
+),
+
+{%- set ledger = this if is_incremental() and window.mode != 'full' else none %}
+
+fingerprints as (
+
+    select
+        'impressions' as source_name,
+        *
+    from ({{ raw_file_fingerprint_relation('impressions', ledger) }}) as impression_footers
+    union all
+    select
+        'engagements' as source_name,
+        *
+    from ({{ raw_file_fingerprint_relation('engagements', ledger) }}) as engagement_footers
+
+),
+
+files_as_listed as (
+
+    select
+        files_taken_in.*,
+        listed_files.file_size,
+        listed_files.file_modified_at,
+        fingerprints.footer_fingerprint
+    from files_taken_in
+    inner join listed_files
+        on
+            files_taken_in.source_name = listed_files.source_name
+            and files_taken_in.source_file = listed_files.source_file
+    left join fingerprints
+        on
+            files_taken_in.source_name = fingerprints.source_name
+            and files_taken_in.source_file = fingerprints.source_file
+
+),
+
+{# A run that plans a full window on an existing ledger (a first build that
+   failed, run again) finds files, as they are, that the failed run
+   recorded: record each version once. -#}
+files_not_in_ledger as (
+
+    select files_as_listed.*
+    from files_as_listed
+    {% if is_incremental() -%}
+        where not exists (
+            select 1
+            from {{ this }} as ledger
+            where
+                files_as_listed.source_name = ledger.source_name
+                and files_as_listed.source_file = ledger.source_file
+                and files_as_listed.file_size = ledger.file_size
+                and files_as_listed.file_modified_at = ledger.file_modified_at
+        )
+    {%- endif %}
+
+),
 
 files as (
 
     select
         source_name,
         source_file,
+        cast(file_size as bigint) as file_size,
+        cast(file_modified_at as {{ dbt.type_timestamp() }}) as file_modified_at,
+        cast(footer_fingerprint as {{ dbt.type_string() }}) as footer_fingerprint,
         '{{ invocation_id }}' as first_seen_invocation_id,
         '{{ window.mode }}' as first_seen_window_mode,
         cast(raw_rows as bigint) as raw_rows,
         cast(rows_with_day as bigint) as rows_with_day,
         min_event_date,
         max_event_date,
+        quarantine_reason,
         {{ dbt.current_timestamp() }} as first_seen_at
     from files_not_in_ledger
 

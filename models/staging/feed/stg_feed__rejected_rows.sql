@@ -20,6 +20,7 @@ impressions as (
         raw_tweet_id,
         raw_impression_ts as raw_event_ts,
         source_file,
+        source_row_number,
         event_date
     from {{ ref('base_feed__impressions') }}
 
@@ -34,6 +35,7 @@ engagements as (
         raw_action,
         raw_engagement_ts as raw_event_ts,
         source_file,
+        source_row_number,
         event_date
     from {{ ref('base_feed__engagements') }}
 
@@ -49,6 +51,7 @@ impressions_rejected as (
         cast(null as {{ dbt.type_string() }}) as raw_action,
         raw_event_ts,
         source_file,
+        source_row_number,
         event_date
     from impressions
 
@@ -64,6 +67,7 @@ engagements_rejected as (
         raw_action,
         raw_event_ts,
         source_file,
+        source_row_number,
         event_date
     from engagements
 

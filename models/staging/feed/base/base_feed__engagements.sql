@@ -7,7 +7,8 @@ with
 
 source as (
 
-    select * from {{ source('feed', 'engagements') }}
+    {#- Only the files this run needs: the others are not opened. #}
+    select * from {{ raw_source('engagements') }}
 
 ),
 
@@ -29,7 +30,8 @@ typed as (
         {{ cast_id('user_id') }} as typed_user_id,
         {{ cast_id('tweet_id') }} as typed_tweet_id,
         lower(trim({{ dbt.cast('action', dbt.type_string()) }})) as folded_action,
-        {{ source_file_name() }} as source_path,
+        filename as source_path,
+        file_row_number,
         engagement_ts,
         {{ cast_utc_timestamp('engagement_ts') }}
             as typed_engagement_ts
@@ -37,23 +39,15 @@ typed as (
 
 ),
 
-{# Only the files this run needs: DuckDB prunes the others unread. -#}
-typed_rows_to_read as (
-
-    select * from typed
-    where {{ raw_files_predicate('engagements', file_column='source_path') }}
-
-),
-
 {# A lookup against a seven-row seed: the one join staging allows itself. -#}
 actions_mapped as (
 
     select
-        typed_rows_to_read.*,
+        typed.*,
         action_aliases.action as canonical_action
-    from typed_rows_to_read
+    from typed
     left join action_aliases
-        on typed_rows_to_read.folded_action = action_aliases.alias
+        on typed.folded_action = action_aliases.alias
 
 ),
 
@@ -68,6 +62,7 @@ classified as (
         action,
         engagement_ts,
         {{ relative_source_file('source_path') }} as source_file,
+        file_row_number,
         case
             {{ key_reject_reasons('engagement_ts') }}
             when folded_action is null or folded_action = '' then 'null_action'
@@ -102,6 +97,9 @@ rows_read as (
                 then {{ dbt.cast('engagement_ts', dbt.type_string()) }}
         end as raw_engagement_ts,
         source_file,
+        case
+            when {{ needs_raw_text('typed_engagement_ts') }} then file_row_number
+        end as source_row_number,
         reject_reason,
         cast(typed_engagement_ts as date) as event_date,
         typed_engagement_ts

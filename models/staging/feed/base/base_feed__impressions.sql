@@ -9,7 +9,8 @@ with
 
 source as (
 
-    select * from {{ source('feed', 'impressions') }}
+    {#- Only the files this run needs: the others are not opened. #}
+    select * from {{ raw_source('impressions') }}
 
 ),
 
@@ -20,19 +21,12 @@ typed as (
         tweet_id,
         {{ cast_id('user_id') }} as typed_user_id,
         {{ cast_id('tweet_id') }} as typed_tweet_id,
-        {{ source_file_name() }} as source_path,
+        filename as source_path,
+        file_row_number,
         impression_ts,
         {{ cast_utc_timestamp('impression_ts') }}
             as typed_impression_ts
     from source
-
-),
-
-{# Only the files this run needs: DuckDB prunes the others unread. -#}
-typed_rows_to_read as (
-
-    select * from typed
-    where {{ raw_files_predicate('impressions', file_column='source_path') }}
 
 ),
 
@@ -45,11 +39,12 @@ classified as (
         tweet_id,
         impression_ts,
         {{ relative_source_file('source_path') }} as source_file,
+        file_row_number,
         case
             {{ key_reject_reasons('impression_ts') }}
         end as reject_reason,
         typed_impression_ts
-    from typed_rows_to_read
+    from typed
 
 ),
 
@@ -74,6 +69,9 @@ rows_read as (
                 then {{ dbt.cast('impression_ts', dbt.type_string()) }}
         end as raw_impression_ts,
         source_file,
+        case
+            when {{ needs_raw_text('typed_impression_ts') }} then file_row_number
+        end as source_row_number,
         reject_reason,
         cast(typed_impression_ts as date) as event_date,
         typed_impression_ts

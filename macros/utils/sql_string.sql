@@ -1,0 +1,24 @@
+{% macro sql_string(value) %}
+    {#- A value as a SQL string literal: single quotes doubled (and, on
+        engines that read backslash escapes in literals, backslashes too). -#}
+    {{- return(adapter.dispatch('sql_string', 'feed_training_data')(value)) -}}
+{% endmacro %}
+
+{% macro default__sql_string(value) %}
+    {#- Spark reads backslash escapes inside string literals. -#}
+    {{- return("'" ~ (value | string | replace('\\', '\\\\') | replace("'", "\\'")) ~ "'") -}}
+{% endmacro %}
+
+{% macro duckdb__sql_string(value) %}
+    {{- return("'" ~ (value | string | replace("'", "''")) ~ "'") -}}
+{% endmacro %}
+
+{% macro raw_file_list_literal(files) %}
+    {#- DuckDB: raw files (paths under raw_path) as a list literal of their
+        full paths, for read_parquet() and the footer functions. -#}
+    {%- set quoted = [] -%}
+    {%- for file in files -%}
+        {%- do quoted.append(sql_string(raw_path() ~ '/' ~ file)) -%}
+    {%- endfor -%}
+    {{ return('[' ~ (quoted | join(', ')) ~ ']') }}
+{% endmacro %}

@@ -1,0 +1,433 @@
+"""Reliability: a run killed at any point is repaired by the next ordinary run; a
+raw file whose schema breaks the contract stops the run naming it (or is set aside
+whole); a delivered file rewritten in place is noticed; every rejected row leads
+back to its file and row; every raw row is accounted for, per file; string vars
+reach SQL as literals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dbt_harness import PROJECT_DIR, build, read_tables, run_dbt
+from test_refresh import SPLIT_VARS, TINY_LOGS, assert_same_tables
+
+from feedpipe.bench import deliver_day
+from feedpipe.generate import generate
+
+START = dt.date(2026, 1, 5)
+DAYS = 8
+DBT = Path(sys.executable).parent / "dbt"
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    logs = tmp_path_factory.mktemp("logs")
+    generate(logs, days=DAYS, start=START, **TINY_LOGS)
+    return logs
+
+
+@pytest.fixture(scope="module")
+def clean_build(logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("clean")
+    database = work / "clean.duckdb"
+    build(logs, database, work, dbt_vars=SPLIT_VARS, threads=2)
+    return database
+
+
+def _dbt_killed_at(node: str, raw: Path, database: Path, work: Path) -> bool:
+    """Run `dbt build` in its own process group and SIGKILL it as soon as it
+    starts `node` (a model name, or 'on-run-end'). True when it was killed."""
+    command = [
+        str(DBT),
+        "build",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--threads",
+        "1",
+        "--vars",
+        json.dumps({"raw_path": str(raw), **SPLIT_VARS}),
+    ]
+    environment = {**os.environ, "FEED_DUCKDB_PATH": str(database)}
+    marker = "on-run-end" if node == "on-run-end" else f"model main.{node} "
+    with subprocess.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        for line in process.stdout:
+            if "START" in line and marker in line:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return True
+        process.wait()
+    return False
+
+
+@pytest.mark.parametrize(
+    "node",
+    ["base_feed__engagements", "stg_feed__raw_files", "int_examples_sampled", "train_examples"],
+)
+def test_a_first_build_killed_anywhere_is_repaired_by_the_next_build(
+    node: str, logs: Path, clean_build: Path, tmp_path: Path
+):
+    database = tmp_path / "killed.duckdb"
+    assert _dbt_killed_at(node, logs, database, tmp_path), f"the build never started {node}"
+    build(logs, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    assert_same_tables(database, clean_build)
+
+
+@pytest.mark.parametrize(
+    "node", ["stg_feed__impressions", "stg_feed__raw_files", "int_examples_labeled", "on-run-end"]
+)
+def test_a_refresh_killed_anywhere_is_repaired_by_the_next_refresh(
+    node: str, logs: Path, clean_build: Path, tmp_path: Path
+):
+    raw, database = tmp_path / "raw", tmp_path / "daily.duckdb"
+    for offset in range(DAYS - 1):
+        deliver_day(logs, raw, START + dt.timedelta(days=offset))
+    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    deliver_day(logs, raw, START + dt.timedelta(days=DAYS - 1))
+    assert _dbt_killed_at(node, raw, database, tmp_path), f"the refresh never started {node}"
+    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    assert_same_tables(database, clean_build)
+
+
+def _impressions(day: int, rows: int, user_ids: pa.Array | None = None) -> pa.Table:
+    shown = [
+        dt.datetime(2026, 2, 2, 6) + dt.timedelta(days=day, minutes=7 * i) for i in range(rows)
+    ]
+    return pa.table(
+        {
+            "user_id": user_ids
+            if user_ids is not None
+            else pa.array([1 + i % 5 for i in range(rows)], pa.int64()),
+            "tweet_id": pa.array([10 + i % 3 for i in range(rows)], pa.int64()),
+            "impression_ts": pa.array(shown, pa.timestamp("us")),
+        }
+    )
+
+
+def _engagements(day: int) -> pa.Table:
+    at = dt.datetime(2026, 2, 2, 7) + dt.timedelta(days=day)
+    return pa.table(
+        {
+            "user_id": pa.array([1, 2], pa.int64()),
+            "tweet_id": pa.array([10, 11], pa.int64()),
+            "action": ["like", "reply"],
+            "engagement_ts": pa.array([at, at], pa.timestamp("us")),
+        }
+    )
+
+
+def _write_days(raw: Path, days: range) -> None:
+    for log in ("impressions", "engagements"):
+        (raw / log).mkdir(parents=True, exist_ok=True)
+    for day in days:
+        pq.write_table(_impressions(day, 30), raw / "impressions" / f"day{day}.parquet")
+        pq.write_table(_engagements(day), raw / "engagements" / f"day{day}.parquet")
+
+
+def _build_result(raw: Path, database: Path, work: Path, **dbt_vars):
+    return run_dbt(["build", "--quiet"], database, work, {"raw_path": str(raw), **dbt_vars})
+
+
+def _failure_text(result) -> str:
+    """The error of a failed dbt invocation: its exception and failed nodes' messages."""
+    messages = [str(r.message) for r in (result.result or []) if str(r.status) in {"error", "fail"}]
+    return " ".join([str(result.exception), *messages])
+
+
+def _query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+BAD_FILES = {
+    "a float ID": (
+        lambda: _impressions(3, 30, pa.array([1.0 + i % 5 for i in range(30)], pa.float64())),
+        ["column user_id is double, expected an integer or a string"],
+    ),
+    "a renamed ID column": (
+        lambda: _impressions(3, 30).rename_columns(["uid", "tweet_id", "impression_ts"]),
+        ["required column user_id is missing"],
+    ),
+    "an integer timestamp": (
+        lambda: _impressions(3, 30).set_column(2, "impression_ts", pa.array(range(30), pa.int64())),
+        ["column impression_ts is bigint, expected a timestamp"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_file_that_breaks_the_schema_stops_the_refresh_naming_it(case: str, tmp_path: Path):
+    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
+    _write_days(raw, range(3))
+    build(raw, database, tmp_path)
+    make_table, phrases = BAD_FILES[case]
+    pq.write_table(make_table(), raw / "impressions" / "day3.parquet")
+    result = _build_result(raw, database, tmp_path)
+    assert not result.success
+    message = _failure_text(result)
+    for phrase in ["impressions/day3.parquet", *phrases]:
+        assert phrase in message
+    # Nothing ran: the clean rows of the earlier days are untouched.
+    assert _query(database, "select count(*) from stg_feed__rejected_rows") == [(0,)]
+
+
+def test_a_full_build_stops_on_a_float_id_file_before_reading_any_row(tmp_path: Path):
+    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
+    _write_days(raw, range(2))
+    pq.write_table(BAD_FILES["a float ID"][0](), raw / "impressions" / "day3.parquet")
+    result = _build_result(raw, database, tmp_path)
+    assert not result.success
+    assert "impressions/day3.parquet: column user_id is double" in _failure_text(result)
+
+
+def test_quarantine_sets_a_bad_file_aside_and_reads_the_others_as_if_alone(tmp_path: Path):
+    """The float-ID file sits beside well-typed files of the same and earlier
+    days: the others' rows are read exactly as without it (no type promotion),
+    and the ledger records it with the reason and its row count."""
+    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
+    _write_days(raw, range(3))
+    alone = tmp_path / "alone.duckdb"
+    build(raw, alone, tmp_path)
+    floats = pa.array([7.0 + i % 5 for i in range(25)], pa.float64())
+    pq.write_table(_impressions(2, 25, floats), raw / "impressions" / "day2_floats.parquet")
+    build(raw, database, tmp_path, dbt_vars={"raw_schema_errors": "quarantine"})
+    compared = ["stg_feed__impressions", "stg_feed__rejected_rows", "train_examples"]
+    for name, frame in read_tables(database, compared).items():
+        assert frame.equals(read_tables(alone, compared)[name]), name
+    assert _query(
+        database,
+        "select raw_rows, rows_with_day, quarantine_reason from stg_feed__raw_files "
+        "where source_file = 'impressions/day2_floats.parquet'",
+    ) == [(25, 0, "schema: column user_id is double, expected an integer or a string")]
+    # Fixed in place, the file is new: the next refresh takes it in.
+    pq.write_table(_impressions(2, 25), raw / "impressions" / "day2_floats.parquet")
+    build(raw, database, tmp_path, dbt_vars={"raw_schema_errors": "quarantine"})
+    assert _query(
+        database,
+        "select count(*) from stg_feed__rejected_rows where source_file like '%floats%'",
+    ) == [(0,)]
+    assert _query(
+        database,
+        "select sum(duplicates_removed) + count(*) from stg_feed__impressions "
+        "where impression_date = '2026-02-04'",
+    ) == [(55,)]
+
+
+def test_a_rewritten_file_stops_the_refresh_and_its_backfill_takes_it_in(
+    logs: Path, tmp_path: Path
+):
+    raw, database = tmp_path / "raw", tmp_path / "daily.duckdb"
+    for offset in range(DAYS):
+        deliver_day(logs, raw, START + dt.timedelta(days=offset))
+    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    # Copied or touched, a file is the same file.
+    for path in (raw / "impressions").rglob("*.parquet"):
+        os.utime(path)
+    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    # 300 more valid rows appended in place to the file of the second day.
+    day = START + dt.timedelta(days=1)
+    [path] = [p for p in (raw / "impressions").rglob("*.parquet") if str(day) in p.name]
+    table = pq.read_table(path)
+    extra = table.slice(0, 300)
+    extra = extra.set_column(
+        extra.schema.get_field_index("tweet_id"),
+        "tweet_id",
+        pa.array([10**9 + i for i in range(300)], table.schema.field("tweet_id").type),
+    )
+    pq.write_table(pa.concat_tables([table, extra]), path)
+    result = run_dbt(["build", "--quiet"], database, tmp_path, {"raw_path": str(raw), **SPLIT_VARS})
+    assert not result.success
+    message = _failure_text(result)
+    assert str(path.relative_to(raw)) in message
+    assert f"make backfill START={START}" in message or f"make backfill START={day}" in message
+    start = message.split("make backfill START=")[1][:10]
+    build(raw, database, tmp_path, dbt_vars={**SPLIT_VARS, "refresh_start_date": start})
+    assert_same_tables(database, _full_build(raw, tmp_path))
+    # The ledger keeps both versions; the new one counts the 300 rows.
+    versions = _query(
+        database,
+        "select raw_rows from stg_feed__raw_files "
+        f"where source_file = '{path.relative_to(raw)}' order by first_seen_at",
+    )
+    assert [rows for (rows,) in versions] == [table.num_rows, table.num_rows + 300]
+
+
+def _full_build(raw: Path, work: Path) -> Path:
+    database = work / "full.duckdb"
+    build(raw, database, work, dbt_vars=SPLIT_VARS, threads=2)
+    return database
+
+
+def test_every_rejected_row_leads_back_to_its_file_and_row(logs: Path, clean_build: Path):
+    rejected = _query(
+        clean_build,
+        "select source_name, source_file, source_row_number, raw_user_id, raw_tweet_id, "
+        "raw_event_ts, reject_reason from stg_feed__rejected_rows",
+    )
+    assert len(rejected) > 100
+    columns = {"impressions": "impression_ts", "engagements": "engagement_ts"}
+    with duckdb.connect() as connection:
+        for log, file, row_number, user_id, tweet_id, event_ts, reason in rejected:
+            raw_row = connection.execute(
+                f"select cast(user_id as varchar), cast(tweet_id as varchar), "
+                f"cast({columns[log]} as varchar) "
+                f"from read_parquet(?, file_row_number = true) where file_row_number = ?",
+                [str(logs / file), row_number],
+            ).fetchall()
+            assert raw_row == [(user_id, tweet_id, event_ts)], (file, row_number, reason)
+
+
+def test_a_raw_row_that_went_nowhere_fails_a_test_naming_its_file(
+    clean_build: Path, tmp_path: Path, logs: Path
+):
+    database = tmp_path / "lost.duckdb"
+    shutil.copy(clean_build, database)
+    with duckdb.connect(str(database)) as connection:
+        [(file, user_id, tweet_id)] = connection.execute(
+            "select source_file, raw_user_id, raw_tweet_id from stg_feed__rejected_rows "
+            "where source_name = 'impressions' and event_date is not null "
+            "order by event_date desc, source_row_number limit 1"
+        ).fetchall()
+        connection.execute(
+            "delete from stg_feed__rejected_rows where source_file = ? and raw_user_id "
+            "is not distinct from ? and raw_tweet_id is not distinct from ?",
+            [file, user_id, tweet_id],
+        )
+    result = run_dbt(
+        ["test", "--select", "source:feed.impressions,test_name:accounts_for_every_raw_row"],
+        database,
+        tmp_path,
+        {"raw_path": str(logs), **SPLIT_VARS},
+    )
+    assert not result.success
+    [failed] = [r for r in result.result if str(r.status) == "fail"]
+    assert failed.failures >= 1
+    # The failing rows name the file.
+    files = {row[0] for row in _query(database, failed.node.compiled_code)}
+    assert file in files
+
+
+INJECTION = "x'; drop table stg_feed__impressions; --"
+
+
+def test_a_raw_path_with_quotes_and_spaces_reaches_sql_as_a_literal(logs: Path, tmp_path: Path):
+    raw = tmp_path / "raw o'q $HOME"
+    shutil.copytree(logs, raw)
+    database = tmp_path / "feed.duckdb"
+    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    assert _query(database, "select count(*) from stg_feed__raw_files") == [(2 * DAYS,)]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("sampling_salt", INJECTION, None),
+        ("id_type", INJECTION, "id_type"),
+        ("raw_schema_errors", INJECTION, "raw_schema_errors"),
+        ("refresh_start_date", INJECTION, "refresh_start_date"),
+        ("refresh_end_date", INJECTION, "refresh_end_date"),
+        ("validation_start_date", INJECTION, "validation_start_date"),
+        ("test_start_date", INJECTION, "test_start_date"),
+        ("test_end_date", INJECTION, "test_end_date"),
+        ("tasks", {INJECTION: ["like"]}, "task"),
+        ("tasks", {"like": [INJECTION]}, "action"),
+    ],
+)
+def test_an_injection_in_a_string_var_stays_literal_or_stops_naming_the_var(
+    name: str, value, named: str | None, clean_build: Path, tmp_path: Path, logs: Path
+):
+    database = tmp_path / "feed.duckdb"
+    shutil.copy(clean_build, database)
+    result = run_dbt(["build", "--quiet"], database, tmp_path, {"raw_path": str(logs), name: value})
+    if named is None:
+        assert result.success, result.exception
+    else:
+        assert not result.success
+        assert named in _failure_text(result)
+    tables = {
+        row[0] for row in _query(database, "select table_name from information_schema.tables")
+    }
+    assert "stg_feed__impressions" in tables
+
+
+def test_a_database_that_cannot_be_written_is_named_in_one_line(tmp_path: Path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    database = blocker / "feed.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "feedpipe.preflight"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "FEED_DUCKDB_PATH": str(database)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert str(database) in line and "FEED_DUCKDB_PATH" in line
+    assert "Traceback" not in result.stderr
+    writable = tmp_path / "feed.duckdb"
+    ok = subprocess.run(
+        [sys.executable, "-m", "feedpipe.preflight"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "FEED_DUCKDB_PATH": str(writable)},
+        check=False,
+    )
+    assert ok.returncode == 0
+
+
+def test_a_missing_folder_or_a_truncated_file_stops_the_run_naming_it(tmp_path: Path):
+    missing = tmp_path / "no_such_folder"
+    result = _build_result(missing, tmp_path / "missing.duckdb", tmp_path)
+    assert not result.success
+    assert f"no raw impressions files: nothing matches {missing}/impressions" in _failure_text(
+        result
+    )
+    raw = tmp_path / "raw"
+    _write_days(raw, range(2))
+    whole = (raw / "impressions" / "day1.parquet").read_bytes()
+    (raw / "impressions" / "day2.parquet").write_bytes(whole[: len(whole) // 2])
+    result = _build_result(raw, tmp_path / "truncated.duckdb", tmp_path)
+    assert not result.success
+    assert str(raw / "impressions" / "day2.parquet") in _failure_text(result)
+
+
+def test_a_second_run_while_another_holds_the_database_is_named_in_one_line(tmp_path: Path):
+    database = tmp_path / "feed.duckdb"
+    with duckdb.connect(str(database)) as running:
+        running.execute("create table running as select 1 as one")
+        result = subprocess.run(
+            [sys.executable, "-m", "feedpipe.preflight"],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "FEED_DUCKDB_PATH": str(database)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert str(database) in line and "lock" in line
