@@ -7,7 +7,9 @@
         command that takes them in, unless it is that command: a full build,
         or a backfill without end date from on or before the first day the
         file held. That run reads the file whole and records the new version;
-        its rows of days before the backfill are filed as `too_late`. -#}
+        its rows of days before the backfill are filed as `too_late`. A file
+        removed from the folder is treated the same way: the backfill drops
+        its rows and the ledger records the removal. -#}
     {%- set ledger = existing_target_relation('stg_feed__raw_files') -%}
     {%- if not execute or ledger is none or window.mode in ['parse', 'full'] -%}
         {{ return([]) }}
@@ -15,6 +17,9 @@
     {%- set changed = [] -%}
     {%- for source_name in ['impressions', 'engagements'] -%}
         {%- for file in raw_files_against_ledger(source_name, ledger) if file.status == 'changed' -%}
+            {%- do changed.append(file) -%}
+        {%- endfor -%}
+        {%- for file in removed_raw_files(source_name, ledger) -%}
             {%- do changed.append(file) -%}
         {%- endfor -%}
     {%- endfor -%}
@@ -27,11 +32,12 @@
     {%- for file in changed -%}
         {%- do lines.append('  ' ~ file.source_file ~ ': ' ~ file.recorded_size
             ~ ' bytes modified ' ~ file.recorded_modified_at ~ ' when taken in, now '
-            ~ file.current_size ~ ' bytes modified ' ~ file.current_modified_at) -%}
+            ~ ('removed' if file.current_size is none else file.current_size
+                ~ ' bytes modified ' ~ file.current_modified_at)) -%}
     {%- endfor -%}
     {%- if window.mode == 'explicit' and window.end is none and start is not none
         and window.start <= start -%}
-        {{ log("feed raw files: taking in " ~ (changed | length) ~ " rewritten file(s), "
+        {{ log("feed raw files: taking in " ~ (changed | length) ~ " changed or removed file(s), "
             ~ "their days rebuilt from " ~ window.start ~ ":\n" ~ (lines | join('\n')), info=true) }}
         {{ return(changed) }}
     {%- endif -%}
@@ -39,8 +45,39 @@
         ~ start ~ "}'), which rebuilds the days from the first the files held")
         if start is not none else "dbt build --full-refresh" -%}
     {{ exceptions.raise_compiler_error(
-        (changed | length) ~ " raw file(s) changed after they were taken in (under "
+        (changed | length) ~ " raw file(s) changed or removed after they were taken in (under "
         ~ raw_path() ~ "):\n" ~ (lines | join('\n'))
         ~ "\nDelivered files must not change: deliver corrections as new files. To take "
-        ~ "these files in as they are now, run " ~ fix ~ ".") }}
+        ~ "these files in as they are now (a removed file: to drop its rows), run " ~ fix ~ ".") }}
+{% endmacro %}
+
+{% macro removed_raw_files(source_name, ledger) %}
+    {#- Files of one log the ledger holds as taken in (not quarantined, not
+        recorded as removed) that the folder no longer has, as dicts like
+        raw_files_against_ledger's with no current size. -#}
+    {%- set query -%}
+        select
+            ledger.source_file,
+            cast(ledger.file_size as {{ dbt.type_string() }}),
+            cast(ledger.file_modified_at as {{ dbt.type_string() }}),
+            cast(ledger.min_event_date as {{ dbt.type_string() }})
+        from ({{ current_raw_files(ledger) }}) as ledger
+        where
+            ledger.source_name = '{{ source_name }}'
+            and ledger.file_size >= 0
+            and ledger.quarantine_reason is null
+            and ledger.source_file not in (
+                select {{ relative_source_file('listed.file') }}
+                from ({{ list_raw_files(source_name) }}) as listed
+            )
+        order by 1
+    {%- endset -%}
+    {%- set files = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do files.append({
+            'source_file': row[0], 'status': 'removed', 'recorded_size': row[1],
+            'recorded_modified_at': row[2], 'current_size': none,
+            'current_modified_at': none, 'first_day': row[3]}) -%}
+    {%- endfor -%}
+    {{ return(files) }}
 {% endmacro %}

@@ -16,7 +16,11 @@
     {%- if (full or ledger is none) and not lenient -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set new_files = new_raw_files(source_name, ledger=none if full else ledger) -%}
+    {%- set listed = raw_files_against_ledger(source_name, ledger=none if full else ledger) -%}
+    {%- set new_files = [] -%}
+    {%- for file in listed if file.status in ['new', 'changed'] -%}
+        {%- do new_files.append(file.source_file) -%}
+    {%- endfor -%}
     {%- if lenient -%}
         {%- set quarantined = [] -%}
         {%- for problem in raw_schema_problems(source_name, new_files) -%}
@@ -42,7 +46,10 @@
         select source_file from ({{ current_raw_files(ledger) }}) as ledger
         where {{ overlap | join(' and ') }}
     {%- endset -%}
-    {%- set overlapping = run_query(query).columns[0].values() | list -%}
+    {#- A file the ledger holds but the folder no longer does is not read
+        (check_raw_files_unchanged lets only a backfill of its days run). -#}
+    {%- set present = listed | map(attribute='source_file') | list -%}
+    {%- set overlapping = run_query(query).columns[0].values() | select('in', present) | list -%}
     {{ return((new_files + overlapping) | unique | sort) }}
 {% endmacro %}
 
@@ -62,7 +69,8 @@
     {#- Every raw file of one log, as a dict: source_file, status and, for a
         file the ledger holds, its recorded and current size and
         modification time and first day. Status:
-          new:     not in the ledger (or quarantined there and replaced since);
+          new:     not in the ledger (or quarantined or recorded as removed
+                   there, and delivered again since);
           changed: taken in, and its size, or its modification time and its
                    Parquet footer, differ now (a file only copied or touched,
                    same size and same footer, is the same file);
@@ -104,7 +112,7 @@
             'source_file': row[0], 'recorded_size': row[3], 'current_size': row[4],
             'recorded_modified_at': row[5], 'current_modified_at': row[6],
             'footer_fingerprint': row[7], 'first_day': row[8]} -%}
-        {%- if not row[1] -%}
+        {%- if not row[1] or row[3] == '-1' -%}
             {%- do file.update({'status': 'new'}) -%}
         {%- elif row[3] == row[4] and row[5] == row[6] -%}
             {%- do file.update({'status': 'same'}) -%}

@@ -431,3 +431,23 @@ def test_a_second_run_while_another_holds_the_database_is_named_in_one_line(tmp_
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert str(database) in line and "lock" in line
+
+
+def test_a_removed_file_stops_the_refresh_and_comes_back_as_a_new_file(tmp_path: Path):
+    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
+    _write_days(raw, range(4))
+    build(raw, database, tmp_path)
+    kept = tmp_path / "day3.parquet"
+    shutil.move(raw / "impressions" / "day3.parquet", kept)
+    result = _build_result(raw, database, tmp_path)
+    assert not result.success
+    message = _failure_text(result)
+    assert "impressions/day3.parquet" in message and "now removed" in message
+    assert "make backfill START=2026-02-05" in message
+    build(raw, database, tmp_path, dbt_vars={"refresh_start_date": "2026-02-05"})
+    day_rows = "select count(*) from stg_feed__impressions where impression_date = '2026-02-05'"
+    assert _query(database, day_rows) == [(0,)]
+    # Delivered again as it was, it is a new file: the next refresh takes it in.
+    shutil.move(kept, raw / "impressions" / "day3.parquet")
+    build(raw, database, tmp_path)
+    assert _query(database, day_rows) == [(30,)]

@@ -11,8 +11,10 @@ import datetime as dt
 import os
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from dbt_harness import MART_KEYS, build, read_tables
+from dbt_harness import MART_KEYS, build, read_tables, run_dbt
 
 from feedpipe.generate import generate
 
@@ -85,6 +87,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "duckdb": read_tables(duckdb_database, ["int_examples_labeled"])["int_examples_labeled"],
         "spark": _spark_tables("parity", ["int_examples_labeled"])["int_examples_labeled"],
     }
+    built.update({"raw": raw, "work": work, "duckdb_database": duckdb_database})
     return built
 
 
@@ -117,3 +120,39 @@ def test_a_day_that_became_empty_is_emptied_on_both_engines(builds: dict):
         for engine in ("spark", "duckdb")
     )
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_a_float_id_file_stops_a_spark_run_or_is_quarantined(builds: dict):
+    """Last in the module: it adds a file to the shared logs. Spark checks the
+    new file's schema from its footer and stops naming it; quarantined, the
+    file is recorded in the ledger and Spark prunes it unread (reading it
+    under the declared bigint would fail)."""
+    raw, work = builds["raw"], builds["work"] / "spark"
+    day = START + dt.timedelta(days=7)
+    table = pq.read_table(raw / "impressions" / f"{day}.parquet")
+    floats = table.set_column(
+        table.schema.get_field_index("user_id"),
+        "user_id",
+        pa.compute.cast(table.column("user_id"), pa.float64()),
+    )
+    pq.write_table(floats, raw / "impressions" / "floats.parquet")
+    spark_vars = {"raw_path": str(raw), **PARITY_VARS}
+    result = run_dbt(["build"], builds["duckdb_database"], work, spark_vars, target="spark")
+    assert not result.success
+    assert "impressions/floats.parquet: column user_id is double" in str(result.exception)
+    build(
+        raw,
+        builds["duckdb_database"],
+        work,
+        dbt_vars={**PARITY_VARS, "raw_schema_errors": "quarantine"},
+        target="spark",
+    )
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    [row] = spark.sql(
+        "select raw_rows, quarantine_reason from parity.stg_feed__raw_files "
+        "where source_file = 'impressions/floats.parquet'"
+    ).collect()
+    assert row.raw_rows == table.num_rows
+    assert row.quarantine_reason.startswith("schema: column user_id is double")

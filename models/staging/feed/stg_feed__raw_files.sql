@@ -164,7 +164,8 @@ files_as_listed as (
 
 {# A run that plans a full window on an existing ledger (a first build that
    failed, run again) finds files, as they are, that the failed run
-   recorded: record each version once. -#}
+   recorded: a file is recorded again only when it differs from its latest
+   record (a file removed and delivered again as it was is recorded anew). -#}
 files_not_in_ledger as (
 
     select files_as_listed.*
@@ -172,7 +173,7 @@ files_not_in_ledger as (
     {% if is_incremental() -%}
         where not exists (
             select 1
-            from {{ this }} as ledger
+            from ({{ current_raw_files(this) }}) as ledger
             where
                 files_as_listed.source_name = ledger.source_name
                 and files_as_listed.source_file = ledger.source_file
@@ -201,6 +202,45 @@ files as (
         {{ dbt.current_timestamp() }} as first_seen_at
     from files_not_in_ledger
 
+),
+
+{# A file the ledger holds that the folder no longer has: the run got past
+   check_raw_files_unchanged (a backfill of its days, or a full window), so
+   its removal is taken in; a version of size -1 records it. -#}
+removed_files as (
+
+    select
+        ledger.source_name,
+        ledger.source_file,
+        cast(-1 as bigint) as file_size,
+        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as file_modified_at,
+        cast(null as {{ dbt.type_string() }}) as footer_fingerprint,
+        '{{ invocation_id }}' as first_seen_invocation_id,
+        '{{ window.mode }}' as first_seen_window_mode,
+        cast(0 as bigint) as raw_rows,
+        cast(0 as bigint) as rows_with_day,
+        cast(null as date) as min_event_date,
+        cast(null as date) as max_event_date,
+        cast(null as {{ dbt.type_string() }}) as quarantine_reason,
+        {{ dbt.current_timestamp() }} as first_seen_at
+    {% if is_incremental() -%}
+        from ({{ current_raw_files(this) }}) as ledger
+        where
+            ledger.file_size >= 0
+            and not exists (
+                select 1
+                from listed_files
+                where
+                    listed_files.source_name = ledger.source_name
+                    and listed_files.source_file = ledger.source_file
+            )
+    {%- else -%}
+        from files as ledger
+        where false
+    {%- endif %}
+
 )
 
 select * from files
+union all
+select * from removed_files
