@@ -33,7 +33,7 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test venv generate build summary refresh backfill freshness lint pytest dbt-test \
-	spark-test check-java spark-build bench clean
+	spark-test check-java spark-build bench clean export verify-export
 
 venv: $(VENV)/.installed
 
@@ -76,6 +76,18 @@ backfill: venv
 ## freshness: fail (exit 1) when either log is older than freshness_error_after_hours
 freshness: venv
 	$(DBT) source freshness
+
+## export: the three split marts as Parquet datasets partitioned by task and day, with a
+## manifest.json (OUT=folder, default data/export; replaced whole); verify-export checks
+## an export against its manifest (run it before training from a copied export)
+OUT ?= data/export
+export FEED_EXPORT_DIR = $(OUT)
+export: venv
+	$(PY) -m feedpipe.export write "$$FEED_EXPORT_DIR"
+	$(PY) -m feedpipe.export verify "$$FEED_EXPORT_DIR"
+
+verify-export: venv
+	$(PY) -m feedpipe.export verify "$$FEED_EXPORT_DIR"
 
 ## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
 test: lint pytest dbt-test

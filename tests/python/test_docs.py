@@ -7,7 +7,13 @@ from pathlib import Path
 
 import duckdb
 
-MARTS = {"train_examples", "validation_examples", "test_examples", "daily_label_stats"}
+MARTS = {
+    "train_examples",
+    "validation_examples",
+    "test_examples",
+    "daily_label_stats",
+    "sample_definition",
+}
 
 
 def _models(manifest: Path) -> dict[str, dict]:
