@@ -374,11 +374,9 @@ def test_an_injection_in_a_string_var_stays_literal_or_stops_naming_the_var(
     assert "stg_feed__impressions" in tables
 
 
-def test_a_database_that_cannot_be_written_is_named_in_one_line(tmp_path: Path):
-    blocker = tmp_path / "not_a_folder"
-    blocker.write_text("")
-    database = blocker / "feed.duckdb"
-    result = subprocess.run(
+def _preflight(database: Path) -> subprocess.CompletedProcess:
+    """`python -m feedpipe.preflight` (what the Makefile runs before dbt) on `database`."""
+    return subprocess.run(
         [sys.executable, "-m", "feedpipe.preflight"],
         cwd=PROJECT_DIR,
         env={**os.environ, "FEED_DUCKDB_PATH": str(database)},
@@ -386,18 +384,18 @@ def test_a_database_that_cannot_be_written_is_named_in_one_line(tmp_path: Path):
         text=True,
         check=False,
     )
+
+
+def test_a_database_that_cannot_be_written_is_named_in_one_line(tmp_path: Path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    database = blocker / "feed.duckdb"
+    result = _preflight(database)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert str(database) in line and "FEED_DUCKDB_PATH" in line
     assert "Traceback" not in result.stderr
-    writable = tmp_path / "feed.duckdb"
-    ok = subprocess.run(
-        [sys.executable, "-m", "feedpipe.preflight"],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "FEED_DUCKDB_PATH": str(writable)},
-        check=False,
-    )
-    assert ok.returncode == 0
+    assert _preflight(tmp_path / "feed.duckdb").returncode == 0
 
 
 def test_a_missing_folder_or_a_truncated_file_stops_the_run_naming_it(tmp_path: Path):
@@ -420,14 +418,7 @@ def test_a_second_run_while_another_holds_the_database_is_named_in_one_line(tmp_
     database = tmp_path / "feed.duckdb"
     with duckdb.connect(str(database)) as running:
         running.execute("create table running as select 1 as one")
-        result = subprocess.run(
-            [sys.executable, "-m", "feedpipe.preflight"],
-            cwd=PROJECT_DIR,
-            env={**os.environ, "FEED_DUCKDB_PATH": str(database)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = _preflight(database)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert str(database) in line and "lock" in line
