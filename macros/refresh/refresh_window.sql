@@ -27,7 +27,9 @@
         full:      --full-refresh, or no completed run recorded yet;
         explicit:  var refresh_start_date (a backfill, optional refresh_end_date),
                    or refresh_end_date alone: the run of that logical date, the
-                   days a late row delivered with it may still touch;
+                   days a late row delivered with it may still touch; an end
+                   date is extended by the features' look-back (28 days), the
+                   days whose features read the rebuilt ones;
         scheduled: from the day before the earliest day that raw files seen
                    since the last completed run bring (what can have changed:
                    new days, and the open label windows before them), but not
@@ -56,8 +58,14 @@
     {%- if should_full_refresh() -%}
         {{ return({'mode': 'full', 'start': none, 'end': none}) }}
     {%- endif -%}
+    {#- A window with an end also rebuilds the days whose features read its
+        days: up to feature_lookback_days() after the end. -#}
+    {%- set feature_days = feature_lookback_days() -%}
     {%- if start is not none -%}
-        {{ return({'mode': 'explicit', 'start': start | string, 'end': end}) }}
+        {%- set last_day = none if end is none else (
+            modules.datetime.date.fromisoformat(end | string)
+            + timedelta(days=feature_days)).isoformat() -%}
+        {{ return({'mode': 'explicit', 'start': start | string, 'end': last_day}) }}
     {%- endif -%}
     {%- if end is not none -%}
         {%- set reopen_days = (
@@ -65,7 +73,8 @@
         ) | round(0, 'ceil') | int -%}
         {%- set last_day = modules.datetime.date.fromisoformat(end | string) -%}
         {%- set first_day = last_day + timedelta(days=1 - reopen_days) -%}
-        {{ return({'mode': 'explicit', 'start': first_day.isoformat(), 'end': end | string}) }}
+        {{ return({'mode': 'explicit', 'start': first_day.isoformat(),
+            'end': (last_day + timedelta(days=feature_days)).isoformat()}) }}
     {%- endif -%}
     {%- set last_run = last_completed_run() -%}
     {%- if last_run is none -%}

@@ -54,6 +54,20 @@ sampled_examples as (
 
 ),
 
+features as (
+
+    select * from {{ ref('int_example_features') }}
+    {% if is_incremental() -%}
+        where
+            {{ in_refresh_window('event_date') }}
+            or event_date > (select max(event_date) from {{ this }})
+            or not exists (select 1 from {{ this }})
+    {%- endif %}
+
+),
+
+{# The example's features; the engagement counts of the row's own task
+   (a model for task T reads rows of T). -#}
 examples_in_split as (
 
     select
@@ -64,10 +78,30 @@ examples_in_split as (
         sampled_examples.sampling_rate,
         sampled_examples.sample_weight,
         sampled_examples.event_date,
-        sampled_examples.example_ts
+        sampled_examples.example_ts,
+        features.user_impressions_28d,
+        case sampled_examples.task
+            {%- for task in get_tasks() %}
+                when '{{ task.name }}' then features.user_engagements_28d_{{ task.name }}
+            {%- endfor %}
+        end as user_engagements_28d,
+        features.tweet_impressions_7d,
+        case sampled_examples.task
+            {%- for task in get_tasks() %}
+                when '{{ task.name }}' then features.tweet_engagements_7d_{{ task.name }}
+            {%- endfor %}
+        end as tweet_engagements_7d,
+        features.user_tweet_seen_before,
+        features.example_hour,
+        features.example_day_of_week
     from sampled_examples
     inner join split_days
         on sampled_examples.event_date = split_days.event_date
+    inner join features
+        on
+            sampled_examples.user_id = features.user_id
+            and sampled_examples.tweet_id = features.tweet_id
+            and sampled_examples.event_date = features.event_date
 
 )
 

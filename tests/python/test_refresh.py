@@ -109,10 +109,11 @@ def test_refreshing_again_changes_nothing(daily: dict, tmp_path: Path):
     # The run of one logical date, re-run, changes nothing either.
     last_day = START + dt.timedelta(days=DAYS - 1)
     refresh(daily["raw"], database, daily["work"], refresh_end_date=str(last_day))
+    # The window reaches 28 days past the date: the days whose features read it.
     assert last_window(database) == (
         "explicit",
         last_day - dt.timedelta(days=2),
-        last_day,
+        last_day + dt.timedelta(days=28),
     )
     assert_same_tables(database, daily["database"])
 

@@ -1,0 +1,92 @@
+{% macro daily_activity(key_column) %}
+    {#- Per `key_column` (user_id or tweet_id) and UTC day: the clean,
+        deduplicated impressions and, per task, the clean engagements whose
+        action belongs to the task. The days a feature window can read:
+        the refresh window's, on a refresh. Incremental by day. -#}
+    {{ daily_incremental('event_date') }}
+    {%- set tasks = get_tasks() %}
+
+with
+
+impressions as (
+
+    select
+        {{ key_column }},
+        impression_date as event_date,
+        1 as impressions,
+        {%- for task in tasks %}
+            0 as engagements_{{ task.name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('stg_feed__impressions') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('impression_date') }}
+    {%- endif %}
+
+),
+
+engagements as (
+
+    select
+        {{ key_column }},
+        engagement_date as event_date,
+        0 as impressions,
+        {%- for task in tasks %}
+            case
+                when action in ('{{ task.actions | join("', '") }}') then 1 else 0
+            end as engagements_{{ task.name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('stg_feed__engagements') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('engagement_date') }}
+    {%- endif %}
+
+),
+
+events as (
+
+    select * from impressions
+    union all
+    select * from engagements
+
+),
+
+daily_activity as (
+
+    select
+        {{ key_column }},
+        event_date,
+        sum(impressions) as impressions,
+        {%- for task in tasks %}
+            sum(engagements_{{ task.name }}) as engagements_{{ task.name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from events
+    group by {{ key_column }}, event_date
+
+)
+
+select * from daily_activity
+{% endmacro %}
+
+{% macro feature_lookback_days() %}
+    {#- The longest look-back of a feature, in days: a feature of day D reads
+        clean events of [D - 28 days, D). -#}
+    {{ return(28) }}
+{% endmacro %}
+
+{% macro day_number(date_expression) %}
+    {#- Days since 1970-01-01: an integer to order window frames by. -#}
+    {{ return(dbt.datediff("cast('1970-01-01' as date)", date_expression, 'day')) }}
+{% endmacro %}
+
+{% macro iso_day_of_week(timestamp_expression) %}
+    {{- return(adapter.dispatch('iso_day_of_week', 'feed_training_data')(timestamp_expression)) -}}
+{% endmacro %}
+
+{% macro default__iso_day_of_week(timestamp_expression) %}
+    {#- Monday 1 to Sunday 7 (Spark's dayofweek counts Sunday 1 to Saturday 7). -#}
+    (((dayofweek({{ timestamp_expression }}) + 5) % 7) + 1)
+{%- endmacro %}
+
+{% macro duckdb__iso_day_of_week(timestamp_expression) %}
+    isodow({{ timestamp_expression }})
+{%- endmacro %}
