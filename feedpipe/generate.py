@@ -4,19 +4,24 @@ Writes one Parquet file per delivery day (see ``docs/semantics.md``)::
 
     OUT/impressions/YYYY-MM-DD.parquet   user_id, tweet_id, impression_ts, surface, position
     OUT/engagements/YYYY-MM-DD.parquet   user_id, tweet_id, action, engagement_ts
+    OUT/truth/YYYY-MM-DD.parquet         (only with ``--truth``) see "Truth files" below
 
-Model, per generated day ``g`` (everything vectorised; the only loops are over days):
+Model, per generated day ``g`` (everything vectorised; the only loops are over days, and
+over the four actions):
 
 - impressions: ``impressions_per_day`` times a weekday factor (Mon..Sun, 0.85-1.10), on a
   diurnal curve (peak ~20:00 UTC, trough ~08:00 UTC); users and tweets drawn with
   power-law popularity (tweets strongly skewed, users mildly); 5% of a day's impressions
-  repeat a pair shown earlier the same day and 4% a pair shown the day before;
-- engagements: each impression is engaged with probability 5%; an engaged impression gets
-  one action, or two distinct ones with probability 15%; mix of all action rows like 60%,
-  retweet 20%, reply 13%, quote 7%; delay after the impression is a mixture of lognormals
-  (89%, median 3 minutes; 10%, median 2.5 hours; both kept below the label window) and 1% late
-  (uniform in [window + 1 h, window + 48 h], i.e. 25-72 h for the default 24 h window);
-  engagements at or after the end (``start + days``) have not happened and are not written;
+  repeat a pair shown earlier the same day and 4% a pair shown the day before; each has a
+  ``surface`` (home 82%, search 10%, profile 8%) and a ``position`` in that feed, 1 = top
+  (geometric, mean ~17 on home, 4 on search, 7 on profile; at most 500);
+- engagements: drawn from each impression's true probabilities (the engagement model
+  below); every action drawn is one engagement row: an impression's actions in random
+  order, the first after a delay, each next one 1 s plus an exponential gap (mean 60 s)
+  after the one before; the delay is a mixture of lognormals (89%, median 3 minutes; 10%,
+  median 2.5 hours; both kept below the label window) and 1% late (uniform in
+  [window + 1 h, window + 48 h], i.e. 25-72 h for the default 24 h window); engagements at
+  or after the end (``start + days``) have not happened and are not written;
 - dirty rows, each kind at 0.2-1% and counted in the returned dict (keys ``imp_*`` and
   ``eng_*``): exact duplicate rows, copies of a row with a null ``user_id``,
   ``tweet_id`` or timestamp (both logs); actions in odd case / with spaces and the
@@ -25,6 +30,41 @@ Model, per generated day ``g`` (everything vectorised; the only loops are over d
   actions; engagements with no impression before them, either on a pair that is never
   shown (its tweet id is above ``tweets``) or timestamped up to 2 h before the first ever
   impression of its pair.
+
+Engagement model. Per user ``u`` a propensity ``b_u ~ Normal(0, SIGMA_USER = 0.8)``, per
+tweet ``t`` an appeal ``c_t ~ Normal(0, SIGMA_TWEET = 1.0)`` and a creation time uniform
+in the 7 days before ``start`` (every tweet exists before the first impression, since
+popularity does not change over a run), all drawn once per run from the seed. An
+impression ``i`` of tweet ``t`` by user ``u`` at time ``ts_i`` in feed position
+``position_i`` has, for each action ``a`` in like, reply, retweet, quote::
+
+    age_i   = (ts_i - created_t) in hours                      (> 0)
+    eta_i   = b_u + c_t - AGE_SLOPE * log1p(age_i) - POSITION_SLOPE * log(position_i)
+    p_a,i   = 1 / (1 + exp(-(alpha_a,g + eta_i)))              AGE_SLOPE = POSITION_SLOPE = 0.3
+    p_any,i = 1 - prod_a (1 - p_a,i)
+
+Each action is drawn independently: action ``a`` happens on impression ``i`` when a
+uniform draw of its own is below ``p_a,i`` (one Bernoulli per action and impression), so
+``p_any,i`` is exactly the probability that ``i`` gets at least one engagement (it is
+"engaged") and two or more actions happen only by chance (~5% of engaged impressions).
+The intercepts ``alpha_a,g`` are solved per day ``g`` (deterministically, no random
+draws) over that day's impressions so that the day's mean ``p_a`` are in the ratio
+ACTION_MIX (like 60%, retweet 20%, reply 13%, quote 7% of action rows) and the day's mean
+``p_any`` is P_ENGAGE = 5% (to about 1e-7). Per-day intercepts keep the engaged share at
+5% as the tweets age over a run (they rise by ~0.6 over 23 days); within a day, younger
+tweets and higher positions are more engaging. The invalid-action and orphan engagement
+rows are noise drawn apart from the model.
+
+Truth files (``truth=True``, ``--truth``): ``OUT/truth/YYYY-MM-DD.parquet`` holds one row
+per simulated impression of that day, in time order (the clean impressions: dirty
+impression rows have no truth row; an exact duplicate is a copy of a row that has one),
+with ``user_id``, ``tweet_id``, ``impression_ts``, ``position``, ``tweet_created_ts``,
+``p_like``, ``p_reply``, ``p_retweet``, ``p_quote``, ``p_any`` and ``engaged`` (at least
+one action was drawn, including engagements that fall at or after the end or outside the
+label window, which label nothing). The file's schema metadata
+``feedpipe.engagement_model`` (JSON) records the parameters and the day's intercepts. The
+pipeline reads neither this folder nor the extra impression columns. Truth never changes
+the logs: with or without it they are identical.
 
 Every dirty row is exactly one kind and, apart from the respelled actions, an extra row:
 the clean logs are exactly the simulated events (``impression_events`` impressions,
@@ -40,11 +80,13 @@ except for the engagements cut off at the end.
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -61,6 +103,7 @@ __all__ = [
     "generate",
     "impression_schema",
     "main",
+    "truth_schema",
 ]
 
 US_PER_SECOND = 1_000_000
@@ -89,11 +132,17 @@ SURFACE_MIX = (0.82, 0.10, 0.08)
 SURFACE_POSITION_P = (0.06, 0.25, 0.15)  # geometric parameter of the rank in the feed
 MAX_POSITION = 500
 
-# Engagement shape.
-P_ENGAGE = 0.05
-P_SECOND_ACTION = 0.15
+# Engagement model (see the module docstring). Codes index ACTIONS.
+P_ENGAGE = 0.05  # each day's mean P(at least one action) over its impressions
 ACTIONS = ("like", "retweet", "reply", "quote")
-ACTION_MIX = (0.60, 0.20, 0.13, 0.07)
+ACTION_MIX = (0.60, 0.20, 0.13, 0.07)  # each day's mean P(action) over its impressions, in ratio
+SIGMA_USER = 0.8  # sd of the user propensity (logit scale)
+SIGMA_TWEET = 1.0  # sd of the tweet appeal (logit scale)
+AGE_SLOPE = 0.3  # logit lost per unit of log1p(tweet age in hours)
+POSITION_SLOPE = 0.3  # logit lost per unit of log(position), position 1 = top of the feed
+TWEET_MAX_AGE_AT_START_US = 7 * 24 * 3600 * 1_000_000  # tweets are created in the week before start
+CALIBRATION_BINS = 2048  # the intercepts are solved over the day's logits binned this finely
+TRUTH_ACTIONS = ("like", "reply", "retweet", "quote")  # column order of the truth files
 P_LATE = 0.01
 P_HOURS = 0.10
 MINUTES_MEDIAN_S, MINUTES_SIGMA = 180.0, 1.2
@@ -198,6 +247,23 @@ def engagement_schema(id_type: str = "int") -> pa.Schema:
     )
 
 
+def truth_schema(id_type: str = "int") -> pa.Schema:
+    """Schema of a truth file (``--truth``): one row per simulated impression."""
+    ids = _id_type(id_type)
+    return pa.schema(
+        [
+            ("user_id", ids),
+            ("tweet_id", ids),
+            ("impression_ts", pa.timestamp("us")),
+            ("position", pa.int32()),
+            ("tweet_created_ts", pa.timestamp("us")),
+            *((f"p_{action}", pa.float64()) for action in TRUTH_ACTIONS),
+            ("p_any", pa.float64()),
+            ("engaged", pa.bool_()),
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class _Block:
     """Rows under construction: equal-length numpy columns (ids / ts use the NULL sentinel).
@@ -236,6 +302,9 @@ class _World:
     minute_p: np.ndarray  # diurnal distribution over the 1440 minutes of a UTC day
     user_text: pa.Array | None  # 'u<id>' by id when id_type == 'str'
     tweet_text: pa.Array | None
+    user_effect: np.ndarray  # propensity by user id (index 0 unused)
+    tweet_appeal: np.ndarray  # appeal by tweet id (index 0 unused)
+    tweet_created_us: np.ndarray  # creation time by tweet id (index 0 unused)
 
     def pair_key(self, user: np.ndarray, tweet: np.ndarray) -> np.ndarray:
         return user * (2 * self.tweets + 1) + tweet
@@ -264,17 +333,26 @@ def _make_world(
 ) -> _World:
     start_us = (start - EPOCH).days * US_PER_DAY
     text = id_type == "str"
+    user_by_rank = rng.permutation(users).astype(np.int64) + 1
+    tweet_by_rank = rng.permutation(tweets).astype(np.int64) + 1
+    # Drawn after the permutations, so that the impressions do not change with the model.
+    user_effect = SIGMA_USER * rng.standard_normal(users + 1)
+    tweet_appeal = SIGMA_TWEET * rng.standard_normal(tweets + 1)
+    created = start_us - rng.integers(1, TWEET_MAX_AGE_AT_START_US, tweets + 1, endpoint=True)
     return _World(
         start_us=start_us,
         end_us=start_us + days * US_PER_DAY,
         window_us=round(label_window_hours * US_PER_HOUR),
         tweets=tweets,
         users=users,
-        user_by_rank=rng.permutation(users).astype(np.int64) + 1,
-        tweet_by_rank=rng.permutation(tweets).astype(np.int64) + 1,
+        user_by_rank=user_by_rank,
+        tweet_by_rank=tweet_by_rank,
         minute_p=_diurnal(),
         user_text=_id_text("u", users) if text else None,
         tweet_text=_id_text("t", 2 * tweets) if text else None,
+        user_effect=user_effect,
+        tweet_appeal=tweet_appeal,
+        tweet_created_us=created,
     )
 
 
@@ -302,37 +380,13 @@ def _choose(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
     return code
 
 
-def _second_action_p() -> np.ndarray:
-    """P(second = b | first = a): ACTION_MIX without a, renormalised."""
-    cond = np.tile(np.asarray(ACTION_MIX), (len(ACTIONS), 1))
-    np.fill_diagonal(cond, 0.0)
-    return cond / cond.sum(axis=1, keepdims=True)
-
-
-def _first_action_p() -> np.ndarray:
-    """Mix of first actions such that all action rows (first + second) follow ACTION_MIX."""
-    target, cond = np.asarray(ACTION_MIX), _second_action_p()
-    first = target
-    for _ in range(100):  # fixed point of first + P2 * (first @ cond) = (1 + P2) * target
-        first = (1 + P_SECOND_ACTION) * target - P_SECOND_ACTION * (first @ cond)
-    return first / first.sum()
-
-
 def _cdf(p: np.ndarray) -> np.ndarray:
     cdf = np.cumsum(p, axis=-1)
     cdf[..., -1] = 1.0 + 1e-12
     return cdf
 
 
-_FIRST_ACTION_CDF = _cdf(_first_action_p())
 _ACTION_CDF = _cdf(np.asarray(ACTION_MIX))
-_SECOND_ACTION_CDF = _cdf(_second_action_p())
-
-
-def _second_actions(rng: np.random.Generator, first: np.ndarray) -> np.ndarray:
-    """An action different from ``first``, drawn from the mix without it."""
-    u = rng.random(len(first))
-    return (u[:, None] >= _SECOND_ACTION_CDF[first]).sum(axis=1).astype(np.int16)
 
 
 def _delays(rng: np.random.Generator, n: int, window_us: int) -> np.ndarray:
@@ -371,6 +425,115 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
         return np.zeros(len(keys), bool)
     pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return sorted_keys[pos] == keys
+
+
+# --------------------------------------------------------------------------- engagement model
+
+_LOG_POSITION = np.log(np.arange(MAX_POSITION + 1).clip(1))  # by position (1..MAX_POSITION)
+_MIX = np.asarray(ACTION_MIX) / sum(ACTION_MIX)
+
+
+def _logits(world: _World, imp: _Block) -> np.ndarray:
+    """The shared part of every action's logit, per impression (everything but the intercept)."""
+    tweet = imp.cols["tweet"]
+    age_h = (imp.cols["ts"] - world.tweet_created_us[tweet]) * (1.0 / US_PER_HOUR)
+    eta = world.user_effect[imp.cols["user"]] + world.tweet_appeal[tweet]
+    eta -= AGE_SLOPE * np.log1p(age_h)
+    eta -= POSITION_SLOPE * _LOG_POSITION[imp.cols["position"]]
+    return eta
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _root(f: Callable[[float], float], lo: float, hi: float) -> float:
+    """The root of an increasing f in [lo, hi] (Illinois method: regula falsi that halves
+    the value kept at a bracket end twice in a row, so both ends close in)."""
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo >= 0:
+        return lo
+    if f_hi <= 0:
+        return hi
+    x, side = lo, 0
+    for _ in range(200):
+        step = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not lo < step < hi:
+            step = 0.5 * (lo + hi)
+        done = abs(step - x) <= 1e-14 * max(1.0, abs(step))
+        x = step
+        f_x = f(x)
+        if f_x == 0 or done:
+            break
+        if f_x < 0:
+            lo, f_lo = x, f_x
+            f_hi = f_hi / 2 if side < 0 else f_hi
+            side = -1
+        else:
+            hi, f_hi = x, f_x
+            f_lo = f_lo / 2 if side > 0 else f_lo
+            side = 1
+    return x
+
+
+def _intercepts(eta: np.ndarray) -> np.ndarray:
+    """Intercepts (by ACTIONS code) such that, over the logits ``eta`` of a day:
+    mean p_a / sum_b mean p_b = ACTION_MIX and mean p_any = P_ENGAGE.
+
+    Solved over the logits binned into CALIBRATION_BINS equal bins, each at the mean of its
+    logits (an error far below 1e-6 in the means); deterministic, no random draws.
+    """
+    if not len(eta):
+        eta = np.zeros(1)
+    lo, hi = float(eta.min()), float(eta.max())
+    scale = (CALIBRATION_BINS - 1) / (hi - lo) if hi > lo else 0.0
+    idx = ((eta - lo) * scale).astype(np.int64)
+    count = np.bincount(idx, minlength=CALIBRATION_BINS)
+    total = np.bincount(idx, eta, minlength=CALIBRATION_BINS)
+    used = count > 0
+    x, w = total[used] / count[used], count[used] / len(eta)
+
+    def intercept(target: float) -> float:
+        logit = math.log(target / (1 - target))
+        return _root(lambda a: float(w @ _sigmoid(a + x)) - target, logit - hi, logit - lo)
+
+    def intercepts(total_rate: float) -> np.ndarray:
+        return np.array([intercept(total_rate * m) for m in _MIX])
+
+    def p_any_excess(total_rate: float) -> float:
+        none = np.prod(1 - _sigmoid(intercepts(total_rate)[:, None] + x), axis=0)
+        return float(w @ (1 - none)) - P_ENGAGE
+
+    # mean p_any <= sum_a mean p_a = total rate, and >= mean p_like = total rate * like share.
+    return intercepts(_root(p_any_excess, P_ENGAGE, P_ENGAGE / _MIX.max()))
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """Actions drawn for a day's impressions, and their probabilities when truth is asked."""
+
+    hits: list[np.ndarray]  # by ACTIONS code: a bool per impression
+    intercepts: np.ndarray  # by ACTIONS code
+    p: list[np.ndarray] | None  # by ACTIONS code: P(action) per impression
+    p_any: np.ndarray | None
+
+
+def _draw_actions(rng: np.random.Generator, world: _World, imp: _Block, truth: bool) -> _Draws:
+    """Each action of each impression independently: hit when a uniform draw < P(action)."""
+    eta = _logits(world, imp)
+    alpha = _intercepts(eta)
+    odds = np.exp(eta, out=eta)  # P(action a) = 1 / (1 + 1 / (odds * exp(alpha_a)))
+    hits, p, log_none = [], [], np.zeros(len(odds)) if truth else None
+    for a in range(len(ACTIONS)):
+        p_a = odds * math.exp(alpha[a])
+        p_a /= 1.0 + p_a
+        hits.append(rng.random(len(odds)) < p_a)
+        if log_none is not None:
+            p.append(p_a)
+            log_none += np.log1p(-p_a)
+    if log_none is None:
+        return _Draws(hits, alpha, None, None)
+    return _Draws(hits, alpha, p, -np.expm1(log_none))
 
 
 # --------------------------------------------------------------------------- one day
@@ -469,6 +632,7 @@ def _engagements(
     world: _World,
     day: int,
     imp: _Block,
+    draws: _Draws,
     history: Sequence[np.ndarray],
     keys: np.ndarray,
     sorted_keys: np.ndarray,
@@ -479,18 +643,25 @@ def _engagements(
     day_us = world.start_us + day * US_PER_DAY
     i_user, i_tweet, i_ts = imp.cols["user"], imp.cols["tweet"], imp.cols["ts"]
 
-    # Simulated engagements.
-    engaged = np.flatnonzero(rng.random(n) < P_ENGAGE)
+    # Simulated engagements: one row per action drawn; an impression's actions in random
+    # order, the first after a delay, each next one 1 s + an exponential gap after it.
+    engaged = np.flatnonzero(functools.reduce(np.logical_or, draws.hits))
+    hit = np.stack([h[engaged] for h in draws.hits], axis=1)  # engaged impression x action
+    row, action = np.nonzero(hit)  # by impression, then action code
+    both = engaged[row]
+    order = np.argsort(both + 0.5 * rng.random(len(both)), kind="stable")  # shuffle in groups
+    both, action = both[order], action.astype(np.int16)[order]
+    first = np.ones(len(both), bool)
+    np.not_equal(both[1:], both[:-1], out=first[1:])
     counts["engaged_impressions"] += len(engaged)
-    first = _choose(rng, _FIRST_ACTION_CDF, len(engaged))
-    two = rng.random(len(engaged)) < P_SECOND_ACTION
-    second = _second_actions(rng, first[two])
-    t1 = i_ts[engaged] + _delays(rng, len(engaged), world.window_us)
-    gap = (rng.exponential(SECOND_ACTION_MEAN_S, len(second)) * US_PER_SECOND).astype(np.int64)
-    t2 = t1[two] + US_PER_SECOND + gap
-    both = np.concatenate([engaged, engaged[two]])
-    action = np.concatenate([first, second])
-    events = _eng_block(i_user[both], i_tweet[both], np.concatenate([t1, t2]), action)
+    step = np.empty(len(both), np.int64)
+    step[first] = _delays(rng, len(engaged), world.window_us)
+    gap = rng.exponential(SECOND_ACTION_MEAN_S, int((~first).sum())) * US_PER_SECOND
+    step[~first] = US_PER_SECOND + gap.astype(np.int64)
+    elapsed = np.cumsum(step)
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(both)), 0))
+    elapsed -= elapsed[group_start] - step[group_start]
+    events = _eng_block(i_user[both], i_tweet[both], i_ts[both] + elapsed, action)
     m = len(events)
 
     # Respelled (still valid) actions.
@@ -601,13 +772,43 @@ def _engagement_table(rows: _Block | None, world: _World, schema: pa.Schema) -> 
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _truth_table(imp: _Block, draws: _Draws, world: _World, schema: pa.Schema) -> pa.Table:
+    """The simulated impressions (already in time order) with their true probabilities."""
+    assert draws.p is not None and draws.p_any is not None
+    c = imp.cols
+    p = dict(zip(ACTIONS, draws.p, strict=True))
+    engaged = functools.reduce(np.logical_or, draws.hits)
+    arrays = [
+        _id_array(c["user"], world.user_text),
+        _id_array(c["tweet"], world.tweet_text),
+        _ts_array(c["ts"]),
+        pa.array(c["position"], pa.int32()),
+        _ts_array(world.tweet_created_us[c["tweet"]]),
+        *(pa.array(p[action], pa.float64()) for action in TRUTH_ACTIONS),
+        pa.array(draws.p_any, pa.float64()),
+        pa.array(engaged, pa.bool_()),
+    ]
+    model = {
+        "p_engage": P_ENGAGE,
+        "action_mix": dict(zip(ACTIONS, ACTION_MIX, strict=True)),
+        "sigma_user": SIGMA_USER,
+        "sigma_tweet": SIGMA_TWEET,
+        "age_slope": AGE_SLOPE,
+        "position_slope": POSITION_SLOPE,
+        "intercepts": dict(zip(ACTIONS, draws.intercepts.tolist(), strict=True)),
+    }
+    meta = {b"feedpipe.engagement_model": json.dumps(model, sort_keys=True).encode()}
+    return pa.Table.from_arrays(arrays, schema=schema.with_metadata(meta))
+
+
 def _write(table: pa.Table, path: Path, ts_column: str) -> None:
     """Write atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(
         table,
         tmp,
-        use_dictionary=["surface", "action"],  # ids: random, dictionaries would not pay
+        # ids: random, dictionaries would not pay
+        use_dictionary=[c for c in ("surface", "action") if c in table.column_names],
         column_encoding={ts_column: "DELTA_BINARY_PACKED"},  # files are in time order
     )
     os.replace(tmp, path)
@@ -645,6 +846,7 @@ def generate(
     seed: int = DEFAULT_SEED,
     label_window_hours: float = DEFAULT_LABEL_WINDOW_HOURS,
     id_type: str = "int",
+    truth: bool = False,
 ) -> dict[str, int]:
     """Write the logs of ``days`` days from ``start`` under ``out_dir``; return row counts.
 
@@ -655,6 +857,11 @@ def generate(
     orphans and dirty copies excluded); ``engagements_not_yet_happened`` = simulated
     engagement rows dropped because at or after the end; ``imp_<kind>`` / ``eng_<kind>``
     = dirty rows written of each kind. ``days = None`` means ``default_days(window)``.
+
+    ``truth``: also write ``out_dir/truth/YYYY-MM-DD.parquet`` (``truth_schema``), each
+    simulated impression of the day with its true engagement probabilities; without it,
+    truth files of the generated days are removed (they would describe other logs). The
+    logs are the same either way.
     """
     if isinstance(start, str):
         start = date.fromisoformat(start)
@@ -673,8 +880,11 @@ def generate(
         start, days, users, tweets, label_window_hours, id_type, np.random.default_rng(streams[0])
     )
     imp_dir, eng_dir = Path(out_dir) / "impressions", Path(out_dir) / "engagements"
+    truth_dir = Path(out_dir) / "truth"
     imp_dir.mkdir(parents=True, exist_ok=True)
     eng_dir.mkdir(parents=True, exist_ok=True)
+    if truth:
+        truth_dir.mkdir(exist_ok=True)
 
     counts = dict.fromkeys(COUNT_KEYS, 0)
     counts["days"] = days
@@ -703,16 +913,25 @@ def generate(
         keys = world.pair_key(imp.cols["user"], imp.cols["tweet"])
 
         sorted_keys = np.sort(keys)
-        eng = _engagements(rng, world, day, imp, history, keys, sorted_keys, counts)
+        # All of the impressions' draws come first: the engagement model cannot change them.
+        dirty = _dirty_copies(rng, imp, IMP_DIRTY, counts, "imp")
+        draws = _draw_actions(rng, world, imp, truth)
+        eng = _engagements(rng, world, day, imp, draws, history, keys, sorted_keys, counts)
         eng_ts = eng.cols["ts"]
         eng_day = np.where(eng_ts == NULL, day, (eng_ts - world.start_us) // US_PER_DAY)
         for d in np.unique(eng_day).tolist():
             pending.setdefault(d, []).append(eng.take(np.flatnonzero(eng_day == d)))
 
-        dirty = _dirty_copies(rng, imp, IMP_DIRTY, counts, "imp")
         table = _impression_table(_Block.concat([imp, *dirty]), world, imp_schema)
         counts["impressions"] += table.num_rows
         _write(table, imp_dir / f"{day_date}.parquet", "impression_ts")
+        truth_path = truth_dir / f"{day_date}.parquet"
+        if truth:
+            table = _truth_table(imp, draws, world, truth_schema(id_type))
+            _write(table, truth_path, "impression_ts")
+        else:
+            truth_path.unlink(missing_ok=True)
+        del draws
 
         distinct = np.ones(len(sorted_keys), bool)
         np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=distinct[1:])
@@ -765,6 +984,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--id-type", choices=("int", "str"), default="int", help="int64 IDs or 'u123' / 't456'"
     )
+    p.add_argument(
+        "--truth",
+        action="store_true",
+        help="also write DIR/truth/YYYY-MM-DD.parquet: each simulated impression with its "
+        "true engagement probabilities (the pipeline does not read them)",
+    )
     return p.parse_args(argv)
 
 
@@ -782,6 +1007,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         label_window_hours=args.label_window_hours,
         id_type=args.id_type,
+        truth=args.truth,
     )
     secs = time.perf_counter() - t0
     dirty_imp = sum(v for k, v in counts.items() if k.startswith("imp_"))
