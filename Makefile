@@ -33,7 +33,7 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test venv generate build summary refresh backfill freshness lint pytest dbt-test \
-	spark-test check-java spark-build bench clean export verify-export
+	spark-test check-java spark-build bench clean export verify-export model-check
 
 venv: $(VENV)/.installed
 
@@ -88,6 +88,19 @@ export: venv
 
 verify-export: venv
 	$(PY) -m feedpipe.export verify "$$FEED_EXPORT_DIR"
+
+## model-check: generate 6 weeks of logs with learnable structure, build them, train a model
+## per task on the train split and write docs/model-check.md (AUC, calibration raw vs
+## recalibrated vs weighted against the observed and the true rates; a few minutes)
+MODEL_CHECK_DIR := data/model_check
+model-check: venv
+	rm -rf $(MODEL_CHECK_DIR)
+	$(PY) -m feedpipe.generate --out $(MODEL_CHECK_DIR)/raw --days 42 --impressions-per-day 40000 \
+		--users 8000 --tweets 20000 --seed 3 --truth
+	FEED_DUCKDB_PATH=$(MODEL_CHECK_DIR)/feed.duckdb FEED_RAW_PATH=$(MODEL_CHECK_DIR)/raw \
+		$(DBT) build --exclude "test_type:unit" --vars '{validation_days: 7, test_days: 7}'
+	$(PY) -m feedpipe.model_check --database $(MODEL_CHECK_DIR)/feed.duckdb \
+		--truth $(MODEL_CHECK_DIR)/raw/truth --page docs/model-check.md
 
 ## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
 test: lint pytest dbt-test
