@@ -110,3 +110,16 @@ def test_verify_names_what_was_damaged(exported: Path, tmp_path: Path, capsys):
     assert f"{third}: sha256 differs from the manifest" in problems
     assert main(["verify", str(damaged_copy)]) == 1
     assert first in capsys.readouterr().err
+
+
+def test_the_readme_training_example_runs_on_an_export(exported: Path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Export for trainers") :]
+    block = section[section.index("```python\n") + len("```python\n") :]
+    block = block[: block.index("```")]
+    assert len(block.strip().splitlines()) <= 6
+    namespace: dict = {}
+    exec(block.replace('"data/export/', f'"{exported}/'), namespace)
+    scores, test = namespace["scores"], namespace["test"]
+    assert len(scores) == len(test) > 0
+    assert ((scores > 0) & (scores < 1)).all()
