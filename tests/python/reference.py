@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["ACTION_ALIASES", "DEFAULT_TASKS", "DEFAULT_VARS", "recompute"]
+__all__ = ["ACTION_ALIASES", "DEFAULT_TASKS", "DEFAULT_VARS", "FEATURE_COLUMNS", "recompute"]
 
 DEFAULT_TASKS: dict[str, list[str]] = {
     "like": ["like"],
@@ -520,6 +520,56 @@ def _hash_uniforms(ex: pd.DataFrame, v: dict, n_tasks: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- main
+FEATURE_COLUMNS = [
+    "user_impressions_28d",
+    "user_engagements_28d",
+    "tweet_impressions_7d",
+    "tweet_engagements_7d",
+    "user_tweet_seen_before",
+    "example_hour",
+    "example_day_of_week",
+]
+
+
+def _day_numbers(days: pd.Series) -> np.ndarray:
+    """Whole days since 1970-01-01 of a datetime64 day column."""
+    return (days.to_numpy("datetime64[D]").astype(np.int64)).astype(np.int64)
+
+
+def _counts_before(event_keys, event_days, query_keys, query_days, span: int) -> np.ndarray:
+    """Per query (key, day D): the events with the same key on days [D - span, D - 1]."""
+    codes, _ = pd.factorize(pd.concat([pd.Series(event_keys), pd.Series(query_keys)]))
+    event_codes, query_codes = codes[: len(event_keys)], codes[len(event_keys) :]
+    block = np.int64(1 << 32)
+    events = np.sort(event_codes.astype(np.int64) * block + np.asarray(event_days, np.int64))
+    query = query_codes.astype(np.int64) * block + np.asarray(query_days, np.int64)
+    return np.searchsorted(events, query, "left") - np.searchsorted(events, query - span, "left")
+
+
+def _features(ex: pd.DataFrame, imp: pd.DataFrame, eng: pd.DataFrame, tasks) -> pd.DataFrame:
+    """Point-in-time features of every example from clean events before its day:
+    see docs/decisions/0004. One engagement column per task."""
+    days = _day_numbers(ex["_day"])
+    imp_days = _day_numbers(imp["impression_ts"].dt.floor("D"))
+    eng_days = _day_numbers(eng["engagement_ts"].dt.floor("D"))
+    out = ex[["user_id", "tweet_id", "_day"]].copy()
+    out["user_impressions_28d"] = _counts_before(imp["user_id"], imp_days, ex["user_id"], days, 28)
+    out["tweet_impressions_7d"] = _counts_before(imp["tweet_id"], imp_days, ex["tweet_id"], days, 7)
+    for name, actions in tasks:
+        of_task = eng["action"].isin(set(actions)).to_numpy()
+        out[f"user_engagements_28d_{name}"] = _counts_before(
+            eng["user_id"][of_task], eng_days[of_task], ex["user_id"], days, 28
+        )
+        out[f"tweet_engagements_7d_{name}"] = _counts_before(
+            eng["tweet_id"][of_task], eng_days[of_task], ex["tweet_id"], days, 7
+        )
+    pairs = ex["user_id"].astype(str) + "|" + ex["tweet_id"].astype(str)
+    out["user_tweet_seen_before"] = _counts_before(pairs, days, pairs, days, 28) > 0
+    out["example_hour"] = ex["example_ts"].dt.hour.to_numpy(np.int64)
+    out["example_day_of_week"] = (ex["example_ts"].dt.day_of_week + 1).to_numpy(np.int64)
+    return out
+
+
 def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFrame]:
     v = _resolve_vars(vars)
     raw_path = Path(raw_path)
@@ -563,6 +613,7 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     ex["example_ts"] = ex["example_ts"].astype(_TS_DTYPE)
     ex["_day"] = ex["_day"].astype(_TS_DTYPE)
     ex["impressions"] = ex["impressions"].astype(np.int64)
+    features = _features(ex, imp, eng, tasks)
 
     # ---- attribution (as-of join: latest example with example_ts <= engagement_ts)
     window = pd.Timedelta(hours=v["label_window_hours"])
@@ -748,11 +799,14 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         "label",
         "sampling_rate",
         "sample_weight",
+        *FEATURE_COLUMNS,
     ]
     if mart_parts:
         marts = pd.concat(mart_parts, ignore_index=True)
     else:
-        marts = pd.DataFrame({c: pd.Series([], dtype=object) for c in mart_cols})
+        marts = pd.DataFrame(
+            {c: pd.Series([], dtype=object) for c in mart_cols if c not in FEATURE_COLUMNS}
+        )
     marts["user_id"] = marts["user_id"].astype(id_dtype)
     marts["tweet_id"] = marts["tweet_id"].astype(id_dtype)
     marts["example_ts"] = marts["example_ts"].astype(_TS_DTYPE)
@@ -761,6 +815,17 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     marts["sample_weight"] = marts["sample_weight"].astype(np.float64)
     marts["event_date"] = marts["event_date"].astype(object)
     marts["task"] = marts["task"].astype(object)
+    # The features of each kept example; engagement counts of the row's task.
+    features["event_date"] = _days_to_dates(features["_day"])
+    marts = marts.merge(
+        features.drop(columns="_day"), on=["user_id", "tweet_id", "event_date"], how="left"
+    )
+    for prefix in ("user_engagements_28d", "tweet_engagements_7d"):
+        marts[prefix] = np.select(
+            [marts["task"] == name for name in task_names],
+            [marts[f"{prefix}_{name}"] for name in task_names],
+            default=0,
+        ).astype(np.int64)
     marts["_split"] = marts["event_date"].map(split_of).astype(object)
     task_order = {t: i for i, t in enumerate(task_names)}
     marts = (

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SMALL_LOGS
 from dbt_harness import build, read_tables, run_dbt
-from reference import recompute
+from reference import FEATURE_COLUMNS, recompute
 
 from feedpipe.generate import generate
 
@@ -29,6 +29,7 @@ EXAMPLE_COLUMNS = [
     "label",
     "sampling_rate",
     "sample_weight",
+    *FEATURE_COLUMNS,
 ]
 STATS_COLUMNS = [
     "task",

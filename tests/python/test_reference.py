@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference import recompute
+from reference import FEATURE_COLUMNS, recompute
 
 D = date.fromisoformat
 
@@ -804,6 +804,7 @@ def test_output_types(tmp_path):
         "label",
         "sampling_rate",
         "sample_weight",
+        *FEATURE_COLUMNS,
     ]
     assert tr.label.dtype == np.int64
     st = res["daily_label_stats"]
