@@ -117,7 +117,7 @@ def test_the_readme_training_example_runs_on_an_export(exported: Path):
     section = readme[readme.index("### Export for trainers") :]
     block = section[section.index("```python\n") + len("```python\n") :]
     block = block[: block.index("```")]
-    assert len(block.strip().splitlines()) <= 6
+    assert len(block.strip().splitlines()) == 5
     namespace: dict = {}
     exec(block.replace('"data/export/', f'"{exported}/'), namespace)
     scores, test = namespace["scores"], namespace["test"]
