@@ -80,17 +80,11 @@ examples_in_split as (
         sampled_examples.event_date,
         sampled_examples.example_ts,
         features.user_impressions_28d,
-        case sampled_examples.task
-            {%- for task in get_tasks() %}
-                when '{{ task.name }}' then features.user_engagements_28d_{{ task.name }}
-            {%- endfor %}
-        end as user_engagements_28d,
+        {{ of_row_task('sampled_examples.task', 'features.user_engagements_28d') }}
+            as user_engagements_28d,
         features.tweet_impressions_7d,
-        case sampled_examples.task
-            {%- for task in get_tasks() %}
-                when '{{ task.name }}' then features.tweet_engagements_7d_{{ task.name }}
-            {%- endfor %}
-        end as tweet_engagements_7d,
+        {{ of_row_task('sampled_examples.task', 'features.tweet_engagements_7d') }}
+            as tweet_engagements_7d,
         features.user_tweet_seen_before,
         features.example_hour,
         features.example_day_of_week
@@ -123,3 +117,13 @@ select * from examples_in_split
             where split = '{{ split_name }}'
         )
 {% endmacro %}
+
+{% macro of_row_task(task_column, column_prefix) %}
+    {#- The value of `<column_prefix>_<task>` for the row's task: one column
+        of a set that has one per task (int_example_features). -#}
+    case {{ task_column }}
+        {%- for task in get_tasks() %}
+            when '{{ task.name }}' then {{ column_prefix }}_{{ task.name }}
+        {%- endfor %}
+    end
+{%- endmacro %}
