@@ -39,8 +39,8 @@
         {{ in_refresh_window(day_column) }}
         {%- if also_delete_new_files %}
         or {{ raw_files_predicate(
-            'impressions', which='new', file_column='source_file', full_paths=false) }}
+            'impressions', which='new', file_column='source_file') }}
         or {{ raw_files_predicate(
-            'engagements', which='new', file_column='source_file', full_paths=false) }}
+            'engagements', which='new', file_column='source_file') }}
         {%- endif %}
 {% endmacro %}

@@ -24,7 +24,7 @@
     from {{ base_relation }}
     where
         {{ raw_files_predicate(
-            source_name, which='new', file_column='source_file', full_paths=false) }}
+            source_name, which='new', file_column='source_file') }}
         {%- if except_files %}
         and source_file not in ({{ except_files }})
         {%- endif %}

@@ -151,15 +151,13 @@
     where version_rank = 1
 {%- endmacro %}
 
-{% macro raw_files_predicate(
-    source_name, which='to_read', file_column=none, window=none, full_paths=true
-) %}
+{% macro raw_files_predicate(source_name, file_column, which='to_read', window=none) %}
     {#- A predicate on the raw file a row came from, true for the files of
         raw_files_to_read(source_name, which, window): `true` when that is
         every file. The ledger keys files by their path under raw_path, so
         moving the logs to another folder does not make every file new.
-        `file_column` (default: the reader's file name column) holds the full
-        path as read, or the path under raw_path with full_paths=false. -#}
+        `file_column` holds that path under raw_path (`source_file`), or the
+        path as the reader gives it. -#}
     {%- set files = raw_files_to_read(source_name, which, window) -%}
     {%- if files is none -%}
         {{ return('true') }}
@@ -167,18 +165,13 @@
     {%- if files | length == 0 -%}
         {{ return('false') }}
     {%- endif -%}
-    {%- set file_column = file_column or source_file_name() -%}
     {%- set quoted = [] -%}
-    {#- DuckDB prunes files on a literal list of the paths it reads; elsewhere
-        compare the paths under raw_path. -#}
-    {%- set full_paths = full_paths and target.type == 'duckdb' -%}
     {%- for file in files -%}
-        {%- do quoted.append(sql_string((raw_path() ~ '/' ~ file) if full_paths else file)) -%}
+        {%- do quoted.append(sql_string(file)) -%}
     {%- endfor -%}
-    {%- if full_paths or file_column == 'source_file' -%}
-        {{ return(file_column ~ ' in (' ~ (quoted | join(', ')) ~ ')') }}
-    {%- endif -%}
-    {{ return(relative_source_file(file_column) ~ ' in (' ~ (quoted | join(', ')) ~ ')') }}
+    {%- set relative = file_column if file_column == 'source_file'
+        else relative_source_file(file_column) -%}
+    {{ return(relative ~ ' in (' ~ (quoted | join(', ')) ~ ')') }}
 {% endmacro %}
 
 {% macro raw_source(source_name, which='to_read', window=none) %}
@@ -203,7 +196,7 @@
         from {{ source('feed', source_name) }} as raw_rows
         {%- if files is not none %}
         where {{ raw_files_predicate(
-            source_name, which, file_column='raw_rows._metadata.file_path', window=window) }}
+            source_name, 'raw_rows._metadata.file_path', which, window) }}
         {%- endif %}
     ) as raw_rows
 {%- endmacro %}

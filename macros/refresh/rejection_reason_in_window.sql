@@ -10,7 +10,7 @@
         reject_reason
     {%- else -%}
         {%- set is_new_file = raw_files_predicate(
-            source_name, which='new', file_column='source_file', full_paths=false) -%}
+            source_name, which='new', file_column='source_file') -%}
         case
             when event_date is null
                 then case when {{ is_new_file }} then reject_reason end

@@ -43,7 +43,7 @@ rows_processed as (
             or (
                 (event_date is null or event_date < cast('{{ window.start }}' as date))
                 and {{ raw_files_predicate(
-                    source_name, which='new', file_column='source_file', full_paths=false) }}
+                    source_name, which='new', file_column='source_file') }}
             )
     {%- endif %}
 
