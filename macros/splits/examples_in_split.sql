@@ -23,6 +23,13 @@
             meta={'refresh_day_column': 'event_date'},
         ) }}
     {%- endif %}
+{#- The days an incremental run appends: the window's, and any later than
+    the table holds. -#}
+{%- set days_to_append -%}
+    {{ in_refresh_window('event_date') }}
+    or event_date > (select max(event_date) from {{ this }})
+    or not exists (select 1 from {{ this }})
+{%- endset %}
 with
 
 split_days as (
@@ -46,10 +53,7 @@ sampled_examples as (
         example_ts
     from {{ ref('int_examples_sampled') }}
     {% if is_incremental() -%}
-        where
-            {{ in_refresh_window('event_date') }}
-            or event_date > (select max(event_date) from {{ this }})
-            or not exists (select 1 from {{ this }})
+        where {{ days_to_append }}
     {%- endif %}
 
 ),
@@ -58,10 +62,7 @@ features as (
 
     select * from {{ ref('int_example_features') }}
     {% if is_incremental() -%}
-        where
-            {{ in_refresh_window('event_date') }}
-            or event_date > (select max(event_date) from {{ this }})
-            or not exists (select 1 from {{ this }})
+        where {{ days_to_append }}
     {%- endif %}
 
 ),
