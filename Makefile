@@ -33,7 +33,8 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test venv generate build summary refresh backfill freshness lint pytest dbt-test \
-	spark-test check-java spark-build bench clean export verify-export model-check
+	spark-test check-java spark-build bench clean export verify-export model-check \
+	run-recsys2020 run-mind dataset-build
 
 venv: $(VENV)/.installed
 
@@ -101,6 +102,27 @@ model-check: venv
 		$(DBT) build --exclude "test_type:unit" --vars '{validation_days: 7, test_days: 7}'
 	$(PY) -m feedpipe.model_check --database $(MODEL_CHECK_DIR)/feed.duckdb \
 		--truth $(MODEL_CHECK_DIR)/raw/truth --page docs/model-check.md
+
+## run-recsys2020: IN="training.tsv [val.tsv]": convert RecSys Challenge 2020 files to daily
+## Parquet deliveries under data/recsys2020/raw and build them (vars/recsys2020.yml) into
+## data/recsys2020/feed.duckdb; run it again with a later file to take that in as a refresh
+run-recsys2020: venv
+	$(if $(IN),,$(error run-recsys2020 needs IN=<path to training.tsv> (several: IN="a.tsv b.tsv")))
+	$(PY) -m feedpipe.datasets.recsys2020 $(IN) --out data/recsys2020/raw
+	$(MAKE) --no-print-directory dataset-build DATASET=recsys2020
+
+## run-mind: IN="behaviors.tsv [...]": the same for MIND (vars/mind.yml, one task: click)
+run-mind: venv
+	$(if $(IN),,$(error run-mind needs IN=<path to behaviors.tsv> (several: IN="train/behaviors.tsv dev/behaviors.tsv")))
+	$(PY) -m feedpipe.datasets.mind $(IN) --out data/mind/raw
+	$(MAKE) --no-print-directory dataset-build DATASET=mind
+
+dataset-build: venv
+	mkdir -p data/$(DATASET)
+	FEED_DUCKDB_PATH=data/$(DATASET)/feed.duckdb $(PY) -m feedpipe.preflight
+	FEED_DUCKDB_PATH=data/$(DATASET)/feed.duckdb FEED_RAW_PATH=data/$(DATASET)/raw \
+		$(DBT) build $(DAILY_SELECTION) --vars "$$(cat vars/$(DATASET).yml)"
+	FEED_DUCKDB_PATH=data/$(DATASET)/feed.duckdb $(PY) -m feedpipe.summary
 
 ## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
 test: lint pytest dbt-test

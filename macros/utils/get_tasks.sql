@@ -1,7 +1,8 @@
 {% macro get_tasks() %}
     {#- The `tasks` var, validated: an ordered list of {name, actions, position}.
-        A task's position picks its slice of the sampling hash. -#}
-    {%- set canonical = ['like', 'reply', 'retweet', 'quote'] -%}
+        A task's position picks its slice of the sampling hash; its actions
+        must belong to the `actions` var (the canonical vocabulary). -#}
+    {%- set canonical = get_actions() -%}
     {%- set raw_tasks = var('tasks') -%}
     {%- if raw_tasks is not mapping or raw_tasks | length == 0 -%}
         {{ exceptions.raise_compiler_error(
@@ -23,7 +24,7 @@
             {%- if action not in canonical -%}
                 {{ exceptions.raise_compiler_error(
                     "task '" ~ name ~ "' names action '" ~ action
-                    ~ "', which is not one of " ~ canonical | join(', ')) }}
+                    ~ "', which is not in var 'actions' (" ~ canonical | join(', ') ~ ")") }}
             {%- endif -%}
         {%- endfor -%}
         {%- do tasks.append({'name': name, 'actions': actions, 'position': loop.index0}) -%}

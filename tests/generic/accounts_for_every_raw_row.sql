@@ -80,7 +80,8 @@ rows_keyed as (
 
     select
         rows_processed.*,
-        action_aliases.action
+        {{ canonical_action('rows_processed.folded_action', 'action_aliases.action') }}
+            as action
     from rows_processed
     left join {{ ref('action_aliases') }} as action_aliases
         on rows_processed.folded_action = action_aliases.alias

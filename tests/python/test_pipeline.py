@@ -291,6 +291,11 @@ def test_hand_written_logs_in_the_contract(tmp_path: Path):
         ({"negatives_per_positive": -1}, "negatives_per_positive"),
         ({"validation_start_date": "2026-01-20"}, "test_start_date"),
         ({"id_type": "float"}, "id_type"),
+        ({"actions": "like"}, "var 'actions' must be a non-empty list"),
+        ({"actions": ["like", "Click"]}, "'Click' must match"),
+        ({"actions": ["like", "like"]}, "lists an action twice"),
+        ({"actions": ["click"]}, "names action 'like', which is not in var 'actions' (click)"),
+        ({"closed_collection": "yes"}, "closed_collection must be true or false"),
     ],
 )
 def test_invalid_vars_stop_the_build_with_a_clear_message(

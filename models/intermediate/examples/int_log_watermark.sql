@@ -1,8 +1,15 @@
 {#- One row: how far both logs reach, and so the last day whose label window
-    has closed. A day D is mature when D + 1 day + label window <= watermark.
+    has closed. A day D is mature when D + 1 day + label window <= watermark
+    (every day up to the last with impressions when `closed_collection`).
     A refresh reads only its window's days and the reach the run ledger
     recorded last time. -#}
 {%- set window = refresh_window() -%}
+{%- set closed_collection = var('closed_collection') -%}
+{%- if closed_collection is not sameas true and closed_collection is not sameas false -%}
+    {{ exceptions.raise_compiler_error(
+        "var closed_collection must be true or false, got "
+        ~ (closed_collection | string | tojson)) }}
+{%- endif -%}
 {%- set incremental_run = window.mode in ['scheduled', 'explicit'] -%}
 
 with
@@ -77,9 +84,14 @@ last_mature_day as (
         impressions_max_ts,
         engagements_max_ts,
         watermark_ts,
-        cast(
-            {{ add_seconds('watermark_ts', -(86400 + label_window_seconds())) }} as date
-        ) as last_mature_date
+        {% if closed_collection -%}
+            {#- A finished collection: every day with impressions is mature. #}
+            cast(impressions_max_ts as date) as last_mature_date
+        {%- else -%}
+            cast(
+                {{ add_seconds('watermark_ts', -(86400 + label_window_seconds())) }} as date
+            ) as last_mature_date
+        {%- endif %}
     from watermark
 
 )

@@ -39,12 +39,13 @@ typed as (
 
 ),
 
-{# A lookup against a seven-row seed: the one join staging allows itself. -#}
+{# A lookup against a small seed: the one join staging allows itself. -#}
 actions_mapped as (
 
     select
         typed.*,
-        action_aliases.action as canonical_action
+        {{ canonical_action('typed.folded_action', 'action_aliases.action') }}
+            as canonical_action
     from typed
     left join action_aliases
         on typed.folded_action = action_aliases.alias
