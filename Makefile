@@ -105,24 +105,28 @@ model-check: venv
 
 ## run-recsys2020: IN="training.tsv [val.tsv]": convert RecSys Challenge 2020 files to daily
 ## Parquet deliveries under data/recsys2020/raw and build them (vars/recsys2020.yml) into
-## data/recsys2020/feed.duckdb; run it again with a later file to take that in as a refresh
+## data/recsys2020/feed.duckdb; run it again with a later file to take that in as a refresh.
+## DATASET_ROOT=folder puts both somewhere else than data/; NAME=... names the delivery
+## of a single input (default: its file name without extension).
+DATASET_ROOT ?= data
 run-recsys2020: venv
 	$(if $(IN),,$(error run-recsys2020 needs IN=<path to training.tsv> (several: IN="a.tsv b.tsv")))
-	$(PY) -m feedpipe.datasets.recsys2020 $(IN) --out data/recsys2020/raw
+	$(PY) -m feedpipe.datasets.recsys2020 $(IN) --out "$(DATASET_ROOT)/recsys2020/raw" $(if $(NAME),--name "$(NAME)")
 	$(MAKE) --no-print-directory dataset-build DATASET=recsys2020
 
 ## run-mind: IN="behaviors.tsv [...]": the same for MIND (vars/mind.yml, one task: click)
 run-mind: venv
 	$(if $(IN),,$(error run-mind needs IN=<path to behaviors.tsv> (several: IN="train/behaviors.tsv dev/behaviors.tsv")))
-	$(PY) -m feedpipe.datasets.mind $(IN) --out data/mind/raw
+	$(PY) -m feedpipe.datasets.mind $(IN) --out "$(DATASET_ROOT)/mind/raw" $(if $(NAME),--name "$(NAME)")
 	$(MAKE) --no-print-directory dataset-build DATASET=mind
 
 dataset-build: venv
-	mkdir -p data/$(DATASET)
-	FEED_DUCKDB_PATH=data/$(DATASET)/feed.duckdb $(PY) -m feedpipe.preflight
-	FEED_DUCKDB_PATH=data/$(DATASET)/feed.duckdb FEED_RAW_PATH=data/$(DATASET)/raw \
-		$(DBT) build $(DAILY_SELECTION) --vars "$$(cat vars/$(DATASET).yml)"
-	FEED_DUCKDB_PATH=data/$(DATASET)/feed.duckdb $(PY) -m feedpipe.summary
+	mkdir -p "$(DATASET_ROOT)/$(DATASET)"
+	export FEED_DUCKDB_PATH="$(DATASET_ROOT)/$(DATASET)/feed.duckdb" \
+		FEED_RAW_PATH="$(DATASET_ROOT)/$(DATASET)/raw"; \
+	$(PY) -m feedpipe.preflight; \
+	$(DBT) build $(DAILY_SELECTION) --vars "$$(cat vars/$(DATASET).yml)"; \
+	$(PY) -m feedpipe.summary
 
 ## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
 test: lint pytest dbt-test

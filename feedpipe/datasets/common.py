@@ -1,0 +1,693 @@
+"""What the dataset converters share: reading a text file as numbered lines, staging
+the parsed lines in DuckDB on disk, writing the daily Parquet deliveries, checking
+them, and publishing them atomically.
+
+A converter is a `Dataset`: SQL that parses the lines into typed columns and a reject
+reason, and SQL that turns the parsed lines into impression and engagement rows.
+`convert` runs it on one input file:
+
+1. `LineSource` reads the file in 32 MiB blocks and cuts each block at its newlines
+   with NumPy: a line is the bytes between two ``\\n`` (a ``\\r`` before the ``\\n`` is
+   dropped, so CRLF files read the same; a last line without ``\\n`` is a line; the
+   final ``\\n`` does not start one). Line numbers are counted here, in file order,
+   so they are exact by construction; a ``.gz`` file is decompressed on the fly.
+   DuckDB scans these Arrow batches and parses them in parallel into the table
+   ``parsed`` of a DuckDB file in a temporary folder inside OUT (``memory_limit``
+   and ``temp_directory`` set: it spills to disk rather than holding a file of tens
+   of GB in memory). A line that is not UTF-8 is rejected (``bad_encoding``, its
+   text shown with ``\\xNN`` escapes), an empty one too (``blank_line``); a line
+   longer than 256 MiB (no such line in these datasets: the wrong file) stops the
+   conversion. (DuckDB's own ``read_csv`` with ``row_number() over ()`` also
+   numbers lines right, in a single-threaded pipeline, but it stops the whole file
+   on one line that is not UTF-8 or holds a stray ``\\r``, and with
+   ``ignore_errors`` it skips such lines and shifts every later number.) List fields
+   stay one string in ``parsed``: DuckDB stores a string much faster than a list.
+2. Per log and UTC day of the row's timestamp, one Parquet file
+   ``<log>/<delivery>/<YYYY-MM-DD>.parquet``, rows sorted by source line (so the
+   same input gives the same files), written by DuckDB with zstd; the rejected
+   lines to ``rejected_lines/<delivery>.parquet`` (always, even empty).
+3. Checks, before anything is published: lines read = lines converted + lines
+   rejected = rows DuckDB parsed; the impressions and engagements (per action)
+   counted back from the written files equal what the converted lines imply; every
+   file holds only its day; the line numbers are 1..lines read, each once. A failure
+   raises `ConversionError`.
+4. The summary goes to ``conversions/<delivery>.json``; the staged files then replace
+   the delivery's previous files (a re-run of the same input), each by a rename
+   within OUT. Files of other deliveries are never touched. The staging folder,
+   ``OUT/.converting-<delivery>-*`` (the DuckDB file, about the size of the output,
+   and DuckDB's spill files), is deleted at the end, failed or not; only a killed run
+   leaves it behind, to delete by hand. It is outside ``impressions/`` and
+   ``engagements/``, so the dbt project never reads a half-written delivery.
+
+Progress: one line on stderr when it is a terminal (bytes read, lines, lines/s, then
+the day being written); DuckDB's own progress bar when stdout is one.
+
+Delivery names (`delivery_names`): the input's file name without extension
+(``training.tsv`` -> ``training``, ``training.tsv.gz`` -> ``training``); when
+several inputs of one run share it, ``<parent folder>-<stem>``
+(``MINDlarge_train/behaviors.tsv`` -> ``MINDlarge_train-behaviors``); characters
+other than letters, digits, ``.``, ``_`` and ``-`` become ``_``. ``--name`` sets it
+for a single input. A name already used in OUT for another input file is refused
+(its ``conversions/<name>.json`` names the input), so a second file never replaces
+the first one's days by accident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CHUNK_BYTES = 1 << 25
+# A longer line is not one of these datasets' (their lines have a few KB): stop there
+# rather than hold a file without newlines in memory.
+MAX_LINE_BYTES = 1 << 28
+DEFAULT_MEMORY_LIMIT = "4GB"
+NEWLINE = 0x0A
+LINE_SCHEMA = pa.schema(
+    [pa.field("line_number", pa.int64(), nullable=False), pa.field("line", pa.large_binary())]
+)
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+LOGS = ("impressions", "engagements")
+TIMESTAMP_COLUMN = {"impressions": "impression_ts", "engagements": "engagement_ts"}
+DETAIL_VALUE_CHARS = 80
+# zstd at level 1: as small as the default level 3 on these files, twice as fast.
+PARQUET_OPTIONS = "compression zstd, compression_level 1"
+
+# The lines as DuckDB sees them: `text` is the line without its newline (and without a
+# CR before it), null when the bytes are not UTF-8; `undecodable` is then the bytes
+# with \xNN escapes.
+LINES_SQL = """
+select
+    line_number,
+    case when ends_with(decoded, chr(13)) then left(decoded, -1) else decoded end as text,
+    case when decoded is null then cast(line as varchar) end as undecodable
+from (select line_number, line, try(decode(line)) as decoded from raw_lines)
+"""
+
+
+class ConversionError(RuntimeError):
+    """A conversion that must not be published; the message says why."""
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def detail_value(expression: str) -> str:
+    """SQL: a field's text for a reject detail, quoted, cut at DETAIL_VALUE_CHARS."""
+    return (
+        f"'''' || left({expression}, {DETAIL_VALUE_CHARS}) || "
+        f"case when length({expression}) > {DETAIL_VALUE_CHARS} then '...' else '' end || ''''"
+    )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One reason to reject a line: SQL `condition` true for a bad line, the `reason`
+    and a SQL expression of the `detail`."""
+
+    condition: str
+    reason: str
+    detail: str
+
+
+BASE_CHECKS = (
+    Check("text is null", "bad_encoding", "'not valid UTF-8'"),
+    Check("text = ''", "blank_line", "'empty line'"),
+)
+
+
+def reason_columns(checks: Sequence[Check]) -> str:
+    """SQL select items `reason` and `detail`: those of the first failing check (the
+    encoding and blank-line checks first), null when every check passes."""
+    ordered = (*BASE_CHECKS, *checks)
+    reason = " ".join(f"when {c.condition} then {sql_string(c.reason)}" for c in ordered)
+    detail = " ".join(f"when {c.condition} then {c.detail}" for c in ordered)
+    return f"case {reason} end as reason, case {detail} end as detail"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A converter. `parse_sql` selects from `lines` (line_number, text, undecodable)
+    one row per line with `line_number`, `reason`, `detail`, `line` (the text of a
+    rejected line, else null) and the dataset's typed columns; the other SQL reads
+    the table `parsed` it fills. `impressions_sql` / `engagements_sql` give the rows
+    of the files (of converted lines only) in their final columns, `*_order` their
+    order within a day file. `implied_sql` gives one row, (`impressions`,
+    `engagements`: a struct action -> rows), what the converted lines imply, counted
+    apart from the row SQL. `extra_summary` adds the dataset's counters."""
+
+    name: str
+    actions: tuple[str, ...]
+    parse_sql: str
+    impressions_sql: str
+    impressions_order: str
+    engagements_sql: str
+    engagements_order: str
+    implied_sql: str
+    extra_summary: Callable[[duckdb.DuckDBPyConnection], dict]
+
+
+# --- delivery names ---------------------------------------------------------------
+
+
+def _stem(path: Path) -> str:
+    name = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
+    return Path(name).stem or name
+
+
+def safe_name(text: str) -> str:
+    """`text` with only letters, digits, `.`, `_` and `-`, not starting with `.`."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).lstrip("._-")
+    return cleaned or "input"
+
+
+def delivery_names(inputs: Sequence[Path], name: str | None = None) -> list[str]:
+    """One unique delivery name per input (see the module docstring)."""
+    if name is not None:
+        if len(inputs) != 1:
+            raise ConversionError("--name sets the delivery name of a single input")
+        if not NAME_PATTERN.fullmatch(name):
+            raise ConversionError(
+                f"--name {name!r}: use letters, digits, '.', '_' and '-' (not first)"
+            )
+        return [name]
+    stems = [safe_name(_stem(path)) for path in inputs]
+    names = [
+        safe_name(f"{path.resolve().parent.name}-{_stem(path)}") if stems.count(stem) > 1 else stem
+        for path, stem in zip(inputs, stems, strict=True)
+    ]
+    for candidate in names:
+        if names.count(candidate) > 1:
+            clashing = [str(p) for p, n in zip(inputs, names, strict=True) if n == candidate]
+            raise ConversionError(
+                f"inputs {', '.join(clashing)} would share the delivery name {candidate!r}: "
+                "convert them one at a time with --name"
+            )
+    return names
+
+
+# --- reading lines ----------------------------------------------------------------
+
+
+class Progress:
+    """One status line on stderr (only when it is a terminal), at most twice a second."""
+
+    def __init__(self, label: str, total_bytes: int, enabled: bool | None = None):
+        self.label = label
+        self.total = max(total_bytes, 1)
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.started = time.monotonic()
+        self.shown = 0.0
+
+    def update(self, done_bytes: int, lines: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self.shown < 0.5):
+            return
+        self.shown = now
+        rate = lines / max(now - self.started, 1e-9)
+        share = min(done_bytes / self.total, 1.0)
+        sys.stderr.write(
+            f"\r{self.label}: {share:6.1%} of {self.total / 1e9:.2f} GB, "
+            f"{lines:,} lines, {rate:,.0f} lines/s"
+        )
+        sys.stderr.flush()
+
+    def message(self, text: str, end: str = "\n") -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r{self.label}: {text}\033[K{end}")
+            sys.stderr.flush()
+
+
+class LineSource:
+    """The lines of a file as Arrow record batches (line_number, line bytes), read in
+    blocks of `chunk_bytes`; `lines_read` counts them as they go. A line longer than
+    `max_line_bytes` stops the reading with a `ConversionError` (kept in `error`, as
+    DuckDB reports it as its own error)."""
+
+    def __init__(
+        self,
+        path: Path,
+        chunk_bytes: int = CHUNK_BYTES,
+        progress: Progress | None = None,
+        max_line_bytes: int | None = None,
+    ):
+        if chunk_bytes < 1:
+            raise ValueError("chunk_bytes must be positive")
+        self.path = path
+        self.chunk_bytes = chunk_bytes
+        self.progress = progress
+        self.max_line_bytes = MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
+        self.lines_read = 0
+        self.finished = False
+        self.error: ConversionError | None = None
+
+    def _too_long(self, size: int, line_number: int) -> None:
+        if size > self.max_line_bytes:
+            self.error = ConversionError(
+                f"{self.path}: line {line_number} is longer than "
+                f"{self.max_line_bytes:,} bytes; is this the right file?"
+            )
+            raise self.error
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(LINE_SCHEMA, self._batches())
+
+    def _batch(self, buffer: bytearray, ends: np.ndarray) -> pa.RecordBatch:
+        count = int(ends.size)
+        offsets = np.empty(count + 1, dtype=np.int64)
+        offsets[0] = 0
+        offsets[1:] = ends + 1
+        with_newlines = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(buffer)]
+        )
+        numbers = np.arange(self.lines_read + 1, self.lines_read + count + 1, dtype=np.int64)
+        self.lines_read += count
+        return pa.record_batch(
+            [pa.array(numbers), pc.binary_slice(with_newlines, 0, -1)], schema=LINE_SCHEMA
+        )
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        with self.path.open("rb") as raw:
+            stream = gzip.GzipFile(fileobj=raw) if self.path.name.endswith(".gz") else raw
+            carry = b""
+            while True:
+                buffer = bytearray(len(carry) + self.chunk_bytes)
+                buffer[: len(carry)] = carry
+                got = stream.readinto(memoryview(buffer)[len(carry) :])
+                if not got:
+                    break
+                size = len(carry) + got
+                data = np.frombuffer(buffer, dtype=np.uint8, count=size)
+                ends = np.flatnonzero(data == NEWLINE)
+                if ends.size == 0:
+                    self._too_long(size, self.lines_read + 1)
+                    carry = bytes(buffer[:size])
+                    continue
+                lengths = np.diff(ends, prepend=-1) - 1
+                longest = int(lengths.argmax())
+                self._too_long(int(lengths[longest]), self.lines_read + longest + 1)
+                batch = self._batch(buffer, ends)
+                carry = bytes(buffer[int(ends[-1]) + 1 : size])
+                if self.progress is not None:
+                    self.progress.update(raw.tell(), self.lines_read)
+                yield batch
+            if carry:
+                self._too_long(len(carry), self.lines_read + 1)
+                self.lines_read += 1
+                yield pa.record_batch(
+                    [pa.array([self.lines_read], pa.int64()), pa.array([carry], pa.large_binary())],
+                    schema=LINE_SCHEMA,
+                )
+        if self.progress is not None:
+            self.progress.update(self.path.stat().st_size, self.lines_read, force=True)
+        self.finished = True
+
+
+# --- converting -------------------------------------------------------------------
+
+
+def _configure(
+    connection: duckdb.DuckDBPyConnection, spill: Path, memory_limit: str, threads: int | None
+) -> None:
+    connection.execute(f"set memory_limit = {sql_string(memory_limit)}")
+    connection.execute(f"set temp_directory = {sql_string(spill.as_posix())}")
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute("set preserve_insertion_order = true")
+    connection.execute(f"set enable_progress_bar = {str(sys.stdout.isatty()).lower()}")
+    if threads is not None:
+        connection.execute(f"set threads = {int(threads)}")
+
+
+def _check_name_free(out: Path, name: str, input_path: Path) -> None:
+    """Refuse a delivery name that OUT already uses for another input."""
+    record = out / "conversions" / f"{name}.json"
+    if record.exists():
+        previous = json.loads(record.read_text()).get("input")
+        if previous != str(input_path.resolve()):
+            raise ConversionError(
+                f"{out} already holds the delivery {name!r} of {previous}: convert "
+                f"{input_path} under another --name (NAME=... with make), "
+                "or delete that delivery first"
+            )
+    elif any((out / log / name).exists() for log in LOGS):
+        raise ConversionError(
+            f"{out} already holds {name!r} files that no conversion record explains: "
+            f"convert {input_path} under another --name (or delete them first)"
+        )
+
+
+def _write_days(
+    connection: duckdb.DuckDBPyConnection,
+    log: str,
+    order: str,
+    staging: Path,
+    name: str,
+    progress: Progress,
+) -> list[Path]:
+    """One Parquet file per UTC day of the view `log`; returns the files."""
+    column = TIMESTAMP_COLUMN[log]
+    days = [
+        day
+        for (day,) in connection.execute(
+            f"select distinct cast({column} as date) as day from {log} order by day"
+        ).fetchall()
+    ]
+    if None in days:
+        raise ConversionError(f"{log}: rows without {column} (a parser bug)")
+    folder = staging / log / name
+    files = []
+    for index, day in enumerate(days, start=1):
+        progress.message(f"writing {log} of {day} ({index}/{len(days)})", end="")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{day.isoformat()}.parquet"
+        start = dt.datetime.combine(day, dt.time())
+        connection.execute(
+            f"""
+            copy (
+                select * from {log}
+                where {column} >= timestamp '{start:%Y-%m-%d %H:%M:%S}'
+                  and {column} < timestamp '{start + dt.timedelta(days=1):%Y-%m-%d %H:%M:%S}'
+                order by {order}
+            ) to {sql_string(path.as_posix())} (format parquet, {PARQUET_OPTIONS})
+            """
+        )
+        files.append(path)
+    return files
+
+
+def _files_read_back(
+    connection: duckdb.DuckDBPyConnection, log: str, files: list[Path]
+) -> dict[str, dict]:
+    """Per written file: rows and first / last day, read from the file itself."""
+    if not files:
+        return {}
+    column = TIMESTAMP_COLUMN[log]
+    listing = ", ".join(sql_string(path.as_posix()) for path in files)
+    rows = connection.execute(
+        f"""
+        select filename, count(*), cast(min({column}) as date), cast(max({column}) as date)
+        from read_parquet([{listing}], filename = true)
+        group by filename
+        """
+    ).fetchall()
+    found = {Path(filename).as_posix(): (n, first, last) for filename, n, first, last in rows}
+    result = {}
+    for path in files:
+        n, first, last = found.get(path.as_posix(), (0, None, None))
+        if n == 0 or first != last or first.isoformat() != path.stem:
+            raise ConversionError(f"{path.name}: holds {n} rows of days {first}..{last}")
+        result[path.as_posix()] = {"rows": n, "day": first}
+    return result
+
+
+def _actions_read_back(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, int]:
+    if not files:
+        return {}
+    listing = ", ".join(sql_string(path.as_posix()) for path in files)
+    rows = connection.execute(
+        f"select action, count(*) from read_parquet([{listing}]) group by action order by action"
+    ).fetchall()
+    return dict(rows)
+
+
+def _publish(staging: Path, out: Path, name: str) -> None:
+    """Move the staged delivery into OUT, replacing that delivery's previous files;
+    the conversion record last, so it only exists for a complete delivery."""
+    moves = [
+        *((staging / log / name, out / log / name) for log in LOGS),
+        (
+            staging / "rejected_lines" / f"{name}.parquet",
+            out / "rejected_lines" / f"{name}.parquet",
+        ),
+        (staging / "conversions" / f"{name}.json", out / "conversions" / f"{name}.json"),
+    ]
+    replaced = staging / "replaced"
+    replaced.mkdir()
+    set_aside: list[tuple[Path, Path]] = []
+    moved_in: list[Path] = []
+    try:
+        for index, (_, target) in enumerate(moves):
+            if target.exists():
+                aside = replaced / str(index)
+                target.rename(aside)
+                set_aside.append((aside, target))
+        for source, target in moves:
+            if source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source.rename(target)
+                moved_in.append(target)
+    except OSError:
+        # Put the previous delivery back as it was.
+        for target in moved_in:
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        for aside, target in set_aside:
+            aside.rename(target)
+        raise
+
+
+def _counted(connection: duckdb.DuckDBPyConnection, sql: str) -> dict:
+    cursor = connection.execute(sql)
+    names = [column[0] for column in cursor.description]
+    return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def _stage_and_write(
+    dataset: Dataset,
+    source: LineSource,
+    connection: duckdb.DuckDBPyConnection,
+    staging: Path,
+    name: str,
+    progress: Progress,
+) -> dict:
+    phases = {}
+    started = time.monotonic()
+    connection.register("raw_lines", source.reader())
+    try:
+        connection.execute(
+            f"create table parsed as with lines as ({LINES_SQL}) {dataset.parse_sql}"
+        )
+    except duckdb.Error:
+        if source.error is not None:
+            raise source.error from None
+        raise
+    phases["parse"] = time.monotonic() - started
+    connection.unregister("raw_lines")
+    if not source.finished:
+        raise ConversionError("DuckDB stopped reading the input before its end")
+    connection.execute(f"create view impressions as {dataset.impressions_sql}")
+    connection.execute(f"create view engagements as {dataset.engagements_sql}")
+    files = {
+        "impressions": _write_days(
+            connection, "impressions", dataset.impressions_order, staging, name, progress
+        ),
+        "engagements": _write_days(
+            connection, "engagements", dataset.engagements_order, staging, name, progress
+        ),
+    }
+    rejected_path = staging / "rejected_lines" / f"{name}.parquet"
+    rejected_path.parent.mkdir(parents=True)
+    connection.execute(
+        f"""
+        copy (
+            select line_number, reason, detail, line from parsed
+            where reason is not null order by line_number
+        ) to {sql_string(rejected_path.as_posix())} (format parquet, {PARQUET_OPTIONS})
+        """
+    )
+    phases["write"] = time.monotonic() - started - phases["parse"]
+    progress.message("checking the files against the lines", end="")
+    lines = _counted(
+        connection,
+        "select count(*) as parsed, count(*) filter (where reason is null) as converted, "
+        "count(*) filter (where reason is not null) as rejected, "
+        "sum(line_number) as number_sum, "
+        "sum(cast(line_number as hugeint) * line_number) as square_sum, "
+        "min(line_number) as first, "
+        "max(line_number) as last from parsed",
+    )
+    by_reason = dict(
+        connection.execute(
+            "select reason, count(*) from parsed where reason is not null "
+            "group by reason order by reason"
+        ).fetchall()
+    )
+    implied = _counted(connection, dataset.implied_sql)
+    written = {log: _files_read_back(connection, log, files[log]) for log in LOGS}
+    by_action = _actions_read_back(connection, files["engagements"])
+    rejected_rows = connection.execute(
+        f"select count(*) from read_parquet({sql_string(rejected_path.as_posix())})"
+    ).fetchone()[0]
+
+    lines_read = source.lines_read
+    expected_numbers = (1, lines_read) if lines_read else (None, None)
+    problems = []
+    if lines["parsed"] != lines_read:
+        problems.append(f"{lines_read} lines read, DuckDB parsed {lines['parsed']}")
+    # Count, bounds, sum and sum of squares of 1..n: no line lost, none twice.
+    numbers = (lines["first"], lines["last"], lines["number_sum"] or 0, lines["square_sum"] or 0)
+    n = lines_read
+    if numbers != (*expected_numbers, n * (n + 1) // 2, n * (n + 1) * (2 * n + 1) // 6):
+        problems.append("the line numbers are not 1..lines read, each once")
+    if lines_read != lines["converted"] + lines["rejected"]:
+        problems.append("lines read != lines converted + lines rejected")
+    if rejected_rows != lines["rejected"]:
+        problems.append(f"rejected_lines holds {rejected_rows} rows, not {lines['rejected']}")
+    impressions_written = sum(file["rows"] for file in written["impressions"].values())
+    engagements_written = sum(file["rows"] for file in written["engagements"].values())
+    if impressions_written != implied["impressions"]:
+        problems.append(
+            f"{impressions_written} impressions written, the converted lines imply "
+            f"{implied['impressions']}"
+        )
+    implied_actions = {a: n for a, n in (implied["engagements"] or {}).items() if n}
+    if by_action != implied_actions or engagements_written != sum(implied_actions.values()):
+        problems.append(
+            f"engagements written {by_action}, the converted lines imply {implied_actions}"
+        )
+    if problems:
+        raise ConversionError("checks failed: " + "; ".join(problems))
+    extra = dataset.extra_summary(connection)
+    phases["check"] = time.monotonic() - started - phases["parse"] - phases["write"]
+
+    days = sorted(file["day"] for log in LOGS for file in written[log].values())
+    listed = [*files["impressions"], *files["engagements"], rejected_path]
+    rows = {
+        **{path: file["rows"] for log in LOGS for path, file in written[log].items()},
+        rejected_path.as_posix(): rejected_rows,
+    }
+    return {
+        "lines_read": lines_read,
+        "lines_converted": lines["converted"],
+        "lines_rejected": lines["rejected"],
+        "rejected_by_reason": by_reason,
+        "impressions_written": impressions_written,
+        "engagements_written": engagements_written,
+        "engagements_written_by_action": {
+            action: by_action.get(action, 0) for action in sorted({*dataset.actions, *by_action})
+        },
+        "days": {
+            "first": days[0].isoformat() if days else None,
+            "last": days[-1].isoformat() if days else None,
+        },
+        **extra,
+        "phase_seconds": {phase: round(seconds, 1) for phase, seconds in phases.items()},
+        "files": [
+            {
+                "path": path.relative_to(staging).as_posix(),
+                "rows": rows[path.as_posix()],
+                "bytes": path.stat().st_size,
+            }
+            for path in listed
+        ],
+    }
+
+
+def convert(
+    dataset: Dataset,
+    input_path: Path,
+    out: Path,
+    name: str,
+    *,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    progress: bool | None = None,
+) -> dict:
+    """Convert one input file into the delivery `name` under `out`; returns the
+    summary (also written to ``out/conversions/<name>.json``). Raises
+    `ConversionError` (nothing published) when a check fails."""
+    started = time.monotonic()
+    input_path = Path(input_path)
+    out = Path(out)
+    if not input_path.is_file():
+        raise ConversionError(f"{input_path}: no such file")
+    out.mkdir(parents=True, exist_ok=True)
+    _check_name_free(out, name, input_path)
+    size = input_path.stat().st_size
+    status = Progress(f"{dataset.name} {name}", size, progress)
+    staging = Path(tempfile.mkdtemp(prefix=f".converting-{name}-", dir=out))
+    try:
+        spill = staging / "spill"
+        spill.mkdir()
+        source = LineSource(input_path, chunk_bytes, status)
+        with duckdb.connect(str(staging / "work.duckdb")) as connection:
+            _configure(connection, spill, memory_limit, threads)
+            counts = _stage_and_write(dataset, source, connection, staging, name, status)
+        seconds = time.monotonic() - started
+        summary = {
+            "dataset": dataset.name,
+            "input": str(input_path.resolve()),
+            "input_bytes": size,
+            "delivery": name,
+            "out": str(out.resolve()),
+            **counts,
+            "seconds": round(seconds, 1),
+            "lines_per_second": round(counts["lines_read"] / max(seconds, 1e-9)),
+            "converted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        record = staging / "conversions" / f"{name}.json"
+        record.parent.mkdir()
+        record.write_text(json.dumps(summary, indent=2) + "\n")
+        _publish(staging, out, name)
+        status.message(f"done in {summary['seconds']} s")
+    except BaseException:
+        status.message("failed, nothing published")
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
+def main_for(dataset: Dataset, doc: str, argv: list[str] | None = None) -> int:
+    """The command line of a converter module (`python -m feedpipe.datasets.<name>`)."""
+    parser = argparse.ArgumentParser(
+        prog=f"feedpipe.datasets.{dataset.name}",
+        description=doc.split("\n\n")[0],
+        epilog="Layout, mapping and reject reasons: see the module docstring.",
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="input file(s)")
+    parser.add_argument("--out", type=Path, required=True, help="the raw folder to write into")
+    parser.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory_limit, beyond which it spills to OUT (default {DEFAULT_MEMORY_LIMIT})",
+    )
+    parser.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    parser.add_argument("--name", help="the delivery name of a single input (default: its stem)")
+    args = parser.parse_args(argv)
+    try:
+        missing = [str(path) for path in args.inputs if not path.is_file()]
+        if missing:
+            raise ConversionError(f"no such file: {', '.join(missing)}")
+        names = delivery_names(args.inputs, args.name)
+        for input_path, name in zip(args.inputs, names, strict=True):
+            summary = convert(
+                dataset,
+                input_path,
+                args.out,
+                name,
+                memory_limit=args.memory_limit,
+                threads=args.threads,
+            )
+            print(json.dumps(summary, indent=2), flush=True)
+    except (ConversionError, duckdb.Error, OSError) as error:
+        print(f"feedpipe.datasets.{dataset.name}: {error}", file=sys.stderr)
+        return 1
+    return 0
