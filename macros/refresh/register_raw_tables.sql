@@ -11,8 +11,8 @@
         table over its folder, with the contract's columns and types, so the
         files are read in place, every sub-folder included, extra columns
         ignored, and naive timestamps read as UTC timestamps; and a listing
-        view of its files (binaryFile: path, size, modification time, the
-        content left unread). Dropping the table leaves the files alone. -#}
+        of its files (binaryFile: path, size, modification time, the content
+        left unread), taken once and cached for the run. Dropping the table leaves the files alone. -#}
     {%- set id_type = 'bigint' if var('id_type') | lower in ['bigint', 'int64', 'long'] else 'string' -%}
     {%- set schema = target.schema ~ '_raw' -%}
     {%- set logs = {
@@ -33,9 +33,18 @@
         {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ name) -%}
         {%- do run_query(
             'create table ' ~ schema ~ '.' ~ name ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
+        {#- The listing is taken once, here, and cached for the run: every
+            later read of it sees the same files, and the folder is not
+            listed again per query. #}
         {%- do run_query(
-            'create or replace temporary view ' ~ raw_listing_view(name)
+            'create or replace temporary view ' ~ raw_listing_view(name) ~ '_source'
             ~ ' using binaryFile ' ~ options) -%}
+        {%- do run_query('uncache table if exists ' ~ raw_listing_view(name)) -%}
+        {%- do run_query('drop view if exists ' ~ raw_listing_view(name)) -%}
+        {%- do run_query(
+            'cache table ' ~ raw_listing_view(name)
+            ~ ' as select path, length, modificationTime from '
+            ~ raw_listing_view(name) ~ '_source') -%}
     {%- endfor -%}
 {% endmacro %}
 

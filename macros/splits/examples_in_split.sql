@@ -1,28 +1,27 @@
 {% macro examples_in_split(split_name) %}
     {#- The kept examples of the mature days assigned to one split.
-        Incremental: a run deletes the refresh window's days and the days that
-        left the split (as days mature, test days move to validation and
-        validation days to train), then appends the split's days that are in
+        Incremental on both engines: a run deletes the refresh window's days
+        and the days that left the split (as days mature, test days move to
+        validation and validation days to train), then appends the split's days that are in
         the window or later than any day the table holds. The sampled history
         is never rewritten; changing the split vars needs --full-refresh. -#}
     {%- if split_name not in ['train', 'validation', 'test'] -%}
         {{ exceptions.raise_compiler_error(
             "examples_in_split: unknown split '" ~ split_name ~ "'") }}
     {%- endif -%}
+    {%- set settings = {
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'fail',
+        'pre_hook': "{{ delete_days_outside_split('" ~ split_name ~ "') }}",
+        'meta': {'refresh_day_column': 'event_date'},
+    } -%}
     {%- if target.type == 'spark' -%}
-        {#- Spark parquet tables cannot delete the days that leave a split:
-            rebuild the split whole from the sampled examples (a scan of the
-            kept rows, not of the logs). -#}
-        {{ config(materialized='table', file_format='parquet') }}
-    {%- else -%}
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='append',
-            on_schema_change='fail',
-            pre_hook="{{ delete_days_outside_split('" ~ split_name ~ "') }}",
-            meta={'refresh_day_column': 'event_date'},
-        ) }}
-    {%- endif %}
+        {#- Spark: a parquet table partitioned by the day; the pre-hook drops
+            the partitions of the days to rewrite. -#}
+        {%- do settings.update({'file_format': 'parquet', 'partition_by': ['event_date']}) -%}
+    {%- endif -%}
+    {{ config(**settings) }}
 {#- The days an incremental run appends: the window's, and any later than
     the table holds. -#}
 {%- set days_to_append -%}
@@ -104,6 +103,11 @@ select * from examples_in_split
 {% endmacro %}
 
 {% macro delete_days_outside_split(split_name) %}
+    {{- return(adapter.dispatch('delete_days_outside_split', 'feed_training_data')(
+        split_name)) -}}
+{% endmacro %}
+
+{% macro default__delete_days_outside_split(split_name) %}
     {#- Pre-hook of a split mart: on an incremental run, delete the refresh
         window's days and the days no longer in the split. -#}
     {%- if not is_incremental() -%}
@@ -117,6 +121,29 @@ select * from examples_in_split
             from {{ ref('int_mature_days_split') }}
             where split = '{{ split_name }}'
         )
+{% endmacro %}
+
+{% macro spark__delete_days_outside_split(split_name) %}
+    {#- Spark parquet tables cannot DELETE: drop the partitions of the refresh
+        window's days and of the days no longer in the split. -#}
+    {%- if not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- do spark__delete_refresh_window('event_date') -%}
+    {%- set split_days = [] -%}
+    {%- set query -%}
+        select cast(event_date as string) from {{ ref('int_mature_days_split') }}
+        where split = {{ sql_string(split_name) }}
+    {%- endset -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do split_days.append(row[0] | string) -%}
+    {%- endfor -%}
+    {%- for day in partition_days(this) -%}
+        {%- if day not in split_days -%}
+            {%- do run_query(
+                'alter table ' ~ this ~ " drop if exists partition (event_date = '" ~ day ~ "')") -%}
+        {%- endif -%}
+    {%- endfor -%}
 {% endmacro %}
 
 {% macro of_row_task(task_column, column_prefix) %}

@@ -14,6 +14,9 @@
     'engagements': ref('stg_feed__engagements'),
 }[source_name] -%}
 {%- set clean_ts = {'impressions': 'impression_ts', 'engagements': 'engagement_ts'}[source_name] -%}
+{#- The clean model's day column, which its table is partitioned on: a
+    filter on it skips the other days' files on Spark. -#}
+{%- set clean_date = {'impressions': 'impression_date', 'engagements': 'engagement_date'}[source_name] -%}
 {%- set engagements = source_name == 'engagements' -%}
 
 with
@@ -55,7 +58,10 @@ rejected as (
         source_file,
         source_row_number
     from {{ ref('stg_feed__rejected_rows') }}
-    where source_name = '{{ source_name }}'
+    where
+        source_name = '{{ source_name }}'
+        {#- Only the files this run read can hold the rows checked. #}
+        and {{ raw_files_predicate(source_name, file_column='source_file') }}
 
 ),
 
@@ -70,7 +76,7 @@ clean_keys as (
         {{ clean_ts }} as event_ts
     from {{ clean }}
     {% if refresh -%}
-        where {{ in_refresh_window('cast(' ~ clean_ts ~ ' as date)', window) }}
+        where {{ in_refresh_window(clean_date, window) }}
     {%- endif %}
 
 ),

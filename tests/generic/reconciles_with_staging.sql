@@ -11,7 +11,9 @@
     'impressions': ref('stg_feed__impressions'),
     'engagements': ref('stg_feed__engagements'),
 }[source_name] -%}
-{%- set clean_ts = {'impressions': 'impression_ts', 'engagements': 'engagement_ts'}[source_name] -%}
+{#- The clean model's day column, which its table is partitioned on: a
+    filter on it skips the other days' files on Spark. -#}
+{%- set clean_date = {'impressions': 'impression_date', 'engagements': 'engagement_date'}[source_name] -%}
 
 with
 
@@ -37,14 +39,14 @@ raw_rows as (
 clean_rows as (
 
     select
-        cast({{ clean_ts }} as date) as event_date,
+        {{ clean_date }} as event_date,
         0 as raw_rows,
         count(*) as clean_rows,
         0 as rejected_rows,
         sum(duplicates_removed) as duplicates_removed
     from {{ clean_model }}
     {% if refresh -%}
-        where {{ in_refresh_window('cast(' ~ clean_ts ~ ' as date)', window) }}
+        where {{ in_refresh_window(clean_date, window) }}
     {%- endif %}
     group by 1
 

@@ -33,6 +33,12 @@ attributed_engagements as (
         is_attributed
     {%- if is_incremental() %}
             and {{ in_refresh_window('event_date') }}
+            {%- if refresh_window().start %}
+                {#- Implied (an engagement is never before its example's day)
+                    and on the column the table is partitioned by: Spark reads
+                    only the window's files. #}
+                and engagement_date >= cast('{{ refresh_window().start }}' as date)
+            {%- endif %}
         {%- endif %}
 
 ),
