@@ -158,16 +158,18 @@ dbt-test: venv
 	$(PY) -m feedpipe.generate --out $(CI_RAW) --impressions-per-day 20000 --users 5000 --tweets 10000 --seed 7
 	FEED_DUCKDB_PATH=$(CI_DB) FEED_RAW_PATH=$(CI_RAW) $(DBT) build
 
-## bench: benchmarks (not tests; about 90 minutes): the full build beside a hand-written
+## bench: benchmarks (not tests; about 2 hours): the full build beside a hand-written
 ## DuckDB script, pandas and polars (1M to 64M impressions); one day of 100M impressions,
 ## full build and refresh; the daily refresh cost at 7 vs 28 days of history; DuckDB vs
-## local Spark at two sizes (needs Java 17+). They write docs/benchmarks.md.
+## local Spark at two sizes; the Spark refresh at 7 vs 28 days, per node and files read
+## (needs Java 17+). They write docs/benchmarks.md.
 BENCH_ARGS ?=
 bench: venv check-java
 	$(PY) -m feedpipe.bench contract $(BENCH_ARGS)
 	$(PY) -m feedpipe.bench scale $(BENCH_ARGS)
 	$(PY) -m feedpipe.bench refresh $(BENCH_ARGS)
 	$(PY) -m feedpipe.bench engines
+	$(PY) -m feedpipe.bench spark-refresh
 
 clean:
 	rm -rf target logs data $(VENV)

@@ -15,6 +15,10 @@ history already built, against a full rebuild at 28 days. Runs are
 interleaved (7-day refresh, 28-day refresh, full rebuild, again) so that
 machine noise hits all three alike; each refresh starts from a copy of the
 same built database.
+
+spark-refresh: the scheduled daily refresh on local Spark with 7 and 28 days
+of history built, per node, and the raw files Spark's scans read, from its
+event log (feedpipe.bench_spark).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from feedpipe import bench_contract, bench_scale
+from feedpipe import bench_contract, bench_scale, bench_spark
 from feedpipe.benchpage import machine_facts, write_section
 from feedpipe.measure import (
     PROJECT_DIR,
@@ -186,7 +190,10 @@ def bench_engines(work: Path, sizes: list[int], days: int, repeats: int) -> dict
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "which", choices=["refresh", "engines", "contract", "scale"], nargs="?", default="refresh"
+        "which",
+        choices=["refresh", "engines", "contract", "scale", "spark-refresh"],
+        nargs="?",
+        default="refresh",
     )
     parser.add_argument("--work", type=Path, default=PROJECT_DIR / "data" / "bench")
     parser.add_argument("--impressions-per-day", type=int, default=1_000_000)
@@ -217,6 +224,17 @@ def main(argv: list[str] | None = None) -> int:
         "--page", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md", help="page to write"
     )
     parser.add_argument("--days", type=int, default=9, help="engines: days of logs")
+    parser.add_argument(
+        "--histories",
+        default="7,28",
+        help="spark-refresh: days of history built before the timed refresh (default 7,28); "
+        "its default --impressions-per-day is 300000",
+    )
+    parser.add_argument(
+        "--reuse-built",
+        action="store_true",
+        help="spark-refresh: keep the built histories of an earlier run at the same size",
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -250,6 +268,34 @@ def main(argv: list[str] | None = None) -> int:
         bench_scale.main(
             args.work, args.out, per_day, args.memory_limit, args.page, args.render_only
         )
+        return 0
+    if args.which == "spark-refresh":
+        per_day = args.impressions_per_day if args.impressions_per_day != 1_000_000 else 300_000
+        histories = sorted({int(days) for days in args.histories.split(",")})
+        result = bench_spark.main(
+            args.work / "spark_refresh",
+            args.out,
+            per_day,
+            args.repeats,
+            histories,
+            args.page,
+            args.render_only,
+            args.reuse_built,
+        )
+        low, high = (str(days) for days in (result["histories"][0], result["histories"][-1]))
+        medians = result["medians"]
+        print(
+            f"{result['impressions_per_day']:,} impressions a day, {result['repeats']} runs each:"
+        )
+        for days in result["histories"]:
+            row = medians[str(days)]
+            print(
+                f"  {days:>3} days built: refresh {row['wall_s']:7.1f} s, the five "
+                f"history-suspect nodes {row['history_nodes_s']:6.1f} s, raw Parquet files "
+                f"read {row['raw_parquet_files_read']:g}"
+            )
+        print(f"  five nodes {high}/{low}: {result['history_nodes_ratio']:.2f} (target <= 1.2)")
+        print(f"  refresh    {high}/{low}: {result['refresh_ratio']:.2f} (target <= 1.1)")
         return 0
     if args.which == "engines":
         sizes = [int(size) for size in (args.sizes or "100000,1000000").split(",")]
