@@ -19,9 +19,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 import yaml
-from dbt_harness import PROJECT_DIR
+from dbt_harness import PROJECT_DIR, read_tables
 
 EPOCH = dt.datetime(1970, 1, 1)
 RECSYS_ENGAGEMENTS = ("reply", "retweet", "retweet_with_comment", "like")
@@ -192,7 +193,7 @@ def _mind_file(path: Path) -> dict[tuple[str, dt.date], tuple[int, int]]:
     return {key: (len(found), len(positive[key])) for key, found in examples.items()}
 
 
-def _make(target: str, input_file: Path, root: Path) -> subprocess.CompletedProcess:
+def _make(target: str, input_file: Path | str, root: Path) -> subprocess.CompletedProcess:
     """The documented command, with the dataset's folder under root."""
     environment = {**os.environ, "DATASET_ROOT": str(root)}
     environment.pop("FEED_DUCKDB_PATH", None)
@@ -300,3 +301,41 @@ def test_one_command_reproduces_the_datasets_own_labels(
         assert built["rejected"] == {}
     # The run ends with the summary of the splits.
     assert "validation" in result.stdout and "test" in result.stdout
+
+
+def test_a_later_file_is_a_delivery_the_refresh_takes_in(tmp_path: Path):
+    """Converting val.tsv after training.tsv and building again (a scheduled refresh)
+    gives the marts of converting and building both at once; the later file shares a
+    day with the first, so the refresh must reopen it."""
+    whole = tmp_path / "whole.tsv"
+    _recsys_file(whole)
+    lines = whole.read_text().splitlines()
+    split_day = dt.datetime(2020, 2, 8)
+
+    def later(line: str) -> bool:
+        fields = line.split(SEP)
+        return len(fields) == 24 and fields[8] > _unix(split_day)
+
+    download = tmp_path / "download"
+    download.mkdir()
+    training, val = download / "training.tsv", download / "val.tsv"
+    training.write_text("".join(f"{line}\n" for line in lines if not later(line)))
+    val.write_text("".join(f"{line}\n" for line in lines if later(line)))
+
+    one_by_one, at_once = tmp_path / "one_by_one", tmp_path / "at_once"
+    for input_file in (training, val):
+        result = _make("run-recsys2020", input_file, one_by_one)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = _make("run-recsys2020", f"{training} {val}", at_once)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    refreshed = read_tables(one_by_one / "recsys2020" / "feed.duckdb")
+    built = read_tables(at_once / "recsys2020" / "feed.duckdb")
+    assert {name: len(frame) for name, frame in refreshed.items()} == {
+        name: len(frame) for name, frame in built.items()
+    }
+    for name, frame in built.items():
+        pd.testing.assert_frame_equal(refreshed[name], frame, check_dtype=False, obj=name)
+    # The days of both files are in the marts, the shared one included.
+    days = set(built["daily_label_stats"]["event_date"].astype(str))
+    assert {"2020-02-07", "2020-02-08", "2020-02-09"} <= days
