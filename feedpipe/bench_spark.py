@@ -44,7 +44,7 @@ from feedpipe.benchpage import machine_facts, write_section
 from feedpipe.measure import PROJECT_DIR, START, dbt_command, dbt_env, deliver_day, generated_logs
 
 LOGS = ("impressions", "engagements")
-# The nodes whose cost the issue suspects of growing with the history.
+# The nodes whose cost grew with the history when a Spark refresh read every raw file.
 HISTORY_GROUPS = (
     "stg_feed__impressions",
     "stg_feed__rejected_rows",
