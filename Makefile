@@ -34,7 +34,7 @@ DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test venv generate build summary refresh backfill freshness lint pytest dbt-test \
 	spark-test check-java spark-build bench clean export verify-export model-check \
-	run-recsys2020 run-mind dataset-build
+	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
 
@@ -44,8 +44,38 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-## run: set up, generate three weeks of synthetic logs, dbt build on DuckDB, print a summary
-run: venv generate build summary
+## run: set up, generate three weeks of synthetic logs, dbt build on DuckDB, print a summary,
+## write the report and the docs page and say where they are
+run: venv generate build summary report docs
+	@echo "Report (plots of the built data): $(REPORT)"
+	@echo "Docs (models, columns, lineage):  $(DOCS)"
+
+## report: one HTML page of plots from the built database (REPORT=path, default data/report.html)
+REPORT ?= data/report.html
+report: venv
+	$(PY) -m feedpipe.report --out "$(REPORT)"
+
+## docs: dbt's static docs site, one self-contained page (DOCS=path, default data/docs/index.html)
+DOCS ?= data/docs/index.html
+docs: venv
+	$(PY) -m feedpipe.docs_site --out "$(DOCS)"
+
+## chromium: the headless browser the report and docs tests open their pages in
+## (Debian's package, installed when missing; never a browser download)
+chromium:
+	@if [ -z "$${FEED_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+		&& ! command -v chromium-browser >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q chromium >/dev/null 2>&1 \
+				|| { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+		else \
+			echo "The report and docs tests need Chromium: apt-get install chromium (as root)," >&2; \
+			echo "or set FEED_CHROMIUM to a Chromium binary." >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 generate: venv
 	rm -rf "$$FEED_RAW_PATH"
@@ -137,7 +167,7 @@ lint: venv
 	mkdir -p data
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses
 
-pytest: venv
+pytest: venv chromium
 	$(PY) -m pytest tests/python -q -m "not spark"
 
 ## spark-test: the DuckDB/Spark parity test (local Spark in-process; needs Java 17+)
