@@ -31,12 +31,12 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from feedpipe.dbt_api import close_duckdb, environment
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE = "data/feed.duckdb"
@@ -96,30 +96,6 @@ def has_raw_logs(raw_path: str) -> bool:
         return True
     root = Path(raw_path)
     return all(any((root / log).rglob("*.parquet")) for log in LOGS)
-
-
-def _close_duckdb() -> None:
-    """dbt-duckdb keeps its database open after a programmatic run: close it."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager._ENV = None
-
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _failure(command: str, result) -> str:
@@ -201,12 +177,12 @@ def _invoke(commands: list[list[str]], database: Path) -> None:
     from dbt.cli.main import dbtRunner
 
     manifest = None
-    with _environment(FEED_DUCKDB_PATH=str(database), DBT_SEND_ANONYMOUS_USAGE_STATS="false"):
+    with environment(FEED_DUCKDB_PATH=str(database), DBT_SEND_ANONYMOUS_USAGE_STATS="false"):
         for command in commands:
             try:
                 result = dbtRunner(manifest=manifest).invoke(command)
             finally:
-                _close_duckdb()
+                close_duckdb()
             if not result.success:
                 raise DocsError(_failure(" ".join(command[:2]), result))
             if command[0] == "parse":

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from feedpipe.dbt_api import close_duckdb, environment
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MART_KEYS = {
@@ -20,28 +18,6 @@ MART_KEYS = {
     "test_examples": ["task", "event_date", "user_id", "tweet_id"],
     "daily_label_stats": ["task", "event_date"],
 }
-
-
-def close_duckdb() -> None:
-    """dbt-duckdb keeps its database open after a programmatic run: close it."""
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-    DuckDBConnectionManager._ENV = None
-
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_dbt(
@@ -71,7 +47,7 @@ def run_dbt(
         "--vars",
         json.dumps(dbt_vars or {}),
     ]
-    with _environment(FEED_DUCKDB_PATH=str(database)):
+    with environment(FEED_DUCKDB_PATH=str(database)):
         try:
             return dbtRunner().invoke(command)
         finally:
