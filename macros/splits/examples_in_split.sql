@@ -23,12 +23,18 @@
     {%- endif -%}
     {{ config(**settings) }}
 {#- The days an incremental run appends: the window's, and any later than
-    the table holds. -#}
-{%- set days_to_append -%}
-    {{ in_refresh_window('event_date') }}
-    or event_date > (select max(event_date) from {{ this }})
-    or not exists (select 1 from {{ this }})
-{%- endset %}
+    the table holds (every day when it holds none). The last day is read
+    when the model compiles, so the filter is on literal days: Spark prunes
+    the partitions of the tables it reads. The pre-hook deletes only window
+    days (appended again) and days that left the split (not appended). -#}
+{%- set days_to_append = 'true' -%}
+{%- if is_incremental() -%}
+    {%- set last_day = last_day_in(this) -%}
+    {%- if last_day -%}
+        {%- set days_to_append = '(' ~ in_refresh_window('event_date')
+            ~ " or event_date > cast('" ~ last_day ~ "' as date))" -%}
+    {%- endif -%}
+{%- endif %}
 with
 
 split_days as (
@@ -121,6 +127,29 @@ select * from examples_in_split
             from {{ ref('int_mature_days_split') }}
             where split = '{{ split_name }}'
         )
+{% endmacro %}
+
+{% macro last_day_in(relation) %}
+    {#- The latest event_date a table holds, as 'YYYY-MM-DD' (none when it
+        holds no row, or while dbt parses). -#}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{- return(adapter.dispatch('last_day_in', 'feed_training_data')(relation)) -}}
+{% endmacro %}
+
+{% macro default__last_day_in(relation) %}
+    {#- Spark: from the partition listing, without reading a file. -#}
+    {%- set days = partition_days(relation) -%}
+    {{ return(days | max if days else none) }}
+{% endmacro %}
+
+{% macro duckdb__last_day_in(relation) %}
+    {%- set query -%}
+        select cast(max(event_date) as varchar) from {{ relation }}
+    {%- endset -%}
+    {%- set value = run_query(query).columns[0].values()[0] -%}
+    {{ return(value) }}
 {% endmacro %}
 
 {% macro spark__delete_days_outside_split(split_name) %}
