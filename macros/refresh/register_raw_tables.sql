@@ -12,7 +12,7 @@
         files are read in place, every sub-folder included, extra columns
         ignored, and naive timestamps read as UTC timestamps; and a listing
         of its files (binaryFile: path, size, modification time, the content
-        left unread), taken once and cached for the run. Dropping the table leaves the files alone. -#}
+        left unread). Dropping the table leaves the files alone. -#}
     {%- set id_type = 'bigint' if var('id_type') | lower in ['bigint', 'int64', 'long'] else 'string' -%}
     {%- set schema = target.schema ~ '_raw' -%}
     {%- set logs = {
@@ -33,9 +33,10 @@
         {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ name) -%}
         {%- do run_query(
             'create table ' ~ schema ~ '.' ~ name ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
-        {#- The listing is taken once, here, and cached for the run: every
-            later read of it sees the same files, and the folder is not
-            listed again per query. #}
+        {#- A listing view over the folder, cached with `cache table`.
+            Spark's event log still shows the folder listed (metadata only)
+            by each query that reads the view: about 40 listings a refresh
+            (docs/benchmarks.md, Spark daily refresh). #}
         {%- do run_query(
             'create or replace temporary view ' ~ raw_listing_view(name) ~ '_source'
             ~ ' using binaryFile ' ~ options) -%}
