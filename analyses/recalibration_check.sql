@@ -11,7 +11,7 @@ train_days as (
         sum(examples) as examples,
         sum(kept_positives) as kept_positives,
         sum(kept_negatives) as kept_negatives,
-        sum(negatives * negative_sampling_rate) / sum(negatives) as mean_negative_rate
+        sum(negatives * negative_sampling_rate) / sum(negatives) as mean_negative_sampling_rate
     from {{ ref('daily_label_stats') }}
     where split = 'train'
     group by task
@@ -24,7 +24,7 @@ recalibrated as (
         task,
         positives * 1.0 / examples as true_positive_rate,
         kept_positives * 1.0 / (kept_positives + kept_negatives) as downsampled_positive_rate,
-        mean_negative_rate
+        mean_negative_sampling_rate
     from train_days
 
 )
@@ -35,7 +35,7 @@ select
     downsampled_positive_rate,
     downsampled_positive_rate / (
         downsampled_positive_rate
-        + (1 - downsampled_positive_rate) / mean_negative_rate
+        + (1 - downsampled_positive_rate) / mean_negative_sampling_rate
     ) as recalibrated_positive_rate
 from recalibrated
 order by task

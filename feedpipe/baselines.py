@@ -599,7 +599,7 @@ def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
     ).astype(np.int64)
     negatives = examples_per_day[:, None] - positives
     with np.errstate(divide="ignore", invalid="ignore"):
-        negative_rate = np.where(
+        negative_sampling_rate = np.where(
             (positives == 0) | (negatives == 0),
             0.0,
             np.minimum(1.0, NEGATIVES_PER_POSITIVE * positives / negatives),
@@ -612,7 +612,7 @@ def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
     tweet_ids = examples["tweet_id"].to_numpy()
     day_text = [d.isoformat() for d in day_dates]
     draws = _md5_draws(_example_key_chunks(user_ids, tweet_ids, day_codes, day_text), len(examples))
-    rates = np.where(labels == 1, 1.0, negative_rate[day_codes])
+    rates = np.where(labels == 1, 1.0, negative_sampling_rate[day_codes])
     kept = draws < rates
 
     parts = []

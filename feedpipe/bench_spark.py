@@ -314,7 +314,7 @@ def needed_raw_files(ledger: Path, raw: Path, window: dict) -> dict[str, list[st
 
     table = ds.dataset(ledger, format="parquet").to_table().to_pylist()
     current: dict[tuple[str, str], dict] = {}
-    for row in sorted(table, key=lambda r: r["first_seen_at"]):
+    for row in sorted(table, key=lambda r: r["first_seen_ts"]):
         current[(row["source_name"], row["source_file"])] = row
     start = dt.date.fromisoformat(window["start"]) if window["start"] else None
     end = dt.date.fromisoformat(window["end"]) if window["end"] else None
@@ -330,9 +330,9 @@ def needed_raw_files(ledger: Path, raw: Path, window: dict) -> dict[str, list[st
             in_window = (
                 row is not None
                 and row["quarantine_reason"] is None
-                and row["max_event_date"] is not None
-                and (start is None or row["max_event_date"] >= start)
-                and (end is None or row["min_event_date"] <= end)
+                and row["max_row_date"] is not None
+                and (start is None or row["max_row_date"] >= start)
+                and (end is None or row["min_row_date"] <= end)
             )
             if new or in_window:
                 files.append(source_file)

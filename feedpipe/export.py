@@ -91,8 +91,8 @@ def _producer(connection: duckdb.DuckDBPyConnection, database: Path) -> dict:
     project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
     runs = _records(
         connection,
-        "select invocation_id, window_mode, completed_at from feed_refresh_runs "
-        "order by completed_at desc limit 1",
+        "select invocation_id, window_mode, completed_ts from feed_refresh_runs "
+        "order by completed_ts desc limit 1",
     )
     last_run = runs[0] if runs else {}
     return {

@@ -551,7 +551,8 @@ def rejected_rows(build: Build) -> Section:
     fig_id, title = "fig-rejected-rows", "Rejected rows per reason and day"
     table = "stg_feed__rejected_rows"
     caption = (
-        f"Raw rows set aside by staging ({table}), per reject_reason and event_date, stacked; "
+        f"Raw rows set aside by staging ({table}), per reject_reason and row_date "
+        "(the raw row's own day), stacked; "
         "rows whose day is unknown (no or unreadable timestamp) are the last bar, 'no day'"
     )
     if table not in build.tables:
@@ -560,7 +561,7 @@ def rejected_rows(build: Build) -> Section:
         )
     frame = _frame(
         build.connection,
-        f"select coalesce(cast(event_date as varchar), 'no day') as day, "
+        f"select coalesce(cast(row_date as varchar), 'no day') as day, "
         f"coalesce(reject_reason, 'no reason') as reason, count(*) as n "
         f"from {table} group by all",
     )
@@ -608,7 +609,7 @@ def _runs(build: Build) -> pd.DataFrame:
             _frame(
                 build.connection,
                 f"select invocation_id, window_mode, window_start, window_end, watermark_ts, "
-                f"completed_at as ran_at, 'completed' as status from {RUN_LEDGER}",
+                f"completed_ts as ran_at, 'completed' as status from {RUN_LEDGER}",
             )
         )
     if PLANNED_RUNS in build.tables:
@@ -617,7 +618,7 @@ def _runs(build: Build) -> pd.DataFrame:
             _frame(
                 build.connection,
                 f"select invocation_id, window_mode, window_start, window_end, "
-                f"cast(null as timestamp) as watermark_ts, planned_at as ran_at, "
+                f"cast(null as timestamp) as watermark_ts, planned_ts as ran_at, "
                 f"'not completed' as status from {PLANNED_RUNS} "
                 f"{known if RUN_LEDGER in build.tables else ''}",
             )

@@ -3,7 +3,7 @@
         deduplicated impressions and, per task, the clean engagements whose
         action belongs to the task. The days a feature window can read:
         the refresh window's, on a refresh. Incremental by day. -#}
-    {{ daily_incremental('event_date') }}
+    {{ daily_incremental('activity_date') }}
     {%- set tasks = get_tasks() %}
 
 with
@@ -12,7 +12,7 @@ impressions as (
 
     select
         {{ key_column }},
-        impression_date as event_date,
+        impression_date as activity_date,
         1 as impressions,
         {%- for task in tasks %}
             0 as engagements_{{ task.name }}{{ ',' if not loop.last }}
@@ -28,7 +28,7 @@ engagements as (
 
     select
         {{ key_column }},
-        engagement_date as event_date,
+        engagement_date as activity_date,
         0 as impressions,
         {%- for task in tasks %}
             case
@@ -54,13 +54,13 @@ daily_activity as (
 
     select
         {{ key_column }},
-        event_date,
+        activity_date,
         sum(impressions) as impressions,
         {%- for task in tasks %}
             sum(engagements_{{ task.name }}) as engagements_{{ task.name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from events
-    group by {{ key_column }}, event_date
+    group by {{ key_column }}, activity_date
 
 )
 

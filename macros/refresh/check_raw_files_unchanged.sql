@@ -31,9 +31,9 @@
     {%- set lines = [] -%}
     {%- for file in changed -%}
         {%- do lines.append('  ' ~ file.source_file ~ ': ' ~ file.recorded_size
-            ~ ' bytes modified ' ~ file.recorded_modified_at ~ ' when taken in, now '
+            ~ ' bytes modified ' ~ file.recorded_modified_ts ~ ' when taken in, now '
             ~ ('removed' if file.current_size is none else file.current_size
-                ~ ' bytes modified ' ~ file.current_modified_at)) -%}
+                ~ ' bytes modified ' ~ file.current_modified_ts)) -%}
     {%- endfor -%}
     {%- if window.mode == 'explicit' and window.end is none and start is not none
         and window.start <= start -%}
@@ -59,8 +59,8 @@
         select
             ledger.source_file,
             cast(ledger.file_size as {{ dbt.type_string() }}),
-            cast(ledger.file_modified_at as {{ dbt.type_string() }}),
-            cast(ledger.min_event_date as {{ dbt.type_string() }})
+            cast(ledger.file_modified_ts as {{ dbt.type_string() }}),
+            cast(ledger.min_row_date as {{ dbt.type_string() }})
         from ({{ current_raw_files(ledger) }}) as ledger
         where
             ledger.source_name = '{{ source_name }}'
@@ -76,8 +76,8 @@
     {%- for row in run_query(query).rows -%}
         {%- do files.append({
             'source_file': row[0], 'status': 'removed', 'recorded_size': row[1],
-            'recorded_modified_at': row[2], 'current_size': none,
-            'current_modified_at': none, 'first_day': row[3]}) -%}
+            'recorded_modified_ts': row[2], 'current_size': none,
+            'current_modified_ts': none, 'first_day': row[3]}) -%}
     {%- endfor -%}
     {{ return(files) }}
 {% endmacro %}

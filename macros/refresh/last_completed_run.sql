@@ -1,13 +1,13 @@
 {% macro last_completed_run() %}
     {#- The last invocation that completed every daily model, from the run
-        ledger: a dict with watermark_ts and completed_at (datetimes), or none. -#}
+        ledger: a dict with watermark_ts and completed_ts (datetimes), or none. -#}
     {%- set ledger = refresh_runs_relation() -%}
     {%- if existing_target_relation(ledger.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set result = run_query(
-        'select watermark_ts, completed_at from ' ~ ledger
-        ~ ' where watermark_ts is not null order by completed_at desc limit 1') -%}
+        'select watermark_ts, completed_ts from ' ~ ledger
+        ~ ' where watermark_ts is not null order by completed_ts desc limit 1') -%}
     {%- if result.rows | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
@@ -16,7 +16,7 @@
         {%- do values.append(
             modules.datetime.datetime.fromisoformat(value) if value is string else value) -%}
     {%- endfor -%}
-    {{ return({'watermark_ts': values[0], 'completed_at': values[1]}) }}
+    {{ return({'watermark_ts': values[0], 'completed_ts': values[1]}) }}
 {% endmacro %}
 
 {% macro first_day_of_new_raw_rows(since) %}
@@ -35,12 +35,12 @@
             ) }}
             {%- if ledger is not none %}
             union all
-            select min(min_event_date)
+            select min(min_row_date)
             from {{ ledger }}
             where
                 source_name = '{{ source_name }}'
                 and quarantine_reason is null
-                and first_seen_at > cast('{{ since }}' as {{ dbt.type_timestamp() }})
+                and first_seen_ts > cast('{{ since }}' as {{ dbt.type_timestamp() }})
             {%- endif %}
         {%- endset -%}
         {%- for row in run_query(query).rows if row[0] is not none -%}

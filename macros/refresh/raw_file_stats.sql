@@ -5,8 +5,8 @@
 
 {% macro default__raw_file_stats(source_name, base_relation, timestamp_column) %}
     {#- A query with one row per raw file of `source_name` that is new to the
-        ledger: source_file, raw_rows, rows_with_day, min_event_date,
-        max_event_date. Engines without a Parquet footer reader (Spark): from
+        ledger: source_file, raw_rows, rows_with_day, min_row_date,
+        max_row_date. Engines without a Parquet footer reader (Spark): from
         the rows the run already read (the base table), no further read of
         the raw files. -#}
     {{ raw_file_stats_from_rows(source_name, base_relation) }}
@@ -18,9 +18,9 @@
     select
         source_file,
         count(*) as raw_rows,
-        count(event_date) as rows_with_day,
-        min(event_date) as min_event_date,
-        max(event_date) as max_event_date
+        count(row_date) as rows_with_day,
+        min(row_date) as min_row_date,
+        max(row_date) as max_row_date
     from {{ base_relation }}
     where
         {{ raw_files_predicate(
@@ -62,9 +62,9 @@
                 )
             ) as has_exact_statistics,
             cast(cast(try_cast(stats_min_value as timestamptz) as timestamp) as date)
-                as min_event_date,
+                as min_row_date,
             cast(cast(try_cast(stats_max_value as timestamptz) as timestamp) as date)
-                as max_event_date
+                as max_row_date
         from parquet_metadata({{ footers_of }})
         where path_in_schema = '{{ timestamp_column }}'
 
@@ -76,8 +76,8 @@
             {{ relative_source_file('file_name') }} as source_file,
             sum(row_group_num_rows) as raw_rows,
             sum(values_with_day) as rows_with_day,
-            min(min_event_date) as min_event_date,
-            max(max_event_date) as max_event_date
+            min(min_row_date) as min_row_date,
+            max(max_row_date) as max_row_date
         from timestamp_chunks
         group by file_name
         having bool_and(has_exact_statistics)
@@ -90,8 +90,8 @@
             cast(null as varchar) as source_file,
             cast(null as bigint) as raw_rows,
             cast(null as bigint) as rows_with_day,
-            cast(null as date) as min_event_date,
-            cast(null as date) as max_event_date
+            cast(null as date) as min_row_date,
+            cast(null as date) as max_row_date
         where false
 
     ),

@@ -33,14 +33,14 @@
     {%- endif -%}
     {%- set overlap = [
         "source_name = '" ~ source_name ~ "'",
-        "max_event_date is not null",
+        "max_row_date is not null",
         "quarantine_reason is null",
     ] -%}
     {%- if window.start -%}
-        {%- do overlap.append("max_event_date >= cast('" ~ window.start ~ "' as date)") -%}
+        {%- do overlap.append("max_row_date >= cast('" ~ window.start ~ "' as date)") -%}
     {%- endif -%}
     {%- if window.end -%}
-        {%- do overlap.append("min_event_date <= cast('" ~ window.end ~ "' as date)") -%}
+        {%- do overlap.append("min_row_date <= cast('" ~ window.end ~ "' as date)") -%}
     {%- endif -%}
     {%- set query -%}
         select source_file from ({{ current_raw_files(ledger) }}) as ledger
@@ -82,10 +82,10 @@
             ledger.quarantine_reason is not null as quarantined,
             cast(ledger.file_size as {{ dbt.type_string() }}) as recorded_size,
             cast(listed.file_size as {{ dbt.type_string() }}) as current_size,
-            cast(ledger.file_modified_at as {{ dbt.type_string() }}) as recorded_modified_at,
-            cast(listed.file_modified_at as {{ dbt.type_string() }}) as current_modified_at,
+            cast(ledger.file_modified_ts as {{ dbt.type_string() }}) as recorded_modified_ts,
+            cast(listed.file_modified_ts as {{ dbt.type_string() }}) as current_modified_ts,
             ledger.footer_fingerprint,
-            cast(ledger.min_event_date as {{ dbt.type_string() }}) as first_day
+            cast(ledger.min_row_date as {{ dbt.type_string() }}) as first_day
         from ({{ list_raw_files(source_name) }}) as listed
         {%- if ledger is not none %}
         left join ({{ current_raw_files(ledger) }}) as ledger
@@ -98,9 +98,9 @@
                 cast(null as {{ dbt.type_string() }}) as source_file,
                 cast(null as {{ dbt.type_string() }}) as quarantine_reason,
                 cast(null as bigint) as file_size,
-                cast(null as {{ dbt.type_timestamp() }}) as file_modified_at,
+                cast(null as {{ dbt.type_timestamp() }}) as file_modified_ts,
                 cast(null as {{ dbt.type_string() }}) as footer_fingerprint,
-                cast(null as date) as min_event_date
+                cast(null as date) as min_row_date
         ) as ledger on false
         {%- endif %}
         order by 1
@@ -110,7 +110,7 @@
     {%- for row in run_query(query).rows -%}
         {%- set file = {
             'source_file': row[0], 'recorded_size': row[3], 'current_size': row[4],
-            'recorded_modified_at': row[5], 'current_modified_at': row[6],
+            'recorded_modified_ts': row[5], 'current_modified_ts': row[6],
             'footer_fingerprint': row[7], 'first_day': row[8]} -%}
         {%- if not row[1] or row[3] == '-1' -%}
             {%- do file.update({'status': 'new'}) -%}
@@ -144,7 +144,7 @@
             ledger.*,
             row_number() over (
                 partition by source_name, source_file
-                order by first_seen_at desc
+                order by first_seen_ts desc
             ) as version_rank
         from {{ ledger }} as ledger
     ) as versions
@@ -226,11 +226,11 @@
 {% macro default__list_raw_files(source_name) %}
     {#- Spark: the files of the listing view that on-run-start declares over
         the log's folder (binaryFile, without reading their content):
-        file, file_size (bytes), file_modified_at. -#}
+        file, file_size (bytes), file_modified_ts. -#}
     select
         path as file,
         length as file_size,
-        modificationTime as file_modified_at
+        modificationTime as file_modified_ts
     from {{ raw_listing_view(source_name) }}
 {%- endmacro %}
 
@@ -240,7 +240,7 @@
     select
         filename as file,
         size as file_size,
-        cast(last_modified as timestamp) as file_modified_at
+        cast(last_modified as timestamp) as file_modified_ts
     from read_blob({{ sql_string(raw_glob(source_name)) }})
 {%- endmacro %}
 

@@ -17,14 +17,14 @@
         ~ 'impressions_max_ts ' ~ dbt.type_timestamp() ~ ', '
         ~ 'engagements_max_ts ' ~ dbt.type_timestamp() ~ ', '
         ~ 'watermark_ts ' ~ dbt.type_timestamp() ~ ', '
-        ~ 'completed_at ' ~ dbt.type_timestamp() ~ ') '
+        ~ 'completed_ts ' ~ dbt.type_timestamp() ~ ') '
         ~ refresh_runs_table_options()) -%}
     {%- do run_query(
         'create table if not exists ' ~ windows ~ ' ('
         ~ 'invocation_id ' ~ dbt.type_string() ~ ', '
         ~ 'window_mode ' ~ dbt.type_string() ~ ', '
         ~ 'window_start date, window_end date, '
-        ~ 'planned_at ' ~ dbt.type_timestamp() ~ ') '
+        ~ 'planned_ts ' ~ dbt.type_timestamp() ~ ') '
         ~ refresh_runs_table_options()) -%}
 {% endmacro %}
 

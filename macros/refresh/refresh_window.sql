@@ -81,7 +81,7 @@
         {{ return({'mode': 'full', 'start': none, 'end': none}) }}
     {%- endif -%}
     {%- set horizon_day = (last_run.watermark_ts - timedelta(seconds=reopen_horizon_seconds())).date() -%}
-    {%- set first_new_day = first_day_of_new_raw_rows(last_run.completed_at) -%}
+    {%- set first_new_day = first_day_of_new_raw_rows(last_run.completed_ts) -%}
     {%- if first_new_day is none -%}
         {#- Nothing new: redo the last day (cheap, and changes nothing). -#}
         {%- set first_new_day = last_run.watermark_ts.date() -%}

@@ -12,13 +12,13 @@
         {%- set is_new_file = raw_files_predicate(
             source_name, which='new', file_column='source_file') -%}
         case
-            when event_date is null
+            when row_date is null
                 then case when {{ is_new_file }} then reject_reason end
             {% if window.start -%}
-            when event_date < cast('{{ window.start }}' as date)
+            when row_date < cast('{{ window.start }}' as date)
                 then case when {{ is_new_file }} then coalesce(reject_reason, 'too_late') end
             {% endif -%}
-            when {{ in_refresh_window('event_date', window) }} then reject_reason
+            when {{ in_refresh_window('row_date', window) }} then reject_reason
         end
     {%- endif -%}
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {% macro class_sampling_rates(positives, negatives) %}
-    {#- The two select-list expressions `positive_rate` and `negative_rate` for
+    {#- The two select-list expressions `positive_sampling_rate` and `negative_sampling_rate` for
         one task and day, from its positive and negative counts. Keeps every
         positive (or, under `daily_cap`, P_target of them) and about
         `negatives_per_positive` negatives per kept positive. -#}
@@ -22,11 +22,11 @@
     case
         when {{ positives }} = 0 then 1.0
         else {{ target }} / {{ positives }}
-    end as positive_rate,
+    end as positive_sampling_rate,
     case
         when {{ negatives }} = 0 or {{ positives }} = 0 then 0.0
         else least(
             1.0, (cast({{ ratio }} as double) * {{ target }}) / {{ negatives }}
         )
-    end as negative_rate
+    end as negative_sampling_rate
 {%- endmacro %}

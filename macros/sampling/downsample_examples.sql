@@ -34,8 +34,8 @@ rates as (
 
     select
         task,
-        positive_rate,
-        negative_rate,
+        positive_sampling_rate,
+        negative_sampling_rate,
         event_date
     from {{ sampling_rates }}
     {% if where -%}
@@ -50,10 +50,10 @@ rates_by_day as (
     select
         event_date,
         {% for task in tasks -%}
-            max(case when task = '{{ task.name }}' then positive_rate end)
-                as positive_rate_{{ task.name }},
-            max(case when task = '{{ task.name }}' then negative_rate end)
-                as negative_rate_{{ task.name }}{{ ',' if not loop.last }}
+            max(case when task = '{{ task.name }}' then positive_sampling_rate end)
+                as positive_sampling_rate_{{ task.name }},
+            max(case when task = '{{ task.name }}' then negative_sampling_rate end)
+                as negative_sampling_rate_{{ task.name }}{{ ',' if not loop.last }}
         {% endfor %}
     from rates
     group by event_date
@@ -82,8 +82,8 @@ examples_with_rates as (
             examples_hashed.label_{{ task.name }},
             case
                 when examples_hashed.label_{{ task.name }} = 1
-                    then rates_by_day.positive_rate_{{ task.name }}
-                else rates_by_day.negative_rate_{{ task.name }}
+                    then rates_by_day.positive_sampling_rate_{{ task.name }}
+                else rates_by_day.negative_sampling_rate_{{ task.name }}
             end as rate_{{ task.name }},
             {{ uniform_from_digest(
                 'examples_hashed.digest_' ~ (task.position // 5), task.position % 5

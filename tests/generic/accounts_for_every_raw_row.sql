@@ -32,7 +32,7 @@ raw_rows as (
             lower(trim({{ dbt.cast('action', dbt.type_string()) }})) as folded_action,
         {%- endif %}
         {{ cast_utc_timestamp(timestamp_column) }} as event_ts,
-        cast({{ cast_utc_timestamp(timestamp_column) }} as date) as event_date
+        cast({{ cast_utc_timestamp(timestamp_column) }} as date) as row_date
     from {{ raw_source(source_name) }}
 
 ),
@@ -42,9 +42,9 @@ rows_processed as (
     select * from raw_rows
     {% if refresh -%}
         where
-            {{ in_refresh_window('event_date', window) }}
+            {{ in_refresh_window('row_date', window) }}
             or (
-                (event_date is null or event_date < cast('{{ window.start }}' as date))
+                (row_date is null or row_date < cast('{{ window.start }}' as date))
                 and {{ raw_files_predicate(
                     source_name, which='new', file_column='source_file') }}
             )
@@ -105,7 +105,7 @@ rows_unaccounted as (
 
     select
         rows_keyed.source_file,
-        rows_keyed.event_date,
+        rows_keyed.row_date,
         count(*) as unaccounted_rows
     from rows_keyed
     where
@@ -127,7 +127,7 @@ rows_unaccounted as (
                 {%- endif %}
                 and clean_keys.event_ts = rows_keyed.event_ts
         )
-    group by rows_keyed.source_file, rows_keyed.event_date
+    group by rows_keyed.source_file, rows_keyed.row_date
 
 ),
 
@@ -145,7 +145,7 @@ ledger_mismatches as (
 
     select
         rows_per_file.source_file,
-        cast(null as date) as event_date,
+        cast(null as date) as row_date,
         rows_per_file.rows_read - ledger.raw_rows as unaccounted_rows
     from rows_per_file
     inner join ({{ current_raw_files(ref('stg_feed__raw_files')) }}) as ledger

@@ -21,7 +21,7 @@ raw_rows as (
 
     select
         cast({{ cast_utc_timestamp(timestamp_column) }} as date)
-            as event_date,
+            as row_date,
         count(*) as raw_rows,
         0 as clean_rows,
         0 as rejected_rows,
@@ -39,7 +39,7 @@ raw_rows as (
 clean_rows as (
 
     select
-        {{ clean_date }} as event_date,
+        {{ clean_date }} as row_date,
         0 as raw_rows,
         count(*) as clean_rows,
         0 as rejected_rows,
@@ -55,7 +55,7 @@ clean_rows as (
 rejected_rows as (
 
     select
-        event_date,
+        row_date,
         0 as raw_rows,
         0 as clean_rows,
         count(*) as rejected_rows,
@@ -64,7 +64,7 @@ rejected_rows as (
     where
         source_name = '{{ source_name }}'
         {% if refresh -%}
-            and {{ in_refresh_window('event_date', window) }}
+            and {{ in_refresh_window('row_date', window) }}
         {%- endif %}
     group by 1
 
@@ -83,13 +83,13 @@ all_counts as (
 days_reconciled as (
 
     select
-        event_date,
+        row_date,
         sum(raw_rows) as raw_rows,
         sum(clean_rows) as clean_rows,
         sum(rejected_rows) as rejected_rows,
         sum(duplicates_removed) as duplicates_removed
     from all_counts
-    group by event_date
+    group by row_date
 
 )
 

@@ -713,8 +713,8 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         with np.errstate(divide="ignore", invalid="ignore"):
             pos_rate = np.where(Pf == 0, 1.0, P_target / Pf)
             neg_rate = np.where((Nf == 0) | (Pf == 0), 0.0, np.minimum(1.0, (r * P_target) / Nf))
-        df["positive_rate"] = pos_rate.astype(np.float64)
-        df["negative_rate"] = neg_rate.astype(np.float64)
+        df["positive_sampling_rate"] = pos_rate.astype(np.float64)
+        df["negative_sampling_rate"] = neg_rate.astype(np.float64)
         rate_rows.append(df)
     if rate_rows:
         sampling = pd.concat(rate_rows, ignore_index=True)
@@ -726,8 +726,8 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
                 "examples": pd.Series([], dtype=np.int64),
                 "positives": pd.Series([], dtype=np.int64),
                 "negatives": pd.Series([], dtype=np.int64),
-                "positive_rate": pd.Series([], dtype=np.float64),
-                "negative_rate": pd.Series([], dtype=np.float64),
+                "positive_sampling_rate": pd.Series([], dtype=np.float64),
+                "negative_sampling_rate": pd.Series([], dtype=np.float64),
             }
         )
     sampling["_day"] = sampling["_day"].astype(_TS_DTYPE)
@@ -744,8 +744,8 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     mature_day_dates = _days_to_dates(mature["_day"])
     for k, name in enumerate(task_names):
         rates = sampling[sampling["task"] == name].set_index("_day")
-        pr = mature["_day"].map(rates["positive_rate"]).to_numpy(np.float64)
-        nr = mature["_day"].map(rates["negative_rate"]).to_numpy(np.float64)
+        pr = mature["_day"].map(rates["positive_sampling_rate"]).to_numpy(np.float64)
+        nr = mature["_day"].map(rates["negative_sampling_rate"]).to_numpy(np.float64)
         label = mature[f"label_{name}"].to_numpy(np.int64)
         rate = np.where(label == 1, pr, nr)
         kept = u[:, k] < rate
@@ -784,8 +784,8 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
                     "kept_negatives": st["neg_kept"].to_numpy(np.int64),
                     "positive_rate": srow["positives"].to_numpy(np.float64)
                     / srow["examples"].to_numpy(np.float64),
-                    "positive_sampling_rate": srow["positive_rate"].to_numpy(np.float64),
-                    "negative_sampling_rate": srow["negative_rate"].to_numpy(np.float64),
+                    "positive_sampling_rate": srow["positive_sampling_rate"].to_numpy(np.float64),
+                    "negative_sampling_rate": srow["negative_sampling_rate"].to_numpy(np.float64),
                 }
             )
         )
@@ -918,8 +918,8 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
             "examples",
             "positives",
             "negatives",
-            "positive_rate",
-            "negative_rate",
+            "positive_sampling_rate",
+            "negative_sampling_rate",
         ]
     ].reset_index(drop=True)
     sampling_rates["task"] = sampling_rates["task"].astype(object)

@@ -326,7 +326,7 @@ def _staged_counts(database: Path) -> tuple[Counter, Counter]:
         select 'engagements', source_file, engagement_date, count(*) + sum(duplicates_removed)
         from stg_feed__engagements group by all
         union all
-        select source_name, source_file, event_date, count(*)
+        select source_name, source_file, row_date, count(*)
         from stg_feed__rejected_rows group by all
     """
     with duckdb.connect(str(database), read_only=True) as connection:

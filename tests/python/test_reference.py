@@ -590,17 +590,19 @@ def test_rates_with_cap_hand_computed(tmp_path):
     # Jan 1: P=3, N=9, C/(1+r)=2 -> P_target=2, pos=2/3, neg=min(1, 2/9)
     r1 = sr.loc[D("2024-01-01")]
     assert (r1.examples, r1.positives, r1.negatives) == (12, 3, 9)
-    assert r1.positive_rate == 2.0 / 3.0
-    assert r1.negative_rate == (1.0 * 2.0) / 9.0
+    assert r1.positive_sampling_rate == 2.0 / 3.0
+    assert r1.negative_sampling_rate == (1.0 * 2.0) / 9.0
     # Jan 2: P=0 -> pos 1.0, neg 0.0
     r2 = sr.loc[D("2024-01-02")]
-    assert (r2.positive_rate, r2.negative_rate) == (1.0, 0.0)
+    assert (r2.positive_sampling_rate, r2.negative_sampling_rate) == (1.0, 0.0)
     # Jan 3: N=0 -> neg 0.0; P_target = min(4, 2) = 2 -> pos 0.5
     r3 = sr.loc[D("2024-01-03")]
-    assert (r3.positive_rate, r3.negative_rate) == (0.5, 0.0)
+    assert (r3.positive_sampling_rate, r3.negative_sampling_rate) == (0.5, 0.0)
 
     # the kept rows are exactly those with u < rate, u from the doc's hash
-    rates = {d: (sr.loc[d].positive_rate, sr.loc[d].negative_rate) for d in sr.index}
+    rates = {
+        d: (sr.loc[d].positive_sampling_rate, sr.loc[d].negative_sampling_rate) for d in sr.index
+    }
     ex = res["examples"]
     ex = ex[ex.is_mature]
     expected = set()
@@ -641,11 +643,11 @@ def test_rates_without_cap_and_ratio(tmp_path):
     res = recompute(tmp_path, {"negatives_per_positive": 2.0})
     sr = res["sampling_rates"]
     r1 = sr[(sr.task == "like") & (sr.event_date == D("2024-01-01"))].iloc[0]
-    assert r1.positive_rate == 1.0 and r1.negative_rate == (2.0 * 3.0) / 9.0
+    assert r1.positive_sampling_rate == 1.0 and r1.negative_sampling_rate == (2.0 * 3.0) / 9.0
     res = recompute(tmp_path, {"negatives_per_positive": 4.0})
     sr = res["sampling_rates"]
     r1 = sr[(sr.task == "like") & (sr.event_date == D("2024-01-01"))].iloc[0]
-    assert r1.negative_rate == 1.0  # min(1, 12/9)
+    assert r1.negative_sampling_rate == 1.0  # min(1, 12/9)
     # with rate 1.0 every row is kept (u < 1 always)
     st = res["daily_label_stats"]
     s1 = st[(st.task == "like") & (st.event_date == D("2024-01-01"))].iloc[0]
@@ -664,7 +666,9 @@ def test_hash_slices_and_groups(tmp_path):
         name = f"t{k}"
         expected = set()
         for row in ex.itertuples():
-            pr, nr = sr.loc[(name, row.event_date)][["positive_rate", "negative_rate"]]
+            pr, nr = sr.loc[(name, row.event_date)][
+                ["positive_sampling_rate", "negative_sampling_rate"]
+            ]
             rate = pr if getattr(row, f"label_{name}") == 1 else nr
             if u_k("salt-x", k, row.user_id, row.tweet_id, row.event_date.isoformat()) < rate:
                 expected.add((row.user_id, row.tweet_id, row.event_date))
@@ -686,10 +690,10 @@ def test_strict_less_than(tmp_path):
     engs(tmp_path, [(1, 1, "like", T("2024-01-01T07:00:00"))])
     far_watermark(tmp_path)
     u = u_k("feed-v1", 0, 1, 1, "2024-01-01")
-    # P=1, cap C with C/(1+r) = u  => positive_rate = u / 1 = u exactly
+    # P=1, cap C with C/(1+r) = u  => positive_sampling_rate = u / 1 = u exactly
     res = recompute(tmp_path, {"daily_cap": u * 2.0, "tasks": {"like": ["like"]}})
     sr = res["sampling_rates"]
-    assert sr[sr.event_date == D("2024-01-01")].positive_rate.iloc[0] == u
+    assert sr[sr.event_date == D("2024-01-01")].positive_sampling_rate.iloc[0] == u
     mart = pd.concat([res["train_examples"], res["validation_examples"], res["test_examples"]])
     assert not ((mart.user_id == 1) & (mart.label == 1)).any()
 

@@ -56,7 +56,7 @@ def last_window(database: Path) -> tuple:
     with duckdb.connect(str(database), read_only=True) as connection:
         return connection.execute(
             "select window_mode, window_start, window_end from feed_refresh_runs "
-            "order by completed_at desc limit 1"
+            "order by completed_ts desc limit 1"
         ).fetchone()
 
 
@@ -162,7 +162,7 @@ def test_late_engagements_inside_the_horizon_flip_labels_later_ones_are_audited(
             [inside[0], inside[1], inside_day, outside[0], outside[1], outside_day],
         ).fetchall()
         audit = connection.execute(
-            "select reject_reason, event_date, raw_user_id from stg_feed__rejected_rows "
+            "select reject_reason, row_date, raw_user_id from stg_feed__rejected_rows "
             "where source_file like '%late-delivery%'"
         ).fetchall()
     assert labels == [(outside_day, 0, 0), (inside_day, 1, 1)]

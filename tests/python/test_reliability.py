@@ -271,7 +271,7 @@ def test_a_rewritten_file_stops_the_refresh_and_its_backfill_takes_it_in(
     versions = _query(
         database,
         "select raw_rows from stg_feed__raw_files "
-        f"where source_file = '{path.relative_to(raw)}' order by first_seen_at",
+        f"where source_file = '{path.relative_to(raw)}' order by first_seen_ts",
     )
     assert [rows for (rows,) in versions] == [table.num_rows, table.num_rows + 300]
 

@@ -214,9 +214,9 @@ def _write_ledger(ledger: Path) -> None:
                     "source_file": f"{log}/{date}.parquet",
                     "file_size": 100,
                     "quarantine_reason": None,
-                    "min_event_date": date,
-                    "max_event_date": date,
-                    "first_seen_at": dt.datetime(2026, 1, 8, 6, 0),
+                    "min_row_date": date,
+                    "max_row_date": date,
+                    "first_seen_ts": dt.datetime(2026, 1, 8, 6, 0),
                 }
             )
     ledger.mkdir(parents=True)

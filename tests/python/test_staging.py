@@ -102,7 +102,7 @@ def test_file_ledger_equals_the_rows_of_every_kind_of_file(tmp_path: Path):
         ledger = set(
             connection.execute(
                 "select source_name, source_file, raw_rows, rows_with_day, "
-                "min_event_date, max_event_date from stg_feed__raw_files"
+                "min_row_date, max_row_date from stg_feed__raw_files"
             ).fetchall()
         )
     assert ledger == _expected_ledger(raw)
@@ -118,7 +118,7 @@ def test_file_ledger_equals_the_rows_of_every_kind_of_file(tmp_path: Path):
     build(raw, database, tmp_path)
     with duckdb.connect(str(database), read_only=True) as connection:
         row = connection.execute(
-            "select raw_rows, rows_with_day, min_event_date, max_event_date "
+            "select raw_rows, rows_with_day, min_row_date, max_row_date "
             "from stg_feed__raw_files where source_file = 'impressions/f_text.parquet'"
         ).fetchall()
     # 23:30 at -02:00 is 01:30 UTC the next day.

@@ -38,10 +38,10 @@ user_days as (
 
     select
         *,
-        {{ day_number('event_date') }} as day_number
+        {{ day_number('activity_date') }} as day_number
     from {{ ref('int_user_daily_activity') }}
     {% if is_incremental() and reads_from -%}
-        where event_date >= {{ reads_from }}
+        where activity_date >= {{ reads_from }}
     {%- endif %}
 
 ),
@@ -50,10 +50,10 @@ tweet_days as (
 
     select
         *,
-        {{ day_number('event_date') }} as day_number
+        {{ day_number('activity_date') }} as day_number
     from {{ ref('int_tweet_daily_activity') }}
     {% if is_incremental() and reads_from -%}
-        where event_date >= {{ reads_from }}
+        where activity_date >= {{ reads_from }}
     {%- endif %}
 
 ),
@@ -78,7 +78,7 @@ user_features as (
 
     select
         user_id,
-        event_date,
+        activity_date,
         {%- for task in tasks %}
             coalesce(sum(engagements_{{ task.name }}) over last_28_days, 0)
                 as user_engagements_28d_{{ task.name }},
@@ -97,7 +97,7 @@ tweet_features as (
 
     select
         tweet_id,
-        event_date,
+        activity_date,
         {%- for task in tasks %}
             coalesce(sum(engagements_{{ task.name }}) over last_7_days, 0)
                 as tweet_engagements_7d_{{ task.name }},
@@ -151,11 +151,11 @@ example_features as (
     inner join user_features
         on
             examples.user_id = user_features.user_id
-            and examples.event_date = user_features.event_date
+            and examples.event_date = user_features.activity_date
     inner join tweet_features
         on
             examples.tweet_id = tweet_features.tweet_id
-            and examples.event_date = tweet_features.event_date
+            and examples.event_date = tweet_features.activity_date
     inner join user_tweet_features
         on
             examples.user_id = user_tweet_features.user_id

@@ -18,7 +18,7 @@ engagements as (
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ in_refresh_window('event_date') }}
+            and {{ in_refresh_window('row_date') }}
         {%- endif %}
 
 ),

@@ -80,8 +80,8 @@ quarantined_files as (
             {{ sql_string(file.source_file) }} as source_file,
             {{ file.raw_rows }} as raw_rows,
             0 as rows_with_day,
-            cast(null as date) as min_event_date,
-            cast(null as date) as max_event_date,
+            cast(null as date) as min_row_date,
+            cast(null as date) as max_row_date,
             {{ sql_string(file.reason) }} as quarantine_reason
         {{- '\n        union all' if not loop.last }}
     {% else -%}
@@ -90,8 +90,8 @@ quarantined_files as (
             cast(null as {{ dbt.type_string() }}) as source_file,
             0 as raw_rows,
             0 as rows_with_day,
-            cast(null as date) as min_event_date,
-            cast(null as date) as max_event_date,
+            cast(null as date) as min_row_date,
+            cast(null as date) as max_row_date,
             cast(null as {{ dbt.type_string() }}) as quarantine_reason
         where false
     {%- endfor %}
@@ -115,14 +115,14 @@ listed_files as (
         'impressions' as source_name,
         {{ relative_source_file('listed.file') }} as source_file,
         listed.file_size,
-        listed.file_modified_at
+        listed.file_modified_ts
     from ({{ list_raw_files('impressions') }}) as listed
     union all
     select
         'engagements' as source_name,
         {{ relative_source_file('listed.file') }} as source_file,
         listed.file_size,
-        listed.file_modified_at
+        listed.file_modified_ts
     from ({{ list_raw_files('engagements') }}) as listed
 
 ),
@@ -148,7 +148,7 @@ files_as_listed as (
     select
         files_taken_in.*,
         listed_files.file_size,
-        listed_files.file_modified_at,
+        listed_files.file_modified_ts,
         fingerprints.footer_fingerprint
     from files_taken_in
     inner join listed_files
@@ -178,7 +178,7 @@ files_not_in_ledger as (
                 files_as_listed.source_name = ledger.source_name
                 and files_as_listed.source_file = ledger.source_file
                 and files_as_listed.file_size = ledger.file_size
-                and files_as_listed.file_modified_at = ledger.file_modified_at
+                and files_as_listed.file_modified_ts = ledger.file_modified_ts
         )
     {%- endif %}
 
@@ -190,16 +190,16 @@ files as (
         source_name,
         source_file,
         cast(file_size as bigint) as file_size,
-        cast(file_modified_at as {{ dbt.type_timestamp() }}) as file_modified_at,
+        cast(file_modified_ts as {{ dbt.type_timestamp() }}) as file_modified_ts,
         cast(footer_fingerprint as {{ dbt.type_string() }}) as footer_fingerprint,
         '{{ invocation_id }}' as first_seen_invocation_id,
         '{{ window.mode }}' as first_seen_window_mode,
         cast(raw_rows as bigint) as raw_rows,
         cast(rows_with_day as bigint) as rows_with_day,
-        min_event_date,
-        max_event_date,
+        min_row_date,
+        max_row_date,
         quarantine_reason,
-        {{ dbt.current_timestamp() }} as first_seen_at
+        {{ dbt.current_timestamp() }} as first_seen_ts
     from files_not_in_ledger
 
 ),
@@ -213,16 +213,16 @@ removed_files as (
         ledger.source_name,
         ledger.source_file,
         cast(-1 as bigint) as file_size,
-        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as file_modified_at,
+        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as file_modified_ts,
         cast(null as {{ dbt.type_string() }}) as footer_fingerprint,
         '{{ invocation_id }}' as first_seen_invocation_id,
         '{{ window.mode }}' as first_seen_window_mode,
         cast(0 as bigint) as raw_rows,
         cast(0 as bigint) as rows_with_day,
-        cast(null as date) as min_event_date,
-        cast(null as date) as max_event_date,
+        cast(null as date) as min_row_date,
+        cast(null as date) as max_row_date,
         cast(null as {{ dbt.type_string() }}) as quarantine_reason,
-        {{ dbt.current_timestamp() }} as first_seen_at
+        {{ dbt.current_timestamp() }} as first_seen_ts
     {% if is_incremental() -%}
         from ({{ current_raw_files(this) }}) as ledger
         where

@@ -4,7 +4,7 @@
     valid rows that arrive in a new file for a day before its refresh window
     (past the re-open horizon). Incremental by day; rows without a day come
     once, from the run that first sees their file. -#}
-{{ daily_incremental('event_date', also_delete_new_files=true) }}
+{{ daily_incremental('row_date', also_delete_new_files=true) }}
 
 {%- set window = refresh_window() -%}
 {{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions') }}
@@ -21,7 +21,7 @@ impressions as (
         raw_impression_ts as raw_event_ts,
         source_file,
         source_row_number,
-        event_date
+        row_date
     from {{ ref('base_feed__impressions') }}
 
 ),
@@ -36,7 +36,7 @@ engagements as (
         raw_engagement_ts as raw_event_ts,
         source_file,
         source_row_number,
-        event_date
+        row_date
     from {{ ref('base_feed__engagements') }}
 
 ),
@@ -52,7 +52,7 @@ impressions_rejected as (
         raw_event_ts,
         source_file,
         source_row_number,
-        event_date
+        row_date
     from impressions
 
 ),
@@ -68,7 +68,7 @@ engagements_rejected as (
         raw_event_ts,
         source_file,
         source_row_number,
-        event_date
+        row_date
     from engagements
 
 ),

@@ -102,7 +102,7 @@ rows_read as (
             when {{ needs_raw_text('typed_engagement_ts') }} then file_row_number
         end as source_row_number,
         reject_reason,
-        cast(typed_engagement_ts as date) as event_date,
+        cast(typed_engagement_ts as date) as row_date,
         typed_engagement_ts
     from classified
 

@@ -73,7 +73,7 @@ rows_read as (
             when {{ needs_raw_text('typed_impression_ts') }} then file_row_number
         end as source_row_number,
         reject_reason,
-        cast(typed_impression_ts as date) as event_date,
+        cast(typed_impression_ts as date) as row_date,
         typed_impression_ts
     from classified
 
