@@ -43,8 +43,9 @@ DEFAULT_DATABASE = "data/feed.duckdb"
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = Path("data/docs/index.html")
 STATIC_PAGE = "static_index.html"
-# Tables the refresh ledger creates before any model is built.
-LEDGER_TABLES = {"feed_refresh_runs", "feed_refresh_windows"}
+# The refresh's bookkeeping tables (source feed_refresh), which the on-run-start
+# hooks create before any model is built.
+LEDGER_TABLES = {"feed_refresh_runs", "feed_refresh_windows", "feed_refresh_files"}
 LOGS = ("impressions", "engagements")
 
 

@@ -91,7 +91,7 @@ def _producer(connection: duckdb.DuckDBPyConnection, database: Path) -> dict:
     project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
     runs = _records(
         connection,
-        "select invocation_id, window_mode, completed_ts from feed_refresh_runs "
+        "select invocation_id, window_mode, completed_ts from stg_feed_refresh__runs "
         "order by completed_ts desc limit 1",
     )
     last_run = runs[0] if runs else {}

@@ -16,7 +16,7 @@ caption that says what it shows and names the tables it reads:
     fig-sampling-rates   positive and negative sampling rates per task and day
     fig-split-timeline   train / validation / test / gap / immature, per day
     fig-rejected-rows    rejected raw rows per reason and day (and without a day)
-    fig-refresh-runs     the run ledger (feed_refresh_runs): each run's window,
+    fig-refresh-runs     the run ledger (stg_feed_refresh__runs): each run's window,
                          mode and completion time, and planned runs never completed
 
 The page adapts to the build's tasks (read from daily_label_stats). The
@@ -55,8 +55,9 @@ MARTS = (
     "validation_examples",
     "test_examples",
 )
-RUN_LEDGER = "feed_refresh_runs"
-PLANNED_RUNS = "feed_refresh_windows"
+# The views over the refresh's bookkeeping tables (source feed_refresh).
+RUN_LEDGER = "stg_feed_refresh__runs"
+PLANNED_RUNS = "stg_feed_refresh__windows"
 FIGURE_IDS = (
     "fig-daily-volume",
     "fig-positive-rate",
@@ -656,9 +657,10 @@ def _runs_table(runs: pd.DataFrame, first_number: int) -> str:
 def refresh_runs(build: Build, days: pd.Series) -> Section:
     fig_id, title = "fig-refresh-runs", "Refresh runs"
     caption = (
-        f"Each dbt run recorded in the run ledger ({RUN_LEDGER}, written by the on-run-end "
-        "hook of a run that built every incremental model), oldest at the top: the window of "
-        "days it rebuilt (an open start or end reaches the first or last day of the logs), "
+        f"Each dbt run recorded in the run ledger ({RUN_LEDGER}, the view over the table "
+        "the on-run-end hook writes for a run that built every incremental model), oldest "
+        "at the top: the window of days it rebuilt (an open start or end reaches the first "
+        "or last day of the logs), "
         "coloured by window_mode, labelled with when it completed"
     )
     if PLANNED_RUNS in build.tables:

@@ -66,27 +66,3 @@ daily_activity as (
 
 select * from daily_activity
 {% endmacro %}
-
-{% macro feature_lookback_days() %}
-    {#- The longest look-back of a feature, in days: a feature of day D reads
-        clean events of [D - 28 days, D). -#}
-    {{ return(28) }}
-{% endmacro %}
-
-{% macro day_number(date_expression) %}
-    {#- Days since 1970-01-01: an integer to order window frames by. -#}
-    {{ return(dbt.datediff("cast('1970-01-01' as date)", date_expression, 'day')) }}
-{% endmacro %}
-
-{% macro iso_day_of_week(timestamp_expression) %}
-    {{- return(adapter.dispatch('iso_day_of_week', 'feed_training_data')(timestamp_expression)) -}}
-{% endmacro %}
-
-{% macro default__iso_day_of_week(timestamp_expression) %}
-    {#- Monday 1 to Sunday 7 (Spark's dayofweek counts Sunday 1 to Saturday 7). -#}
-    (((dayofweek({{ timestamp_expression }}) + 5) % 7) + 1)
-{%- endmacro %}
-
-{% macro duckdb__iso_day_of_week(timestamp_expression) %}
-    isodow({{ timestamp_expression }})
-{%- endmacro %}

@@ -1,6 +1,10 @@
 {% macro plan_refresh_window() %}
-    {#- on-run-start, after the tables exist: decide this invocation's window
-        once and write it down; refresh_window() reads it back. -#}
+    {#- on-run-start, after the bookkeeping tables exist: decide this
+        invocation's window and the raw files it reads once, and write them
+        down (sources feed_refresh.windows and feed_refresh.files);
+        refresh_window() and raw_files_to_read() read them back, so every
+        model and test of the run sees the same days and files, whatever
+        arrives or is recorded in the raw-file ledger meanwhile. -#}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -8,7 +12,10 @@
     {%- do check_raw_files_unchanged(window) -%}
     {{ log("feed refresh: " ~ window.mode ~ " window, days "
         ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs'), info=true) }}
-    insert into {{ refresh_windows_relation() }}
+    {%- for source_name in ['impressions', 'engagements'] -%}
+        {%- do plan_raw_files(source_name, window) -%}
+    {%- endfor -%}
+    insert into {{ refresh_state('windows') }}
     select
         '{{ invocation_id }}',
         '{{ window.mode }}',

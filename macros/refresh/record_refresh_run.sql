@@ -1,41 +1,3 @@
-{% macro create_refresh_runs_table() %}
-    {#- on-run-start: the run ledger, one row per invocation that completed
-        every daily (incremental) model (it decides the next scheduled
-        window), and the planned windows, one row per invocation. One
-        statement per call: Spark's session cursor takes one at a time. -#}
-    {%- if not execute -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set runs = refresh_runs_relation() -%}
-    {%- set windows = refresh_windows_relation() -%}
-    {%- do run_query('create schema if not exists ' ~ runs.without_identifier()) -%}
-    {%- do run_query(
-        'create table if not exists ' ~ runs ~ ' ('
-        ~ 'invocation_id ' ~ dbt.type_string() ~ ', '
-        ~ 'window_mode ' ~ dbt.type_string() ~ ', '
-        ~ 'window_start date, window_end date, '
-        ~ 'impressions_max_ts ' ~ dbt.type_timestamp() ~ ', '
-        ~ 'engagements_max_ts ' ~ dbt.type_timestamp() ~ ', '
-        ~ 'watermark_ts ' ~ dbt.type_timestamp() ~ ', '
-        ~ 'completed_ts ' ~ dbt.type_timestamp() ~ ') '
-        ~ refresh_runs_table_options()) -%}
-    {%- do run_query(
-        'create table if not exists ' ~ windows ~ ' ('
-        ~ 'invocation_id ' ~ dbt.type_string() ~ ', '
-        ~ 'window_mode ' ~ dbt.type_string() ~ ', '
-        ~ 'window_start date, window_end date, '
-        ~ 'planned_ts ' ~ dbt.type_timestamp() ~ ') '
-        ~ refresh_runs_table_options()) -%}
-{% endmacro %}
-
-{% macro refresh_runs_table_options() %}
-    {{- return(adapter.dispatch('refresh_runs_table_options', 'feed_training_data')()) -}}
-{% endmacro %}
-
-{% macro default__refresh_runs_table_options() %}{% endmacro %}
-
-{% macro spark__refresh_runs_table_options() %}using parquet{% endmacro %}
-
 {% macro record_refresh_run(results) %}
     {#- on-run-end: record this invocation in the run ledger when it built every
         incremental model and int_log_watermark without error; otherwise record
@@ -67,8 +29,8 @@
         {{ return('') }}
     {%- endif -%}
     {%- set window = refresh_window() -%}
-    {%- set relation = refresh_runs_relation() -%}
-    {%- set watermark = target_relation('int_log_watermark') -%}
+    {%- set relation = refresh_state('runs') -%}
+    {%- set watermark = model_relation('int_log_watermark') -%}
     insert into {{ relation }}
     select
         '{{ invocation_id }}',

@@ -13,7 +13,7 @@
         ignored, and naive timestamps read as UTC timestamps; and a listing
         of its files (binaryFile: path, size, modification time, the content
         left unread). Dropping the table leaves the files alone. -#}
-    {%- set id_type = 'bigint' if var('id_type') | lower in ['bigint', 'int64', 'long'] else 'string' -%}
+    {%- set id_type = id_data_type() -%}
     {%- set schema = target.schema ~ '_raw' -%}
     {%- set logs = {
         'impressions': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type ~ ', impression_ts timestamp',
@@ -35,8 +35,9 @@
             'create table ' ~ schema ~ '.' ~ name ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
         {#- A listing view over the folder, cached with `cache table`.
             Spark's event log still shows the folder listed (metadata only)
-            by each query that reads the view: about 40 listings a refresh
-            (docs/benchmarks.md, Spark daily refresh). #}
+            by each query that reads the view (docs/benchmarks.md, Spark
+            daily refresh); only the planning hooks and the raw-file ledger
+            read it, the models read the plan (feed_refresh.files). #}
         {%- do run_query(
             'create or replace temporary view ' ~ raw_listing_view(name) ~ '_source'
             ~ ' using binaryFile ' ~ options) -%}
@@ -47,9 +48,4 @@
             ~ ' as select path, length, modificationTime from '
             ~ raw_listing_view(name) ~ '_source') -%}
     {%- endfor -%}
-{% endmacro %}
-
-{% macro raw_listing_view(source_name) %}
-    {#- Spark: the session view listing one log's raw files (register_raw_tables). -#}
-    {{- return('feed_raw_files_' ~ source_name) -}}
 {% endmacro %}

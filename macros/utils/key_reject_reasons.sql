@@ -1,6 +1,7 @@
 {% macro key_reject_reasons(timestamp_column) %}
-    {#- The `when ... then '<reason>'` branches shared by both logs, in the
-        documented order. Expects the raw columns beside `typed_<name>` ones. -#}
+    {#- The `when ... then '<reason>'` branches shared by both logs: the
+        reasons the reject_reasons seed lists for `both`, in its order.
+        Expects the raw columns beside `typed_<name>` ones. -#}
     when user_id is null then 'null_user_id'
     when typed_user_id is null then 'invalid_user_id'
     when tweet_id is null then 'null_tweet_id'

@@ -34,8 +34,8 @@ daily_label_stats as (
         coalesce(kept_counts.kept_positives, 0) as kept_positives,
         coalesce(kept_counts.kept_negatives, 0) as kept_negatives,
         cast(rates.positives as double) / rates.examples as positive_rate,
-        rates.positive_sampling_rate as positive_sampling_rate,
-        rates.negative_sampling_rate as negative_sampling_rate,
+        rates.positive_sampling_rate,
+        rates.negative_sampling_rate,
         coalesce(kept_counts.weighted_positives, 0.0) as weighted_positives,
         coalesce(kept_counts.weighted_negatives, 0.0) as weighted_negatives,
         rates.event_date

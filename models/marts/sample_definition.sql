@@ -3,7 +3,7 @@
     settings and the logs' watermark. The export writes it into its
     manifest, so a trainer knows which sample it reads. Rebuilt every run:
     it shows the vars of the last build (after changing them, run
-    --full-refresh so the history follows, see the README). -#}
+    --full-refresh so the history follows, see docs/configuration.md). -#}
 {%- set tasks = get_tasks() %}
 
 with

@@ -16,6 +16,7 @@ Conventions of the returned frames (for comparison):
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import hashlib
 import math
@@ -26,7 +27,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["ACTION_ALIASES", "DEFAULT_TASKS", "DEFAULT_VARS", "FEATURE_COLUMNS", "recompute"]
+__all__ = [
+    "ACTION_ALIASES",
+    "DEFAULT_TASKS",
+    "DEFAULT_VARS",
+    "FEATURE_COLUMNS",
+    "recompute",
+    "reject_reasons",
+]
 
 DEFAULT_TASKS: dict[str, list[str]] = {
     "like": ["like"],
@@ -81,6 +89,22 @@ SOURCES = {
     "engagements": {"ts": "engagement_ts", "has_action": True},
 }
 
+# The one list of reject reasons, in the order staging checks them: the project's seed.
+REJECT_REASONS_SEED = Path(__file__).resolve().parents[2] / "seeds" / "reject_reasons.csv"
+
+
+def reject_reasons(source: str | None = None) -> list[str]:
+    """The reasons of the reject_reasons seed, in its order (the first that applies
+    is a row's reason); with `source` (impressions or engagements), those a row of
+    that log can get when it is read: its own and those of both logs."""
+    with REJECT_REASONS_SEED.open(newline="") as seed:
+        rows = list(csv.DictReader(seed))
+    return [
+        row["reject_reason"]
+        for row in rows
+        if source is None or row["applies_to"] in (source, "both")
+    ]
+
 
 # --------------------------------------------------------------------------- vars
 def _to_date(x) -> _dt.date | None:
@@ -124,6 +148,8 @@ def _resolve_vars(vars: dict | None) -> dict:
     if vars:
         v.update(vars)
     v["tasks"] = _normalise_tasks(v.get("tasks"))
+    # The var's two names only: the project's id_data_type() macro
+    # (macros/utils/id_data_type.sql) also folds aliases (int64, long; string, text).
     v["id_type"] = str(v.get("id_type") or "bigint").lower()
     if v["id_type"] not in ("bigint", "varchar"):
         raise ValueError(f"id_type must be bigint or varchar, got {v['id_type']!r}")
@@ -299,16 +325,15 @@ def _stage_file(path: Path, source: str, v: dict):
         hours=v["max_future_hours"]
     )
     ts_future = (ts > latest).fillna(False).to_numpy(dtype=bool)
-    conds = [uid_null, uid_bad, tid_null, tid_bad, ts_null, ts_bad, ts_future]
-    reasons = [
-        "null_user_id",
-        "invalid_user_id",
-        "null_tweet_id",
-        "invalid_tweet_id",
-        "null_timestamp",
-        "invalid_timestamp",
-        "future_timestamp",
-    ]
+    checks = {
+        "null_user_id": uid_null,
+        "invalid_user_id": uid_bad,
+        "null_tweet_id": tid_null,
+        "invalid_tweet_id": tid_bad,
+        "null_timestamp": ts_null,
+        "invalid_timestamp": ts_bad,
+        "future_timestamp": ts_future,
+    }
     action = None
     if cfg["has_action"]:
         a = _plain(raw_cols["action"])
@@ -324,11 +349,18 @@ def _stage_file(path: Path, source: str, v: dict):
         blank = a_null | (trimmed.str.len() == 0).to_numpy()
         mapped = folded.map(ACTION_ALIASES)
         unknown = (~blank) & mapped.isna().to_numpy()
-        conds += [blank, unknown]
-        reasons += ["null_action", "unknown_action"]
+        checks["null_action"] = blank
+        checks["unknown_action"] = unknown
         action = mapped.astype(object)
 
-    reason = np.select(conds, reasons, default="")
+    # The seed names the reasons and their order; each must have its check here.
+    reasons = reject_reasons(source)
+    if set(reasons) != set(checks):
+        raise ValueError(
+            f"{source}: the reject_reasons seed lists {sorted(reasons)}, "
+            f"the reference checks {sorted(checks)}"
+        )
+    reason = np.select([checks[name] for name in reasons], reasons, default="")
     rejected_mask = reason != ""
     day = ts.dt.floor("D")
 

@@ -94,6 +94,43 @@ def test_daily_refreshes_equal_one_full_build(daily: dict, tmp_path: Path):
     assert_same_tables(daily["database"], full_build(daily["raw"], tmp_path))
 
 
+def test_a_refresh_reads_the_files_it_planned_and_records_what_staging_kept(daily: dict):
+    """On-run-start writes the files a refresh reads (feed_refresh.files): the
+    new ones, recorded by the ledger in that run, and the ones holding rows of
+    the window's days; the base tables hold exactly the planned files' rows."""
+    with duckdb.connect(str(daily["database"]), read_only=True) as connection:
+        invocation, start = connection.execute(
+            "select invocation_id, window_start from feed_refresh_runs "
+            "order by completed_ts desc limit 1"
+        ).fetchone()
+        planned = connection.execute(
+            "select source_name, source_file, is_new from feed_refresh_files "
+            "where invocation_id = ?",
+            [invocation],
+        ).fetchall()
+        recorded = connection.execute(
+            "select source_name, source_file, raw_rows, clean_rows, rejected_rows "
+            "from stg_feed__raw_files where first_seen_invocation_id = ?",
+            [invocation],
+        ).fetchall()
+        overlapping = connection.execute(
+            "select source_name, source_file from stg_feed__raw_files "
+            "where max_row_date >= ? and first_seen_invocation_id <> ?",
+            [start, invocation],
+        ).fetchall()
+        read = connection.execute(
+            "select distinct 'impressions', source_file from base_feed__impressions "
+            "union all select distinct 'engagements', source_file from base_feed__engagements"
+        ).fetchall()
+    new_files = {(log, file) for log, file, is_new in planned if is_new}
+    assert new_files == {(log, file) for log, file, *_ in recorded}
+    assert {log for log, _ in new_files} == {"impressions", "engagements"}
+    assert {(log, file) for log, file, is_new in planned if not is_new} == set(overlapping)
+    assert set(read) == {(log, file) for log, file, _ in planned}
+    for log, file, raw_rows, clean_rows, rejected_rows in recorded:
+        assert clean_rows > 0 and clean_rows + rejected_rows <= raw_rows, (log, file)
+
+
 def test_missed_runs_are_caught_up_by_the_next_refresh(daily: dict, all_logs: Path, tmp_path: Path):
     raw = tmp_path / "raw"
     for offset in range(9):
@@ -177,7 +214,7 @@ def test_late_engagements_inside_the_horizon_flip_labels_later_ones_are_audited(
 
 def _freshness(raw: Path, work: Path, **freshness_vars):
     result = run_dbt(
-        ["source", "freshness", "--quiet"],
+        ["source", "freshness", "--quiet", "--select", "source:feed"],  # as make freshness
         work / "freshness.duckdb",
         work,
         {"raw_path": str(raw), **freshness_vars},

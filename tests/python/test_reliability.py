@@ -98,7 +98,14 @@ def test_a_first_build_killed_anywhere_is_repaired_by_the_next_build(
 
 
 @pytest.mark.parametrize(
-    "node", ["stg_feed__impressions", "stg_feed__raw_files", "int_examples_labeled", "on-run-end"]
+    "node",
+    [
+        "stg_feed__impressions",
+        "stg_feed__rejected_rows",
+        "stg_feed__raw_files",
+        "int_examples_labeled",
+        "on-run-end",
+    ],
 )
 def test_a_refresh_killed_anywhere_is_repaired_by_the_next_refresh(
     node: str, logs: Path, clean_build: Path, tmp_path: Path

@@ -151,7 +151,7 @@ def test_captions_say_what_each_figure_shows_for_every_task(page: str, tasks: li
         caption = figures[fig_id]["caption"]
         for task in tasks:
             assert re.search(rf"\b{re.escape(task)}\b", caption), (fig_id, task, caption)
-    assert "feed_refresh_runs" in figures["fig-refresh-runs"]["caption"]
+    assert "stg_feed_refresh__runs" in figures["fig-refresh-runs"]["caption"]
     assert "no day" in figures["fig-rejected-rows"]["caption"]
 
 
@@ -221,7 +221,8 @@ def test_empty_tables_render_and_say_so(default_build: Path, tmp_path: Path):
         caption = figure["caption"]
         assert "Empty" in caption or "not in this database" in caption, (fig_id, caption)
         assert _png(figure["images"][0]).startswith(PNG_SIGNATURE)
-    assert "feed_refresh_runs is not in this database" in figures["fig-refresh-runs"]["caption"]
+    runs_caption = figures["fig-refresh-runs"]["caption"]
+    assert "stg_feed_refresh__runs is not in this database" in runs_caption
     assert "not recorded" in figures["fig-kept-counts"]["caption"]
 
 

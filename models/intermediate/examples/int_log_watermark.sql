@@ -3,6 +3,9 @@
     (every day up to the last with impressions when `closed_collection`).
     A refresh reads only its window's days and the reach the run ledger
     recorded last time. -#}
+{#- One row, rebuilt by every run: the exception in its folder. -#}
+{{ config(materialized='table') }}
+
 {%- set window = refresh_window() -%}
 {%- set closed_collection = var('closed_collection') -%}
 {%- if closed_collection is not sameas true and closed_collection is not sameas false -%}
@@ -11,6 +14,7 @@
         ~ (closed_collection | string | tojson)) }}
 {%- endif -%}
 {%- set incremental_run = window.mode in ['scheduled', 'explicit'] -%}
+{%- set completed_runs = ref('stg_feed_refresh__runs') -%}
 
 with
 
@@ -40,7 +44,7 @@ previous_reach as (
         select
             max(impressions_max_ts) as impressions_max_ts,
             max(engagements_max_ts) as engagements_max_ts
-        from {{ refresh_runs_relation() }}
+        from {{ completed_runs }}
     {%- else -%}
         select
             cast(null as {{ dbt.type_timestamp() }}) as impressions_max_ts,

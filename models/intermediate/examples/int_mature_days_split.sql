@@ -1,5 +1,9 @@
 {#- One row per mature day with the split it belongs to (null for a day in a
     gap between splits or after an explicit test end). -#}
+{#- One row per day, rebuilt by every run (a split moves as days mature):
+    the exception in its folder. -#}
+{{ config(materialized='table') }}
+
 with
 
 days as (

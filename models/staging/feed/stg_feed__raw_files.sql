@@ -10,17 +10,8 @@
     is recorded with the reason and its row count, and never read. On DuckDB
     the counts come from the Parquet footers; elsewhere from the rows the run
     read. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-) }}
-{#- Built after the models that ask which files are new, so they all see the
-    ledger as it was at the start of the run. -#}
--- depends_on: {{ ref('stg_feed__impressions') }}
--- depends_on: {{ ref('stg_feed__engagements') }}
--- depends_on: {{ ref('stg_feed__rejected_rows') }}
-
+{#- Incremental, appended to (dbt_project.yml): a version of a file is
+    recorded once, by the run that first takes it in. -#}
 {%- set window = refresh_window() %}
 {{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions') }}
 {{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements') }}
@@ -36,6 +27,65 @@ impression_files as (
 engagement_files as (
 
     {{ raw_file_stats('engagements', ref('base_feed__engagements'), 'engagement_ts') }}
+
+),
+
+{# What the staging models took in from each new file. Reading them makes
+   the ledger their child: a run that fails before they are built records
+   no file, so the next run (or dbt retry) still sees the files as new. -#}
+clean_impressions as (
+
+    select
+        'impressions' as source_name,
+        source_file,
+        count(*) as clean_rows
+    from {{ ref('stg_feed__impressions') }}
+    where
+        {{ raw_files_predicate('impressions', which='new', file_column='source_file') }}
+        and {{ in_refresh_window('impression_date', window) }}
+    group by source_file
+
+),
+
+clean_engagements as (
+
+    select
+        'engagements' as source_name,
+        source_file,
+        count(*) as clean_rows
+    from {{ ref('stg_feed__engagements') }}
+    where
+        {{ raw_files_predicate('engagements', which='new', file_column='source_file') }}
+        and {{ in_refresh_window('engagement_date', window) }}
+    group by source_file
+
+),
+
+clean_files as (
+
+    select * from clean_impressions
+    union all
+    select * from clean_engagements
+
+),
+
+rejected_per_file as (
+
+    select
+        source_name,
+        source_file,
+        count(*) as rejected_rows
+    from {{ ref('stg_feed__rejected_rows') }}
+    where
+        (
+            source_name = 'impressions'
+            and {{ raw_files_predicate('impressions', which='new', file_column='source_file') }}
+        )
+        or (
+            source_name = 'engagements'
+            and {{ raw_files_predicate('engagements', which='new', file_column='source_file') }}
+        )
+    group by source_name, source_file
 
 ),
 
@@ -149,7 +199,9 @@ files_as_listed as (
         files_taken_in.*,
         listed_files.file_size,
         listed_files.file_modified_ts,
-        fingerprints.footer_fingerprint
+        fingerprints.footer_fingerprint,
+        coalesce(clean_files.clean_rows, 0) as clean_rows,
+        coalesce(rejected_per_file.rejected_rows, 0) as rejected_rows
     from files_taken_in
     inner join listed_files
         on
@@ -159,6 +211,14 @@ files_as_listed as (
         on
             files_taken_in.source_name = fingerprints.source_name
             and files_taken_in.source_file = fingerprints.source_file
+    left join clean_files
+        on
+            files_taken_in.source_name = clean_files.source_name
+            and files_taken_in.source_file = clean_files.source_file
+    left join rejected_per_file
+        on
+            files_taken_in.source_name = rejected_per_file.source_name
+            and files_taken_in.source_file = rejected_per_file.source_file
 
 ),
 
@@ -196,6 +256,8 @@ files as (
         '{{ window.mode }}' as first_seen_window_mode,
         cast(raw_rows as bigint) as raw_rows,
         cast(rows_with_day as bigint) as rows_with_day,
+        cast(clean_rows as bigint) as clean_rows,
+        cast(rejected_rows as bigint) as rejected_rows,
         min_row_date,
         max_row_date,
         quarantine_reason,
@@ -219,6 +281,8 @@ removed_files as (
         '{{ window.mode }}' as first_seen_window_mode,
         cast(0 as bigint) as raw_rows,
         cast(0 as bigint) as rows_with_day,
+        cast(0 as bigint) as clean_rows,
+        cast(0 as bigint) as rejected_rows,
         cast(null as date) as min_row_date,
         cast(null as date) as max_row_date,
         cast(null as {{ dbt.type_string() }}) as quarantine_reason,

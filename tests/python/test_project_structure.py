@@ -1,0 +1,184 @@
+"""The house style's checkable standards (dbt-project-evaluator's rules, written
+here since the package hub is out of reach), read from the built project's
+manifest and files: lineage shows every table the refresh reads, configuration
+cascades from dbt_project.yml, layers read what they should, every source has a
+freshness, every model a description and a test, one macro per file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "feed_training_data"
+REFRESH_STATE = {"runs": "feed_refresh_runs", "windows": "feed_refresh_windows"}
+REFRESH_STATE["files"] = "feed_refresh_files"
+# Models rebuilt whole by every run in a folder whose models are incremental,
+# and the split marts, incremental in a folder of tables: each sets its own
+# materialization, with the reason in the file.
+MATERIALIZATION_EXCEPTIONS = {
+    "int_log_watermark",
+    "int_mature_days_split",
+    "train_examples",
+    "validation_examples",
+    "test_examples",
+}
+MACRO = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
+DISPATCH_PREFIX = re.compile(r"^(default|duckdb|spark)__")
+
+
+def _manifest(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _project_nodes(manifest: dict, resource_type: str) -> dict[str, dict]:
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == resource_type and node["package_name"] == PROJECT
+    }
+
+
+def _parents(node: dict) -> set[str]:
+    return set(node["depends_on"]["nodes"])
+
+
+def _kind(unique_id: str) -> str:
+    return unique_id.split(".")[0]
+
+
+def test_lineage_shows_every_table_the_refresh_reads(default_manifest: Path):
+    manifest = _manifest(default_manifest)
+    models = _project_nodes(manifest, "model")
+    sources = {
+        f"{source['source_name']}.{source['name']}": source
+        for source in manifest["sources"].values()
+    }
+    for table, identifier in REFRESH_STATE.items():
+        assert sources[f"feed_refresh.{table}"]["identifier"] == identifier
+    plan = {f"source.{PROJECT}.feed_refresh.files", f"source.{PROJECT}.feed_refresh.windows"}
+    for base in ("base_feed__impressions", "base_feed__engagements"):
+        assert plan <= _parents(models[base]), base
+    assert f"model.{PROJECT}.stg_feed_refresh__runs" in _parents(models["int_log_watermark"])
+    assert _parents(models["stg_feed_refresh__runs"]) == {f"source.{PROJECT}.feed_refresh.runs"}
+    # The raw-file ledger comes after the staging models because it reads
+    # what they took in from each file, not because of an ordering hint.
+    ledger_parents = _parents(models["stg_feed__raw_files"])
+    for model in ("stg_feed__impressions", "stg_feed__engagements", "stg_feed__rejected_rows"):
+        assert f"model.{PROJECT}.{model}" in ledger_parents
+        assert f"ref('{model}')" in models["stg_feed__raw_files"]["raw_code"]
+
+
+def test_no_ordering_hint_and_no_table_read_by_a_written_out_name():
+    hint = re.compile(r"--\s*depends_on")
+    written = re.compile("|".join([*REFRESH_STATE.values(), r"\btarget\.schema\s*~\s*'\."]))
+    offenders = []
+    for folder in ("models", "macros", "tests/generic", "analyses"):
+        for path in sorted((ROOT / folder).rglob("*.sql")):
+            text = path.read_text()
+            if hint.search(text):
+                offenders.append(f"{path.relative_to(ROOT)}: -- depends_on hint")
+            if written.search(text):
+                offenders.append(f"{path.relative_to(ROOT)}: a bookkeeping table by name")
+    assert not offenders, offenders
+
+
+def test_configuration_cascades_from_dbt_project(default_manifest: Path):
+    models = _project_nodes(_manifest(default_manifest), "model")
+    own_materialization = re.compile(r"materialized\s*=")
+    for name, node in models.items():
+        sets_own = bool(own_materialization.search(node["raw_code"]))
+        assert sets_own == (name in MATERIALIZATION_EXCEPTIONS), name
+        config = node["config"]
+        day_column = config["meta"].get("refresh_day_column")
+        hooks = [hook["sql"] for hook in config["pre-hook"]]
+        if node["fqn"][1] in {"staging", "intermediate"}:
+            if config["materialized"] == "incremental":
+                assert config["incremental_strategy"] == "append", name
+                assert config["on_schema_change"] == "fail", name
+            assert hooks == ["{{ delete_refresh_window() }}"], (name, hooks)
+        if day_column:
+            assert config["materialized"] == "incremental", name
+            assert day_column in {column for column in node["columns"]}, name
+    daily = {
+        name for name, node in models.items() if node["config"]["meta"].get("refresh_day_column")
+    }
+    incremental = {
+        name for name, node in models.items() if node["config"]["materialized"] == "incremental"
+    }
+    # Every incremental model is rewritten by day, but the ledger, which only appends.
+    assert incremental - daily == {"stg_feed__raw_files"}
+    assert len(daily) >= 15
+
+
+def test_each_layer_reads_what_it_should(default_manifest: Path):
+    manifest = _manifest(default_manifest)
+    models = _project_nodes(manifest, "model")
+    problems = []
+    for name, node in models.items():
+        parents = _parents(node)
+        reads_source = any(_kind(parent) == "source" for parent in parents)
+        reads_model = any(_kind(parent) == "model" for parent in parents)
+        layer = node["fqn"][1]
+        if reads_source and reads_model:
+            problems.append(f"{name} reads both a source and a model")
+        if reads_source and layer != "staging":
+            problems.append(f"{name} ({layer}) reads a source")
+        if layer == "staging" and node["fqn"][2] not in {"feed", "feed_refresh"}:
+            problems.append(f"{name} is not under staging/<source>/")
+    for source in manifest["sources"].values():
+        if source["package_name"] != PROJECT:
+            continue
+        path = Path(source["original_file_path"])
+        if path.parts[:2] != ("models", "staging") or path.parts[2] != source["source_name"]:
+            problems.append(f"source {source['source_name']} declared in {path}")
+        freshness = source["freshness"] or {}
+        if not (freshness.get("warn_after", {}).get("count") and source["loaded_at_field"]):
+            problems.append(f"source {source['source_name']}.{source['name']} has no freshness")
+    # No chain of five or more views.
+    views = {
+        f"model.{PROJECT}.{n}"
+        for n, node in models.items()
+        if node["config"]["materialized"] == "view"
+    }
+
+    def view_depth(unique_id: str) -> int:
+        if unique_id not in views:
+            return 0
+        node = manifest["nodes"][unique_id]
+        return 1 + max((view_depth(parent) for parent in _parents(node)), default=0)
+
+    assert max((view_depth(view) for view in views), default=0) < 5
+    assert not problems, problems
+
+
+def test_every_model_has_a_description_and_a_test(default_manifest: Path):
+    manifest = _manifest(default_manifest)
+    models = _project_nodes(manifest, "model")
+    tested = set()
+    for node in [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]:
+        if node["resource_type"] in {"test", "unit_test"}:
+            tested |= _parents(node)
+    for name, node in models.items():
+        assert node["description"].strip(), name
+        assert node["unique_id"] in tested, f"{name} has no test"
+
+
+def test_one_macro_per_file_named_after_it_and_every_macro_documented(default_manifest: Path):
+    manifest = _manifest(default_manifest)
+    documented = {
+        macro["name"]
+        for macro in manifest["macros"].values()
+        if macro["package_name"] == PROJECT and macro["description"].strip()
+    }
+    problems = []
+    for path in sorted((ROOT / "macros").rglob("*.sql")):
+        names = MACRO.findall(path.read_text())
+        families = {DISPATCH_PREFIX.sub("", name) for name in names}
+        if families != {path.stem}:
+            problems.append(f"{path.relative_to(ROOT)} holds {sorted(names)}")
+        for name in names:
+            if not DISPATCH_PREFIX.match(name) and name not in documented:
+                problems.append(f"{name} is not documented in macros/_macros.yml")
+    assert not problems, problems
