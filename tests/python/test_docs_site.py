@@ -242,7 +242,7 @@ def test_without_raw_logs_the_page_is_built_uncompiled(default_build, tmp_path):
     root = render(page.path, f"#!/model/{MODEL}")
     shown = sections(root)
     assert "This is the train split." in shown["description"].text
-    assert "int_examples_sampled" in shown["code"].text  # the Source tab
+    assert "int_mature_days_split" in shown["code"].text  # the Source tab
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert not manifest["nodes"][MODEL].get("compiled_code")
 
