@@ -2,7 +2,8 @@
     {#- The one config a model that grows with the logs sets itself: the day
         column the refresh rewrites it by. Everything else cascades from
         dbt_project.yml by folder (incremental, append, on_schema_change
-        fail, and the pre-hook delete_refresh_window(), which reads this
+        fail, and the folder's pre-hook: delete_refresh_window(), or
+        delete_days_outside_split() for the split marts, which read this
         column from the model's meta). On an incremental run the model's SQL
         reads only the refresh window's days, the pre-hook deletes those
         days and the new rows are appended, so a day that became empty is

@@ -1,8 +1,13 @@
-{% macro delete_days_outside_split(split_name) %}
-    {#- Pre-hook of a split mart: on an incremental run, delete the refresh
-        window's days (appended again by the run) and the days no longer in
-        the split (as days mature, test days move to validation and
-        validation days to train). Nothing on a full build. -#}
+{% macro delete_days_outside_split() %}
+    {#- Pre-hook of the marts folder (dbt_project.yml): on an incremental run
+        of a split mart (its meta's `split`), delete the refresh window's days
+        (appended again by the run) and the days no longer in the split (as
+        days mature, test days move to validation and validation days to
+        train). Nothing on a full build, nor for a mart without a split. -#}
+    {%- set split_name = model.config.get('meta', {}).get('split') if execute else none -%}
+    {%- if not split_name -%}
+        {{ return('') }}
+    {%- endif -%}
     {{- return(adapter.dispatch('delete_days_outside_split', 'feed_training_data')(
         split_name)) -}}
 {% endmacro %}

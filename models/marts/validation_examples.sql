@@ -1,23 +1,10 @@
 {#- The kept examples of the mature days in the validation split, with their
-    point-in-time features. Incremental on both engines: the pre-hook
-    deletes the refresh window's days and the days that left the split (as
-    days mature, test days move to validation and validation days to
-    train), then the run appends the split's days that are in the window or
-    later than any day the table holds. The sampled history is never
-    rewritten; changing the split vars needs --full-refresh. On Spark the
-    table is parquet, partitioned by the day: the pre-hook drops partitions
-    (Spark's tables cannot DELETE). -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        file_format='parquet' if target.type == 'spark' else none,
-        partition_by=['event_date'] if target.type == 'spark' else none,
-        pre_hook="{{ delete_days_outside_split('validation') }}",
-        meta={'refresh_day_column': 'event_date'},
-    )
-}}
+    point-in-time features. Incremental on both engines (dbt_project.yml):
+    the pre-hook deletes the refresh window's days and the days that left
+    the split, then the run appends the split's days that are in the window
+    or later than any day the table holds. The sampled history is never
+    rewritten; changing the split vars needs --full-refresh. -#}
+{{ daily_incremental('event_date') }}
 {%- set days_in_run = days_to_append() %}
 
 with

@@ -14,16 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "feed_training_data"
 REFRESH_STATE = {"runs": "feed_refresh_runs", "windows": "feed_refresh_windows"}
 REFRESH_STATE["files"] = "feed_refresh_files"
-# Models rebuilt whole by every run in a folder whose models are incremental,
-# and the split marts, incremental in a folder of tables: each sets its own
-# materialization, with the reason in the file.
-MATERIALIZATION_EXCEPTIONS = {
-    "int_log_watermark",
-    "int_mature_days_split",
-    "train_examples",
-    "validation_examples",
-    "test_examples",
-}
+# Models rebuilt whole by every run in a folder whose models are incremental:
+# each sets its own materialization, with the reason in the file.
+MATERIALIZATION_EXCEPTIONS = {"int_log_watermark", "int_mature_days_split"}
+SPLIT_MARTS = {"train_examples": "train", "validation_examples": "validation"}
+SPLIT_MARTS["test_examples"] = "test"
 MACRO = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
 DISPATCH_PREFIX = re.compile(r"^(default|duckdb|spark)__")
 
@@ -98,6 +93,10 @@ def test_configuration_cascades_from_dbt_project(default_manifest: Path):
                 assert config["incremental_strategy"] == "append", name
                 assert config["on_schema_change"] == "fail", name
             assert hooks == ["{{ delete_refresh_window() }}"], (name, hooks)
+        if node["fqn"][1] == "marts":
+            assert hooks == ["{{ delete_days_outside_split() }}"], (name, hooks)
+            assert config["meta"].get("split") == SPLIT_MARTS.get(name), name
+            assert (config["materialized"] == "incremental") == (name in SPLIT_MARTS), name
         if day_column:
             assert config["materialized"] == "incremental", name
             assert day_column in {column for column in node["columns"]}, name
