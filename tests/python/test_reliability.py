@@ -316,8 +316,8 @@ def test_a_raw_row_that_went_nowhere_fails_a_test_naming_its_file(
     with duckdb.connect(str(database)) as connection:
         [(file, user_id, tweet_id)] = connection.execute(
             "select source_file, raw_user_id, raw_tweet_id from stg_feed__rejected_rows "
-            "where source_name = 'impressions' and event_date is not null "
-            "order by event_date desc, source_row_number limit 1"
+            "where source_name = 'impressions' and row_date is not null "
+            "order by row_date desc, source_row_number limit 1"
         ).fetchall()
         connection.execute(
             "delete from stg_feed__rejected_rows where source_file = ? and raw_user_id "
