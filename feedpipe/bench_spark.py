@@ -50,7 +50,7 @@ HISTORY_GROUPS = (
     "stg_feed__rejected_rows",
     "plan_refresh_window (on-run-start)",
     "stg_feed__raw_files",
-    "accepted_values on base_feed__impressions",
+    "reject_reason test on base_feed__impressions",
 )
 GROUP_TARGET = 1.2
 REFRESH_TARGET = 1.1
@@ -239,12 +239,16 @@ def history_group(node: dict) -> str | None:
         node.get("raw_code") or ""
     ):
         return "plan_refresh_window (on-run-start)"
+    # The test of the reject reasons on the base table: accepted_values until the
+    # reasons became a seed, relationships_where to it since.
     if (
         node["resource_type"] == "test"
-        and (node.get("test_metadata") or {}).get("name") == "accepted_values"
+        and (node.get("test_metadata") or {}).get("name")
+        in {"accepted_values", "relationships_where"}
         and (node.get("attached_node") or "").endswith(".base_feed__impressions")
+        and node.get("column_name") == "reject_reason"
     ):
-        return "accepted_values on base_feed__impressions"
+        return "reject_reason test on base_feed__impressions"
     return None
 
 

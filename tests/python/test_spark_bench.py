@@ -177,6 +177,7 @@ def _write_dbt_artifacts(run_dir: Path) -> None:
                 "resource_type": "test",
                 "test_metadata": {"name": "accepted_values"},
                 "attached_node": model,
+                "column_name": "reject_reason",
             },
         }
     }
@@ -294,7 +295,7 @@ def test_a_run_reports_files_read_against_the_files_the_refresh_needs(tmp_path: 
     assert spark["on-run-start-3 plan_refresh_window"]["raw_listings"] == 1
     assert spark["base_feed__impressions"]["catalog_events"] == {"CreatePartitionsEvent": 1}
     assert run["history_groups_s"]["plan_refresh_window (on-run-start)"] == 10
-    assert run["history_groups_s"]["accepted_values on base_feed__impressions"] == 1
+    assert run["history_groups_s"]["reject_reason test on base_feed__impressions"] == 1
     assert run["on_run_start_s"] == 10
     assert run["history_nodes_s"] == 11
 
