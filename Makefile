@@ -32,8 +32,8 @@ comma := ,
 # Scheduled runs test the data, not the code: unit tests run in `make test`.
 DAILY_SELECTION := --exclude "test_type:unit"
 
-.PHONY: run test venv generate build summary refresh backfill freshness lint pytest dbt-test \
-	spark-test check-java spark-build bench clean export verify-export model-check \
+.PHONY: run test test-all venv spark-venv generate build summary refresh backfill freshness lint \
+	pytest pytest-rest dbt-test spark-test check-java bench clean export verify-export model-check \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
@@ -42,6 +42,13 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+## spark-venv: dbt-spark and pyspark on top (requirements-spark.txt), for the Spark targets
+spark-venv: $(VENV)/.spark-installed
+
+$(VENV)/.spark-installed: requirements-spark.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -r requirements-spark.txt
 	touch $@
 
 ## run: set up, generate three weeks of synthetic logs, dbt build on DuckDB, print a summary,
@@ -160,21 +167,36 @@ dataset-build: venv
 	$(DBT) build $(DAILY_SELECTION) --vars "$$(cat vars/$(DATASET).yml)"; \
 	$(PY) -m feedpipe.summary
 
-## test: lint (sqlfluff, ruff), pytest, then dbt build with every dbt test on generated logs
-test: lint pytest dbt-test
+## test: the fast tier, a contributor's loop (a few minutes): lint, then the pytest tests
+## with none of the marks slow, kill, property, browser, spark (docs/testing.md)
+test: lint pytest
+
+## test-all: what CI runs: the fast tier, then every other test (slow, kill, property,
+## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity
+test-all: test pytest-rest dbt-test spark-test
+
+# Both cores (pytest-xdist; a module's tests stay on one worker, which builds the
+# fixtures they share once) and the 25 slowest tests printed on every run.
+# PYTEST_ARGS adds options (e.g. PYTEST_ARGS="-x -k refresh" or "-n 0").
+PYTEST_ARGS ?=
+PYTEST := $(PY) -m pytest tests/python -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
+FAST_TIER := not (slow or kill or property or browser or spark)
 
 lint: venv
 	$(VENV)/bin/ruff check feedpipe tests
 	$(VENV)/bin/ruff format --check feedpipe tests
 	mkdir -p data
-	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses
+	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses --processes 2
 
-pytest: venv chromium
-	$(PY) -m pytest tests/python -q -m "not spark"
+pytest: venv
+	$(PYTEST) -m "$(FAST_TIER)"
+
+pytest-rest: venv
+	$(PYTEST) -m "not ($(FAST_TIER)) and not spark"
 
 ## spark-test: the DuckDB/Spark parity test (local Spark in-process; needs Java 17+)
-spark-test: venv check-java
-	$(PY) -m pytest tests/python -q -m spark -p no:warnings
+spark-test: spark-venv check-java
+	$(PY) -m pytest tests/python -q -m spark -p no:warnings --durations=25 $(PYTEST_ARGS)
 
 check-java:
 	@v=$$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
@@ -196,7 +218,7 @@ dbt-test: venv
 ## local Spark at two sizes; the Spark refresh at 7 vs 28 days, per node and files read
 ## (needs Java 17+). They write docs/benchmarks.md.
 BENCH_ARGS ?=
-bench: venv check-java
+bench: spark-venv check-java
 	$(PY) -m feedpipe.bench contract $(BENCH_ARGS)
 	$(PY) -m feedpipe.bench scale $(BENCH_ARGS)
 	$(PY) -m feedpipe.bench refresh $(BENCH_ARGS)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,6 +20,21 @@ MART_KEYS = {
     "test_examples": ["task", "event_date", "user_id", "tweet_id"],
     "daily_label_stats": ["task", "event_date"],
 }
+# Tiny generated logs for refresh and reliability tests, and splits small
+# enough that a dozen days (ten mature) fill all three.
+TINY_LOGS = {"impressions_per_day": 3_000, "users": 800, "tweets": 1_500, "seed": 3}
+SPLIT_VARS = {"validation_days": 2, "test_days": 2}
+# What a refresh must leave equal to a full build of the same logs.
+COMPARED = [
+    "train_examples",
+    "validation_examples",
+    "test_examples",
+    "daily_label_stats",
+    "int_examples_labeled",
+    "int_engagements_attributed",
+    "stg_feed__rejected_rows",
+    "int_log_watermark",
+]
 
 
 def run_dbt(
@@ -93,3 +110,36 @@ def read_tables(database: Path, names: list[str] | None = None) -> dict[str, pd.
         keys = MART_KEYS.get(name, list(frame.columns))
         frames[name] = frame.sort_values(keys).reset_index(drop=True)
     return frames
+
+
+def parse(work_dir: Path) -> Path:
+    """`dbt parse` of the project (no database, no logs read); the manifest's path."""
+    result = run_dbt(["parse", "--quiet"], work_dir / "parse.duckdb", work_dir)
+    if not result.success:
+        raise AssertionError(f"dbt parse failed: {result.exception}")
+    return work_dir / "target" / "manifest.json"
+
+
+def deliver_day(all_logs: Path, raw: Path, day: dt.date) -> None:
+    """Deliver one day's generated files (one per log and day) into a growing raw folder."""
+    for log in ("impressions", "engagements"):
+        (raw / log).mkdir(parents=True, exist_ok=True)
+        shutil.copy(all_logs / log / f"{day}.parquet", raw / log / f"{day}.parquet")
+
+
+def copy_build(raw: Path, database: Path, to: Path) -> tuple[Path, Path]:
+    """A private copy of a built database and the raw folder it was built from
+    (`to`/raw, `to`/feed.duckdb), for a test that changes either; the ledger keys
+    files by their path under raw, so the copy refreshes as the original would."""
+    to.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(raw, to / "raw")
+    shutil.copy(database, to / "feed.duckdb")
+    return to / "raw", to / "feed.duckdb"
+
+
+def assert_same_tables(got: Path, want: Path) -> None:
+    """The COMPARED tables of two databases are equal, and none is empty."""
+    got_tables, want_tables = read_tables(got, COMPARED), read_tables(want, COMPARED)
+    for name in COMPARED:
+        assert len(want_tables[name]) > 0, name
+        pd.testing.assert_frame_equal(got_tables[name], want_tables[name], obj=name)

@@ -72,8 +72,8 @@ def test_every_model_and_built_column_is_described(default_build: Path, default_
     assert not missing, missing
 
 
-def test_public_models_enforce_contracts(default_manifest: Path):
-    models = _models(default_manifest)
+def test_public_models_enforce_contracts(parsed_manifest: Path):
+    models = _models(parsed_manifest)
     for name in MARTS:
         assert models[name]["config"]["contract"]["enforced"], name
         assert all(spec["data_type"] for spec in models[name]["columns"].values()), name

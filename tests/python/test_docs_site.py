@@ -21,6 +21,8 @@ import pytest
 from feedpipe.browser import dump_dom, screenshot
 from feedpipe.docs_site import DocsPage, generate_static_docs, main
 
+pytestmark = pytest.mark.browser
+
 PROJECT = "feed_training_data"
 MODEL = f"model.{PROJECT}.train_examples"
 # Long enough for the Angular app to parse the inlined manifest and render.

@@ -11,7 +11,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dbt_harness import build
+import pytest
+from dbt_harness import build, copy_build
+
+pytestmark = pytest.mark.slow
 
 DAY = dt.date(2026, 3, 5)  # a Thursday
 MIDNIGHT = dt.datetime.combine(DAY, dt.time())
@@ -132,11 +135,18 @@ def _features(database: Path) -> dict[tuple, dict]:
     return {(row["user_id"], row["tweet_id"], row["event_date"]): row for row in rows}
 
 
-def test_features_equal_a_recomputation_from_the_raw_events(tmp_path: Path):
-    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
+@pytest.fixture(scope="module")
+def events_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The hand-made events built once; tests that add events work on a copy."""
+    work = tmp_path_factory.mktemp("events")
+    raw, database = work / "raw", work / "feed.duckdb"
     _write(raw, IMPRESSIONS, ENGAGEMENTS, "events.parquet")
-    build(raw, database, tmp_path)
-    built = _features(database)
+    build(raw, database, work)
+    return raw, database
+
+
+def test_features_equal_a_recomputation_from_the_raw_events(events_build: tuple[Path, Path]):
+    built = _features(events_build[1])
     examples = {(u, t, at.date()) for u, t, at in IMPRESSIONS if t is not None}
     assert set(built) == examples
     for key, row in built.items():
@@ -155,10 +165,10 @@ def test_features_equal_a_recomputation_from_the_raw_events(tmp_path: Path):
     assert (first["example_hour"], first["example_day_of_week"]) == (12, 4)
 
 
-def test_events_at_or_after_midnight_do_not_move_that_days_features(tmp_path: Path):
-    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
-    _write(raw, IMPRESSIONS, ENGAGEMENTS, "events.parquet")
-    build(raw, database, tmp_path)
+def test_events_at_or_after_midnight_do_not_move_that_days_features(
+    events_build: tuple[Path, Path], tmp_path: Path
+):
+    raw, database = copy_build(*events_build, tmp_path / "copy")
     before = {key: row for key, row in _features(database).items() if key[2] == DAY}
     # A later delivery: the same users and tweets, at DAY 00:00 and after.
     later = [MIDNIGHT, MIDNIGHT + dt.timedelta(hours=5), MIDNIGHT + dt.timedelta(days=1)]
@@ -181,13 +191,13 @@ def test_events_at_or_after_midnight_do_not_move_that_days_features(tmp_path: Pa
         }, key
 
 
-def test_a_backfill_with_an_end_rebuilds_the_days_whose_features_read_it(tmp_path: Path):
+def test_a_backfill_with_an_end_rebuilds_the_days_whose_features_read_it(
+    events_build: tuple[Path, Path], tmp_path: Path
+):
     """Late events two days before DAY, taken in by a backfill of that one day:
     the features of DAY read that day, so they are rebuilt too and equal a
     full build's."""
-    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
-    _write(raw, IMPRESSIONS, ENGAGEMENTS, "events.parquet")
-    build(raw, database, tmp_path)
+    raw, database = copy_build(*events_build, tmp_path / "copy")
     late_day = DAY - dt.timedelta(days=2)
     at = dt.datetime.combine(late_day, dt.time(9))
     _write(raw, [(1, 23, at), (1, 24, at)], [(1, 23, "like", at)], "late.parquet")

@@ -119,6 +119,7 @@ def test_attribution_matches(default_build: Path, default_reference):
     assert set(got_reasons) == {"attributed", "no_prior_impression", "outside_label_window"}
 
 
+@pytest.mark.slow
 def test_rebuild_at_four_threads_is_identical(default_logs, default_marts, tmp_path):
     database = tmp_path / "again.duckdb"
     build(default_logs, database, tmp_path, threads=4)

@@ -43,8 +43,8 @@ def _kind(unique_id: str) -> str:
     return unique_id.split(".")[0]
 
 
-def test_lineage_shows_every_table_the_refresh_reads(default_manifest: Path):
-    manifest = _manifest(default_manifest)
+def test_lineage_shows_every_table_the_refresh_reads(parsed_manifest: Path):
+    manifest = _manifest(parsed_manifest)
     models = _project_nodes(manifest, "model")
     sources = {
         f"{source['source_name']}.{source['name']}": source
@@ -79,8 +79,8 @@ def test_no_ordering_hint_and_no_table_read_by_a_written_out_name():
     assert not offenders, offenders
 
 
-def test_configuration_cascades_from_dbt_project(default_manifest: Path):
-    models = _project_nodes(_manifest(default_manifest), "model")
+def test_configuration_cascades_from_dbt_project(parsed_manifest: Path):
+    models = _project_nodes(_manifest(parsed_manifest), "model")
     own_materialization = re.compile(r"materialized\s*=")
     for name, node in models.items():
         sets_own = bool(own_materialization.search(node["raw_code"]))
@@ -111,8 +111,8 @@ def test_configuration_cascades_from_dbt_project(default_manifest: Path):
     assert len(daily) >= 15
 
 
-def test_each_layer_reads_what_it_should(default_manifest: Path):
-    manifest = _manifest(default_manifest)
+def test_each_layer_reads_what_it_should(parsed_manifest: Path):
+    manifest = _manifest(parsed_manifest)
     models = _project_nodes(manifest, "model")
     problems = []
     for name, node in models.items():
@@ -152,8 +152,8 @@ def test_each_layer_reads_what_it_should(default_manifest: Path):
     assert not problems, problems
 
 
-def test_every_model_has_a_description_and_a_test(default_manifest: Path):
-    manifest = _manifest(default_manifest)
+def test_every_model_has_a_description_and_a_test(parsed_manifest: Path):
+    manifest = _manifest(parsed_manifest)
     models = _project_nodes(manifest, "model")
     tested = set()
     for node in [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]:
@@ -164,8 +164,8 @@ def test_every_model_has_a_description_and_a_test(default_manifest: Path):
         assert node["unique_id"] in tested, f"{name} has no test"
 
 
-def test_one_macro_per_file_named_after_it_and_every_macro_documented(default_manifest: Path):
-    manifest = _manifest(default_manifest)
+def test_one_macro_per_file_named_after_it_and_every_macro_documented(parsed_manifest: Path):
+    manifest = _manifest(parsed_manifest)
     documented = {
         macro["name"]
         for macro in manifest["macros"].values()

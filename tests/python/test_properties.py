@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from dbt_harness import build, read_tables
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
@@ -28,6 +29,8 @@ from reference import recompute
 from test_pipeline import assert_marts_match_reference
 
 from feedpipe.generate import engagement_schema, impression_schema
+
+pytestmark = pytest.mark.property
 
 # Each example is one dbt build: few examples, always the same ones. No
 # shrinking (each of its steps would be another build): a failure prints the

@@ -24,6 +24,8 @@ import pytest
 import yaml
 from dbt_harness import PROJECT_DIR, read_tables
 
+pytestmark = pytest.mark.slow
+
 EPOCH = dt.datetime(1970, 1, 1)
 RECSYS_ENGAGEMENTS = ("reply", "retweet", "retweet_with_comment", "like")
 # The lesson's five tasks over the RecSys engagement fields (vars/recsys2020.yml keeps

@@ -9,30 +9,23 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import build, read_tables, run_dbt
+from dbt_harness import (
+    SPLIT_VARS,
+    TINY_LOGS,
+    assert_same_tables,
+    build,
+    copy_build,
+    deliver_day,
+    run_dbt,
+)
 
-from feedpipe.bench import deliver_day
 from feedpipe.generate import generate
 
 START = dt.date(2026, 1, 5)
 DAYS = 12
-TINY_LOGS = {"impressions_per_day": 3_000, "users": 800, "tweets": 1_500, "seed": 3}
-COMPARED = [
-    "train_examples",
-    "validation_examples",
-    "test_examples",
-    "daily_label_stats",
-    "int_examples_labeled",
-    "int_engagements_attributed",
-    "stg_feed__rejected_rows",
-    "int_log_watermark",
-]
-# Small splits so that 12 days of logs (10 mature) fill all three.
-SPLIT_VARS = {"validation_days": 2, "test_days": 2}
 
 
 def refresh(raw: Path, database: Path, work: Path, **refresh_vars) -> None:
@@ -45,19 +38,26 @@ def full_build(raw: Path, work: Path) -> Path:
     return database
 
 
-def assert_same_tables(got: Path, want: Path) -> None:
-    got_tables, want_tables = read_tables(got, COMPARED), read_tables(want, COMPARED)
-    for name in COMPARED:
-        assert len(want_tables[name]) > 0, name
-        pd.testing.assert_frame_equal(got_tables[name], want_tables[name], obj=name)
-
-
 def last_window(database: Path) -> tuple:
     with duckdb.connect(str(database), read_only=True) as connection:
         return connection.execute(
             "select window_mode, window_start, window_end from feed_refresh_runs "
             "order by completed_ts desc limit 1"
         ).fetchone()
+
+
+def test_the_next_days_refresh_equals_a_full_build(
+    tiny_logs: Path, tiny_history: dict, tiny_full_build: Path, tmp_path: Path
+):
+    """Seven days built, the eighth delivered: the scheduled refresh rewrites the
+    new day and the one before it (whose label windows the new day closes), and
+    leaves the tables a full build of the eight days gives."""
+    raw, database = copy_build(tiny_history["raw"], tiny_history["database"], tmp_path)
+    deliver_day(tiny_logs, raw, tiny_history["next_day"])
+    refresh(raw, database, tmp_path)
+    mode, start, _ = last_window(database)
+    assert (mode, start) == ("scheduled", tiny_history["next_day"] - dt.timedelta(days=1))
+    assert_same_tables(database, tiny_full_build)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,7 @@ def daily(all_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"work": work, "raw": raw, "database": database, **snapshots}
 
 
+@pytest.mark.slow
 def test_daily_refreshes_equal_one_full_build(daily: dict, tmp_path: Path):
     mode, start, _ = last_window(daily["database"])
     # The last refresh rewrote the new day and the day before it (whose label
@@ -94,6 +95,7 @@ def test_daily_refreshes_equal_one_full_build(daily: dict, tmp_path: Path):
     assert_same_tables(daily["database"], full_build(daily["raw"], tmp_path))
 
 
+@pytest.mark.slow
 def test_a_refresh_reads_the_files_it_planned_and_records_what_staging_kept(daily: dict):
     """On-run-start writes the files a refresh reads (feed_refresh.files): the
     new ones, recorded by the ledger in that run, and the ones holding rows of
@@ -131,6 +133,7 @@ def test_a_refresh_reads_the_files_it_planned_and_records_what_staging_kept(dail
         assert clean_rows > 0 and clean_rows + rejected_rows <= raw_rows, (log, file)
 
 
+@pytest.mark.slow
 def test_missed_runs_are_caught_up_by_the_next_refresh(daily: dict, all_logs: Path, tmp_path: Path):
     raw = tmp_path / "raw"
     for offset in range(9):
@@ -138,6 +141,7 @@ def test_missed_runs_are_caught_up_by_the_next_refresh(daily: dict, all_logs: Pa
     assert_same_tables(daily["after_missed_runs"], full_build(raw, tmp_path))
 
 
+@pytest.mark.slow
 def test_refreshing_again_changes_nothing(daily: dict, tmp_path: Path):
     database = tmp_path / "again.duckdb"
     shutil.copy(daily["database"], database)
@@ -165,6 +169,7 @@ def _example_without_like(database: Path, day: dt.date) -> tuple:
         ).fetchone()
 
 
+@pytest.mark.slow
 def test_late_engagements_inside_the_horizon_flip_labels_later_ones_are_audited(
     daily: dict, tmp_path: Path
 ):
@@ -225,6 +230,7 @@ def _freshness(raw: Path, work: Path, **freshness_vars):
     return result.success, statuses
 
 
+@pytest.mark.slow
 def test_source_freshness_stops_a_scheduler_on_stale_logs(all_logs: Path, tmp_path: Path):
     success, statuses = _freshness(all_logs, tmp_path)  # logs of January 2026
     assert not success
@@ -240,6 +246,7 @@ def test_source_freshness_stops_a_scheduler_on_stale_logs(all_logs: Path, tmp_pa
     assert set(statuses.values()) == {"pass"}
 
 
+@pytest.mark.slow
 def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
     daily: dict, all_logs: Path, tmp_path: Path
 ):

@@ -19,30 +19,34 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import PROJECT_DIR, build, read_tables, run_dbt
-from test_refresh import SPLIT_VARS, TINY_LOGS, assert_same_tables
+from dbt_harness import (
+    PROJECT_DIR,
+    SPLIT_VARS,
+    assert_same_tables,
+    build,
+    copy_build,
+    deliver_day,
+    read_tables,
+    run_dbt,
+)
 
-from feedpipe.bench import deliver_day
-from feedpipe.generate import generate
+pytestmark = pytest.mark.slow
 
 START = dt.date(2026, 1, 5)
 DAYS = 8
 DBT = Path(sys.executable).parent / "dbt"
 
 
-@pytest.fixture(scope="module")
-def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    logs = tmp_path_factory.mktemp("logs")
-    generate(logs, days=DAYS, start=START, **TINY_LOGS)
-    return logs
+@pytest.fixture
+def logs(tiny_logs: Path) -> Path:
+    """Eight generated days (the session's tiny logs; tests only read them)."""
+    return tiny_logs
 
 
-@pytest.fixture(scope="module")
-def clean_build(logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("clean")
-    database = work / "clean.duckdb"
-    build(logs, database, work, dbt_vars=SPLIT_VARS, threads=2)
-    return database
+@pytest.fixture
+def clean_build(tiny_full_build: Path) -> Path:
+    """A full build of the eight days (the session's; tests only read it or copy it)."""
+    return tiny_full_build
 
 
 def _dbt_killed_at(node: str, raw: Path, database: Path, work: Path) -> bool:
@@ -84,6 +88,7 @@ def _dbt_killed_at(node: str, raw: Path, database: Path, work: Path) -> bool:
     return False
 
 
+@pytest.mark.kill
 @pytest.mark.parametrize(
     "node",
     ["base_feed__engagements", "stg_feed__raw_files", "int_examples_sampled", "train_examples"],
@@ -97,6 +102,7 @@ def test_a_first_build_killed_anywhere_is_repaired_by_the_next_build(
     assert_same_tables(database, clean_build)
 
 
+@pytest.mark.kill
 @pytest.mark.parametrize(
     "node",
     [
@@ -108,12 +114,10 @@ def test_a_first_build_killed_anywhere_is_repaired_by_the_next_build(
     ],
 )
 def test_a_refresh_killed_anywhere_is_repaired_by_the_next_refresh(
-    node: str, logs: Path, clean_build: Path, tmp_path: Path
+    node: str, logs: Path, tiny_history: dict, clean_build: Path, tmp_path: Path
 ):
-    raw, database = tmp_path / "raw", tmp_path / "daily.duckdb"
-    for offset in range(DAYS - 1):
-        deliver_day(logs, raw, START + dt.timedelta(days=offset))
-    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    # Seven days built (a copy of the session's), then the eighth delivered.
+    raw, database = copy_build(tiny_history["raw"], tiny_history["database"], tmp_path)
     deliver_day(logs, raw, START + dt.timedelta(days=DAYS - 1))
     assert _dbt_killed_at(node, raw, database, tmp_path), f"the refresh never started {node}"
     build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
@@ -245,12 +249,10 @@ def test_quarantine_sets_a_bad_file_aside_and_reads_the_others_as_if_alone(tmp_p
 
 
 def test_a_rewritten_file_stops_the_refresh_and_its_backfill_takes_it_in(
-    logs: Path, tmp_path: Path
+    logs: Path, clean_build: Path, tmp_path: Path
 ):
-    raw, database = tmp_path / "raw", tmp_path / "daily.duckdb"
-    for offset in range(DAYS):
-        deliver_day(logs, raw, START + dt.timedelta(days=offset))
-    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+    # The eight days delivered and built: a copy of the session's full build.
+    raw, database = copy_build(logs, clean_build, tmp_path)
     # Copied or touched, a file is the same file.
     for path in (raw / "impressions").rglob("*.parquet"):
         os.utime(path)

@@ -24,6 +24,8 @@ from matplotlib import image as mpimg
 from feedpipe import browser
 from feedpipe.report import FIGURE_IDS, MARTS, MissingMarts, main, render, write
 
+pytestmark = pytest.mark.browser
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PER_TASK_FIGURES = ("fig-positive-rate", "fig-kept-counts", "fig-sampling-rates")
 

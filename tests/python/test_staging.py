@@ -16,6 +16,8 @@ from dbt_harness import build, run_dbt
 
 from feedpipe.generate import generate
 
+pytestmark = pytest.mark.slow
+
 START = dt.datetime(2026, 2, 2, 6, 0)
 
 
