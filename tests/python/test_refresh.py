@@ -85,14 +85,20 @@ def daily(all_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"work": work, "raw": raw, "database": database, **snapshots}
 
 
+@pytest.fixture(scope="module")
+def all_days_built(all_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full build of the twelve days (tests only read it)."""
+    return full_build(all_logs, tmp_path_factory.mktemp("all_days"))
+
+
 @pytest.mark.slow
-def test_daily_refreshes_equal_one_full_build(daily: dict, tmp_path: Path):
+def test_daily_refreshes_equal_one_full_build(daily: dict, all_days_built: Path):
     mode, start, _ = last_window(daily["database"])
     # The last refresh rewrote the new day and the day before it (whose label
     # windows the new day closes), not the history.
     assert mode == "scheduled"
     assert start == START + dt.timedelta(days=DAYS - 2)
-    assert_same_tables(daily["database"], full_build(daily["raw"], tmp_path))
+    assert_same_tables(daily["database"], all_days_built)
 
 
 @pytest.mark.slow
@@ -248,7 +254,7 @@ def test_source_freshness_stops_a_scheduler_on_stale_logs(all_logs: Path, tmp_pa
 
 @pytest.mark.slow
 def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
-    daily: dict, all_logs: Path, tmp_path: Path
+    daily: dict, all_logs: Path, all_days_built: Path, tmp_path: Path
 ):
     """Two runs stop after staging (as a crash would leave them): their raw
     files are in the ledger but no run completed. The next refresh must still
@@ -276,4 +282,4 @@ def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
     refresh(raw, database, tmp_path)
     # The window went back to the first day the interrupted runs brought.
     assert last_window(database)[:2] == ("scheduled", START + dt.timedelta(days=8))
-    assert_same_tables(database, full_build(raw, tmp_path))
+    assert_same_tables(database, all_days_built)  # raw now holds every day

@@ -190,11 +190,21 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_a_file_that_breaks_the_schema_stops_the_refresh_naming_it(case: str, tmp_path: Path):
-    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
+@pytest.fixture(scope="module")
+def three_days(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Three hand-written days built: tests copy them before they add a file."""
+    work = tmp_path_factory.mktemp("three_days")
+    raw, database = work / "raw", work / "feed.duckdb"
     _write_days(raw, range(3))
-    build(raw, database, tmp_path)
+    build(raw, database, work)
+    return raw, database
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_file_that_breaks_the_schema_stops_the_refresh_naming_it(
+    case: str, three_days: tuple[Path, Path], tmp_path: Path
+):
+    raw, database = copy_build(*three_days, tmp_path)
     make_table, phrases = BAD_FILES[case]
     pq.write_table(make_table(), raw / "impressions" / "day3.parquet")
     result = _build_result(raw, database, tmp_path)
@@ -215,14 +225,15 @@ def test_a_full_build_stops_on_a_float_id_file_before_reading_any_row(tmp_path: 
     assert "impressions/day3.parquet: column user_id is double" in _failure_text(result)
 
 
-def test_quarantine_sets_a_bad_file_aside_and_reads_the_others_as_if_alone(tmp_path: Path):
+def test_quarantine_sets_a_bad_file_aside_and_reads_the_others_as_if_alone(
+    three_days: tuple[Path, Path], tmp_path: Path
+):
     """The float-ID file sits beside well-typed files of the same and earlier
     days: the others' rows are read exactly as without it (no type promotion),
     and the ledger records it with the reason and its row count."""
-    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
-    _write_days(raw, range(3))
-    alone = tmp_path / "alone.duckdb"
-    build(raw, alone, tmp_path)
+    alone = three_days[1]  # the three days built without it
+    raw, _ = copy_build(*three_days, tmp_path / "copy")
+    database = tmp_path / "feed.duckdb"
     floats = pa.array([7.0 + i % 5 for i in range(25)], pa.float64())
     pq.write_table(_impressions(2, 25, floats), raw / "impressions" / "day2_floats.parquet")
     build(raw, database, tmp_path, dbt_vars={"raw_schema_errors": "quarantine"})
