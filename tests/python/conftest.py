@@ -41,7 +41,7 @@ def default_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def default_build(default_logs: Path, tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("build_default")
     database = work / "feed.duckdb"
-    build(default_logs, database, work, threads=1)
+    build(default_logs, database, work, threads=1, unit_tests=True)
     return database
 
 

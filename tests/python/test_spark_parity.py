@@ -68,7 +68,15 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # One Spark JVM per test process: its state lives in this folder.
     os.environ.setdefault("FEED_SPARK_DIR", str(work / "spark"))
     os.environ["FEED_SPARK_SCHEMA"] = "parity"
-    build(raw, duckdb_database, work / "spark", dbt_vars=PARITY_VARS, target="spark")
+    # The first Spark build runs dbt's unit tests too: on Spark's SQL.
+    build(
+        raw,
+        duckdb_database,
+        work / "spark",
+        dbt_vars=PARITY_VARS,
+        target="spark",
+        unit_tests=True,
+    )
     # A second Spark build runs the incremental path (a scheduled refresh).
     build(raw, duckdb_database, work / "spark", dbt_vars=PARITY_VARS, target="spark")
     built = {

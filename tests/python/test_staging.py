@@ -142,7 +142,7 @@ def test_a_base_table_of_an_earlier_run_serves_only_while_it_holds_every_file(
         for path in sorted((all_logs / log).glob("*.parquet"))[:4]:
             shutil.copy(path, raw / log / path.name)
     database = tmp_path / "retry.duckdb"
-    build(raw, database, tmp_path, extra_args=["--exclude", "test_type:unit"])
+    build(raw, database, tmp_path)
     select = ["run", "--select", "stg_feed__impressions", "stg_feed__rejected_rows"]
     dbt_vars = {"raw_path": str(raw)}
     assert run_dbt(select, database, tmp_path, dbt_vars).success
@@ -156,7 +156,7 @@ def test_a_base_table_of_an_earlier_run_serves_only_while_it_holds_every_file(
     assert f"impressions/{newest.name}" in messages
     assert "base_feed__impressions" in messages
 
-    build(raw, database, tmp_path, extra_args=["--exclude", "test_type:unit"])
+    build(raw, database, tmp_path)
     with duckdb.connect(str(database), read_only=True) as connection:
         days = connection.execute(
             "select count(distinct impression_date) from stg_feed__impressions "
