@@ -183,8 +183,8 @@ PYTEST := $(PY) -m pytest tests/python -q -n 2 --dist loadfile --durations=25 $(
 FAST_TIER := not (slow or kill or property or browser or spark)
 
 lint: venv
-	$(VENV)/bin/ruff check feedpipe tests
-	$(VENV)/bin/ruff format --check feedpipe tests
+	$(VENV)/bin/ruff check feedpipe tests tools
+	$(VENV)/bin/ruff format --check feedpipe tests tools
 	mkdir -p data
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses --processes 2
 

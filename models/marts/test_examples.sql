@@ -5,7 +5,6 @@
     or later than any day the table holds. The sampled history is never
     rewritten; changing the split vars needs --full-refresh. -#}
 {{ daily_incremental('event_date') }}
-{%- set days_in_run = days_to_append() %}
 
 with
 
@@ -17,16 +16,20 @@ split_days as (
 
 ),
 
-{# sampled_examples, features, examples_with_features: the kept examples of
-   the days this run appends, each with its point-in-time features. -#}
-{{ kept_examples_with_features(days_in_run) }}
+examples_to_append as (
+
+    select *
+    from {{ ref('int_examples_with_features') }}
+    where {{ days_to_append(refresh_plan()) }}
+
+),
 
 test_examples as (
 
-    select examples_with_features.*
-    from examples_with_features
+    select examples_to_append.*
+    from examples_to_append
     inner join split_days
-        on examples_with_features.event_date = split_days.event_date
+        on examples_to_append.event_date = split_days.event_date
 
 )
 

@@ -7,8 +7,8 @@
     rows differ from its ledger count: the file is named. On a refresh, the
     rows processed are those of the window's days and every row of a file
     new to the run (too late or without a day). -#}
-{%- set window = refresh_window() -%}
-{%- set refresh = window.mode in ['scheduled', 'explicit'] -%}
+{%- set window = refresh_plan() -%}
+{%- set refresh = is_refresh(window) -%}
 {%- set clean = {
     'impressions': ref('stg_feed__impressions'),
     'engagements': ref('stg_feed__engagements'),
@@ -33,7 +33,7 @@ raw_rows as (
         {%- endif %}
         {{ cast_utc_timestamp(timestamp_column) }} as event_ts,
         cast({{ cast_utc_timestamp(timestamp_column) }} as date) as row_date
-    from {{ raw_source(source_name) }}
+    from {{ raw_source(source_name, window) }}
 
 ),
 
@@ -45,8 +45,7 @@ rows_processed as (
             {{ in_refresh_window('row_date', window) }}
             or (
                 (row_date is null or row_date < cast('{{ window.start }}' as date))
-                and {{ raw_files_predicate(
-                    source_name, which='new', file_column='source_file') }}
+                and {{ raw_files_predicate(window, source_name, which='new') }}
             )
     {%- endif %}
 
@@ -61,7 +60,7 @@ rejected as (
     where
         source_name = '{{ source_name }}'
         {#- Only the files this run read can hold the rows checked. #}
-        and {{ raw_files_predicate(source_name, file_column='source_file') }}
+        and {{ raw_files_predicate(window, source_name) }}
 
 ),
 
@@ -148,7 +147,7 @@ ledger_mismatches as (
         cast(null as date) as row_date,
         rows_per_file.rows_read - ledger.raw_rows as unaccounted_rows
     from rows_per_file
-    inner join ({{ current_raw_files(ref('stg_feed__raw_files')) }}) as ledger
+    inner join ({{ current_raw_files(ref('raw_file_ledger')) }}) as ledger
         on
             ledger.source_name = '{{ source_name }}'
             and rows_per_file.source_file = ledger.source_file

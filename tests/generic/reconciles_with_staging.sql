@@ -5,8 +5,8 @@
     days are checked (from the raw files that hold them). The raw rows are
     counted from the files (not the base table); a quarantined file is not
     read, and its rows are counted in the file ledger. -#}
-{%- set window = refresh_window() -%}
-{%- set refresh = window.mode in ['scheduled', 'explicit'] -%}
+{%- set window = refresh_plan() -%}
+{%- set refresh = is_refresh(window) -%}
 {%- set clean_model = {
     'impressions': ref('stg_feed__impressions'),
     'engagements': ref('stg_feed__engagements'),
@@ -26,7 +26,7 @@ raw_rows as (
         0 as clean_rows,
         0 as rejected_rows,
         0 as duplicates_removed
-    from {{ raw_source(source_name) }}
+    from {{ raw_source(source_name, window) }}
     {% if refresh -%}
         where {{ in_refresh_window(
             'cast(' ~ cast_utc_timestamp(timestamp_column) ~ ' as date)', window

@@ -118,11 +118,11 @@ def test_a_refresh_reads_the_files_it_planned_and_records_what_staging_kept(dail
         ).fetchall()
         recorded = connection.execute(
             "select source_name, source_file, raw_rows, clean_rows, rejected_rows "
-            "from stg_feed__raw_files where first_seen_invocation_id = ?",
+            "from raw_file_ledger where first_seen_invocation_id = ?",
             [invocation],
         ).fetchall()
         overlapping = connection.execute(
-            "select source_name, source_file from stg_feed__raw_files "
+            "select source_name, source_file from raw_file_ledger "
             "where max_row_date >= ? and first_seen_invocation_id <> ?",
             [start, invocation],
         ).fetchall()
@@ -267,7 +267,7 @@ def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
     completed_before = last_window(database)
     # Staging and the file ledger, with the raw views they read (rebuilt here
     # because the views name the raw folder, and this test's is a new one).
-    staging_only = ["+stg_feed__raw_files"]
+    staging_only = ["+raw_file_ledger"]
     for offset in (9, 10):
         deliver_day(all_logs, raw, START + dt.timedelta(days=offset))
         result = run_dbt(

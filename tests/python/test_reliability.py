@@ -91,7 +91,7 @@ def _dbt_killed_at(node: str, raw: Path, database: Path, work: Path) -> bool:
 @pytest.mark.kill
 @pytest.mark.parametrize(
     "node",
-    ["base_feed__engagements", "stg_feed__raw_files", "int_examples_sampled", "train_examples"],
+    ["base_feed__engagements", "raw_file_ledger", "int_examples_sampled", "train_examples"],
 )
 def test_a_first_build_killed_anywhere_is_repaired_by_the_next_build(
     node: str, logs: Path, clean_build: Path, tmp_path: Path
@@ -108,7 +108,7 @@ def test_a_first_build_killed_anywhere_is_repaired_by_the_next_build(
     [
         "stg_feed__impressions",
         "stg_feed__rejected_rows",
-        "stg_feed__raw_files",
+        "raw_file_ledger",
         "int_examples_labeled",
         "on-run-end",
     ],
@@ -242,7 +242,7 @@ def test_quarantine_sets_a_bad_file_aside_and_reads_the_others_as_if_alone(
         assert frame.equals(read_tables(alone, compared)[name]), name
     assert _query(
         database,
-        "select raw_rows, rows_with_day, quarantine_reason from stg_feed__raw_files "
+        "select raw_rows, rows_with_day, quarantine_reason from raw_file_ledger "
         "where source_file = 'impressions/day2_floats.parquet'",
     ) == [(25, 0, "schema: column user_id is double, expected an integer or a string")]
     # Fixed in place, the file is new: the next refresh takes it in.
@@ -290,7 +290,7 @@ def test_a_rewritten_file_stops_the_refresh_and_its_backfill_takes_it_in(
     # The ledger keeps both versions; the new one counts the 300 rows.
     versions = _query(
         database,
-        "select raw_rows from stg_feed__raw_files "
+        "select raw_rows from raw_file_ledger "
         f"where source_file = '{path.relative_to(raw)}' order by first_seen_ts",
     )
     assert [rows for (rows,) in versions] == [table.num_rows, table.num_rows + 300]
@@ -359,7 +359,7 @@ def test_a_raw_path_with_quotes_and_spaces_reaches_sql_as_a_literal(logs: Path, 
     shutil.copytree(logs, raw)
     database = tmp_path / "feed.duckdb"
     build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
-    assert _query(database, "select count(*) from stg_feed__raw_files") == [(2 * DAYS,)]
+    assert _query(database, "select count(*) from raw_file_ledger") == [(2 * DAYS,)]
 
 
 @pytest.mark.parametrize(

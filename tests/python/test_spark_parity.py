@@ -159,7 +159,7 @@ def test_a_float_id_file_stops_a_spark_run_or_is_quarantined(builds: dict):
 
     spark = SparkSession.builder.getOrCreate()
     [row] = spark.sql(
-        "select raw_rows, quarantine_reason from parity.stg_feed__raw_files "
+        "select raw_rows, quarantine_reason from parity.raw_file_ledger "
         "where source_file = 'impressions/floats.parquet'"
     ).collect()
     assert row.raw_rows == table.num_rows

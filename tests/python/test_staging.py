@@ -104,7 +104,7 @@ def test_file_ledger_equals_the_rows_of_every_kind_of_file(tmp_path: Path):
         ledger = set(
             connection.execute(
                 "select source_name, source_file, raw_rows, rows_with_day, "
-                "min_row_date, max_row_date from stg_feed__raw_files"
+                "min_row_date, max_row_date from raw_file_ledger"
             ).fetchall()
         )
     assert ledger == _expected_ledger(raw)
@@ -121,7 +121,7 @@ def test_file_ledger_equals_the_rows_of_every_kind_of_file(tmp_path: Path):
     with duckdb.connect(str(database), read_only=True) as connection:
         row = connection.execute(
             "select raw_rows, rows_with_day, min_row_date, max_row_date "
-            "from stg_feed__raw_files where source_file = 'impressions/f_text.parquet'"
+            "from raw_file_ledger where source_file = 'impressions/f_text.parquet'"
         ).fetchall()
     # 23:30 at -02:00 is 01:30 UTC the next day.
     assert row == [(3, 2, dt.date(2026, 2, 7), dt.date(2026, 2, 8))]
@@ -207,13 +207,13 @@ def test_a_first_build_that_did_not_complete_can_be_run_again(tmp_path: Path):
     build(raw, database, tmp_path, extra_args=[*scheduled, "int_examples_sampled+"])
     with duckdb.connect(str(database), read_only=True) as connection:
         completed = connection.execute("select count(*) from feed_refresh_runs").fetchall()
-        first = connection.execute("select count(*) from stg_feed__raw_files").fetchall()
+        first = connection.execute("select count(*) from raw_file_ledger").fetchall()
     assert completed == [(0,)]
     assert first == [(8,)]
     build(raw, database, tmp_path, extra_args=scheduled)  # every test passes, the key too
     with duckdb.connect(str(database), read_only=True) as connection:
         assert connection.execute("select count(*) from feed_refresh_runs").fetchall() == [(1,)]
         ledger = connection.execute(
-            "select count(*), count(distinct source_file) from stg_feed__raw_files"
+            "select count(*), count(distinct source_file) from raw_file_ledger"
         ).fetchall()
     assert ledger == [(8, 8)]

@@ -3,6 +3,17 @@
     then a small unpivot (days x tasks rows). Incremental by day. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
+{%- set plan = refresh_plan() -%}
+{%- set sampling = sampling_settings() -%}
+{%- set ratio = sampling.negatives_per_positive -%}
+{#- The positives to keep: all of them, or under daily_cap P_target, so that
+    P_target plus its negatives fit the cap. -#}
+{%- if sampling.daily_cap is none -%}
+    {%- set target = 'cast(positives as double)' -%}
+{%- else -%}
+    {%- set target = 'least(cast(positives as double), cast(' ~ sampling.daily_cap
+        ~ ' as double) / cast(' ~ (1 + ratio) ~ ' as double))' -%}
+{%- endif -%}
 
 with
 
@@ -10,7 +21,7 @@ examples as (
 
     select * from {{ ref('int_examples_labeled') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date') }}
+        where {{ in_refresh_window('event_date', plan) }}
     {%- endif %}
 
 ),
@@ -52,7 +63,14 @@ rates as (
         examples,
         positives,
         negatives,
-        {{ class_sampling_rates('positives', 'negatives') }},
+        case
+            when positives = 0 then 1.0
+            else {{ target }} / positives
+        end as positive_sampling_rate,
+        case
+            when negatives = 0 or positives = 0 then 0.0
+            else least(1.0, (cast({{ ratio }} as double) * {{ target }}) / negatives)
+        end as negative_sampling_rate,
         event_date
     from counts_per_task_and_day
 

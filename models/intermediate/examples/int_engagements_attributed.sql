@@ -6,7 +6,8 @@
 {%- set window_seconds = label_window_seconds() -%}
 {#- Examples are looked for in the engagement's day and the days before it
     that a label window can reach back to. -#}
-{%- set lookback_days = ((window_seconds / 86400.0) | round(0, 'ceil') | int) -%}
+{%- set lookback_days = label_window_days() -%}
+{%- set plan = refresh_plan() -%}
 
 with
 
@@ -20,7 +21,7 @@ engagements as (
         engagement_ts
     from {{ ref('stg_feed__engagements') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date') }}
+        where {{ in_refresh_window('engagement_date', plan) }}
     {%- endif %}
 
 ),
@@ -34,9 +35,8 @@ examples as (
         example_ts
     from {{ ref('int_examples_built') }}
     {% if is_incremental() -%}
-        {%- set window = refresh_window() -%}
-        {%- if window.start %}
-            where event_date >= {{ add_days("cast('" ~ window.start ~ "' as date)", -lookback_days) }}
+        {%- if plan.start %}
+            where event_date >= {{ add_days("cast('" ~ plan.start ~ "' as date)", -lookback_days) }}
         {%- endif %}
     {%- endif %}
 

@@ -3,6 +3,11 @@
     Incremental by day. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
+{%- set action_lists = {} -%}
+{%- for task in tasks -%}
+    {%- do action_lists.update({task.name: "('" ~ task.actions | join("', '") ~ "')"}) -%}
+{%- endfor -%}
+{%- set plan = refresh_plan() -%}
 
 with
 
@@ -16,7 +21,7 @@ examples as (
         example_ts
     from {{ ref('int_examples_built') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date') }}
+        where {{ in_refresh_window('event_date', plan) }}
     {%- endif %}
 
 ),
@@ -32,12 +37,12 @@ attributed_engagements as (
     where
         is_attributed
     {%- if is_incremental() %}
-            and {{ in_refresh_window('event_date') }}
-            {%- if refresh_window().start %}
+            and {{ in_refresh_window('event_date', plan) }}
+            {%- if plan.start %}
                 {#- Implied (an engagement is never before its example's day)
                     and on the column the table is partitioned by: Spark reads
                     only the window's files. #}
-                and engagement_date >= cast('{{ refresh_window().start }}' as date)
+                and engagement_date >= cast('{{ plan.start }}' as date)
             {%- endif %}
         {%- endif %}
 
@@ -48,8 +53,11 @@ labels_per_example as (
     select
         user_id,
         tweet_id,
-        event_date,
-        {{ task_label_columns('action') }}
+        {% for task in tasks -%}
+            max(case when action in {{ action_lists[task.name] }} then 1 else 0 end)
+                as label_{{ task.name }},
+        {% endfor -%}
+        event_date
     from attributed_engagements
     group by user_id, tweet_id, event_date
 

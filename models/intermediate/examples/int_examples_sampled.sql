@@ -1,10 +1,164 @@
 {#- One row per example kept for a task, with its label, the rate its class
     was kept at and the weight that undoes the downsampling. All days, mature
-    or not: the marts keep the mature ones. Incremental by day. -#}
-{{ daily_incremental('event_date') }}
+    or not: the marts keep the mature ones. Incremental by day.
 
-{{ downsample_examples(
-    ref('int_examples_labeled'),
-    ref('int_daily_sampling_rates'),
-    where=in_refresh_window('event_date') if is_incremental() else none,
-) }}
+    One md5 per example and five tasks; the draw and the keep decision are
+    taken on the wide rows, and only kept examples are widened to one row
+    per task. -#}
+{{ daily_incremental('event_date') }}
+{%- set tasks = get_tasks() %}
+{%- set plan = refresh_plan() %}
+{%- set digest_groups = range(((tasks | length) + 4) // 5) %}
+{%- set kept_for_some_task = [] %}
+{%- for task in tasks %}
+    {%- do kept_for_some_task.append('draw_' ~ task.name ~ ' < rate_' ~ task.name) %}
+{%- endfor %}
+
+with
+
+examples as (
+
+    select
+        user_id,
+        tweet_id,
+        {% for task in tasks -%}
+            label_{{ task.name }},
+        {% endfor -%}
+        event_date,
+        example_ts
+    from {{ ref('int_examples_labeled') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('event_date', plan) }}
+    {%- endif %}
+
+),
+
+rates as (
+
+    select
+        task,
+        positive_sampling_rate,
+        negative_sampling_rate,
+        event_date
+    from {{ ref('int_daily_sampling_rates') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('event_date', plan) }}
+    {%- endif %}
+
+),
+
+{# One row per day with each task's two rates side by side. -#}
+rates_by_day as (
+
+    select
+        {% for task in tasks -%}
+            max(case when task = '{{ task.name }}' then positive_sampling_rate end)
+                as positive_sampling_rate_{{ task.name }},
+            max(case when task = '{{ task.name }}' then negative_sampling_rate end)
+                as negative_sampling_rate_{{ task.name }},
+        {% endfor -%}
+        event_date
+    from rates
+    group by event_date
+
+),
+
+examples_hashed as (
+
+    select
+        {% for group in digest_groups -%}
+            {{ example_digest(group, 'examples') }} as digest_{{ group }},
+        {% endfor -%}
+        examples.*
+    from examples
+
+),
+
+examples_with_rates as (
+
+    select
+        examples_hashed.user_id,
+        examples_hashed.tweet_id,
+        examples_hashed.event_date,
+        {% for task in tasks -%}
+            examples_hashed.label_{{ task.name }},
+            case
+                when examples_hashed.label_{{ task.name }} = 1
+                    then rates_by_day.positive_sampling_rate_{{ task.name }}
+                else rates_by_day.negative_sampling_rate_{{ task.name }}
+            end as rate_{{ task.name }},
+            {{ uniform_from_digest(
+                'examples_hashed.digest_' ~ (task.position // 5), task.position % 5
+            ) }} as draw_{{ task.name }},
+        {% endfor -%}
+        examples_hashed.example_ts
+    from examples_hashed
+    inner join rates_by_day
+        on examples_hashed.event_date = rates_by_day.event_date
+
+),
+
+{# Only examples kept for at least one task are widened below. -#}
+examples_kept_for_some_task as (
+
+    select *
+    from examples_with_rates
+    where
+        {{ kept_for_some_task | join('\n        or ') }}
+
+),
+
+task_names as (
+
+    {% for task in tasks -%}
+        select '{{ task.name }}' as task
+        {{- '\n    union all' if not loop.last }}
+    {% endfor %}
+
+),
+
+examples_widened_to_tasks as (
+
+    select
+        task_names.task,
+        examples_kept_for_some_task.user_id,
+        examples_kept_for_some_task.tweet_id,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}' then examples_kept_for_some_task.label_{{ task.name }}
+            {% endfor -%}
+        end as label,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}' then examples_kept_for_some_task.rate_{{ task.name }}
+            {% endfor -%}
+        end as sampling_rate,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}' then examples_kept_for_some_task.draw_{{ task.name }}
+            {% endfor -%}
+        end as draw,
+        examples_kept_for_some_task.event_date,
+        examples_kept_for_some_task.example_ts
+    from examples_kept_for_some_task
+    cross join task_names
+
+),
+
+examples_kept as (
+
+    select
+        task,
+        user_id,
+        tweet_id,
+        cast(label as integer) as label,
+        sampling_rate,
+        1.0 / sampling_rate as sample_weight,
+        event_date,
+        example_ts
+    from examples_widened_to_tasks
+    where draw < sampling_rate
+
+)
+
+select * from examples_kept

@@ -6,14 +6,8 @@
 {#- One row, rebuilt by every run: the exception in its folder. -#}
 {{ config(materialized='table') }}
 
-{%- set window = refresh_window() -%}
-{%- set closed_collection = var('closed_collection') -%}
-{%- if closed_collection is not sameas true and closed_collection is not sameas false -%}
-    {{ exceptions.raise_compiler_error(
-        "var closed_collection must be true or false, got "
-        ~ (closed_collection | string | tojson)) }}
-{%- endif -%}
-{%- set incremental_run = window.mode in ['scheduled', 'explicit'] -%}
+{%- set plan = refresh_plan() -%}
+{%- set incremental_run = is_refresh(plan) -%}
 {%- set completed_runs = ref('stg_feed_refresh__runs') -%}
 
 with
@@ -23,7 +17,7 @@ impressions_reach as (
     select max(impression_ts) as impressions_max_ts
     from {{ ref('stg_feed__impressions') }}
     {% if incremental_run -%}
-        where {{ in_refresh_window('impression_date', window) }}
+        where {{ in_refresh_window('impression_date', plan) }}
     {%- endif %}
 
 ),
@@ -33,7 +27,7 @@ engagements_reach as (
     select max(engagement_ts) as engagements_max_ts
     from {{ ref('stg_feed__engagements') }}
     {% if incremental_run -%}
-        where {{ in_refresh_window('engagement_date', window) }}
+        where {{ in_refresh_window('engagement_date', plan) }}
     {%- endif %}
 
 ),
@@ -53,15 +47,17 @@ previous_reach as (
 
 ),
 
+{# The later of this run's reach and the reach recorded before (greatest
+   skips a null on DuckDB and Spark alike). -#}
 reach as (
 
     select
-        {{ greatest_not_null(
-            'impressions_reach.impressions_max_ts', 'previous_reach.impressions_max_ts'
-        ) }} as impressions_max_ts,
-        {{ greatest_not_null(
-            'engagements_reach.engagements_max_ts', 'previous_reach.engagements_max_ts'
-        ) }} as engagements_max_ts
+        greatest(
+            impressions_reach.impressions_max_ts, previous_reach.impressions_max_ts
+        ) as impressions_max_ts,
+        greatest(
+            engagements_reach.engagements_max_ts, previous_reach.engagements_max_ts
+        ) as engagements_max_ts
     from impressions_reach
     cross join engagements_reach
     cross join previous_reach
@@ -88,7 +84,7 @@ last_mature_day as (
         impressions_max_ts,
         engagements_max_ts,
         watermark_ts,
-        {% if closed_collection -%}
+        {% if closed_collection() -%}
             {#- A finished collection: every day with impressions is mature. #}
             cast(impressions_max_ts as date) as last_mature_date
         {%- else -%}

@@ -9,14 +9,14 @@
       example_hour, example_day_of_week: of example_ts (UTC; Monday 1).
     Incremental by day: a refresh rebuilds its window's days, reading the
     daily activity from 28 days before the window's first day. A window with
-    an end is extended by 28 days (see compute_refresh_window), so the days
+    an end is extended by 28 days (see docs/operations.md), so the days
     whose features read a rebuilt day are rebuilt too. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() %}
-{%- set window = refresh_window() %}
+{%- set plan = refresh_plan() %}
 {%- set lookback = feature_lookback_days() %}
-{%- set reads_from = add_days("cast('" ~ window.start ~ "' as date)", -lookback)
-    if window.start else none %}
+{%- set reads_from = add_days("cast('" ~ plan.start ~ "' as date)", -lookback)
+    if plan.start else none %}
 
 with
 
@@ -29,7 +29,7 @@ examples as (
         example_ts
     from {{ ref('int_examples_built') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date') }}
+        where {{ in_refresh_window('event_date', plan) }}
     {%- endif %}
 
 ),

@@ -2,7 +2,8 @@
     (same user, tweet, action and time) folded into one. Incremental by day
     like the impressions. -#}
 {{ daily_incremental('engagement_date') }}
-{{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements') }}
+{%- set plan = refresh_plan() %}
+{{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements', plan) }}
 
 with
 
@@ -18,7 +19,7 @@ engagements as (
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ in_refresh_window('row_date') }}
+            and {{ in_refresh_window('row_date', plan) }}
         {%- endif %}
 
 ),

@@ -2,7 +2,8 @@
     (`duplicates_removed` counts the extra copies). Incremental by day: a
     refresh takes the window's days from the raw rows its run read. -#}
 {{ daily_incremental('impression_date') }}
-{{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions') }}
+{%- set plan = refresh_plan() %}
+{{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions', plan) }}
 
 with
 
@@ -17,7 +18,7 @@ impressions as (
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ in_refresh_window('row_date') }}
+            and {{ in_refresh_window('row_date', plan) }}
         {%- endif %}
 
 ),

@@ -2,13 +2,19 @@
     mapped, each with the reason it is rejected (null when it is valid), in
     one pass over the files. A table rebuilt by every run, over the same files
     as base_feed__impressions (see there). -#}
+{%- set plan = refresh_plan() %}
+{#- A row may land in the rejected rows when it is invalid or, on a refresh,
+    of a day before the window (too late when its file is new). -#}
+{%- set may_be_rejected = '(reject_reason is not null'
+    ~ (" or cast(typed_engagement_ts as date) < cast('" ~ plan.start ~ "' as date)"
+        if is_refresh(plan) and plan.start else '') ~ ')' %}
 
 with
 
 source as (
 
     {#- Only the files this run needs: the others are not opened. #}
-    select * from {{ raw_source('engagements') }}
+    select * from {{ raw_source('engagements', plan) }}
 
 ),
 
@@ -82,24 +88,24 @@ rows_read as (
         typed_tweet_id,
         canonical_action,
         case
-            when {{ needs_raw_text('typed_engagement_ts') }}
+            when {{ may_be_rejected }}
                 then {{ dbt.cast('user_id', dbt.type_string()) }}
         end as raw_user_id,
         case
-            when {{ needs_raw_text('typed_engagement_ts') }}
+            when {{ may_be_rejected }}
                 then {{ dbt.cast('tweet_id', dbt.type_string()) }}
         end as raw_tweet_id,
         case
-            when {{ needs_raw_text('typed_engagement_ts') }}
+            when {{ may_be_rejected }}
                 then {{ dbt.cast('action', dbt.type_string()) }}
         end as raw_action,
         case
-            when {{ needs_raw_text('typed_engagement_ts') }}
+            when {{ may_be_rejected }}
                 then {{ dbt.cast('engagement_ts', dbt.type_string()) }}
         end as raw_engagement_ts,
         source_file,
         case
-            when {{ needs_raw_text('typed_engagement_ts') }} then file_row_number
+            when {{ may_be_rejected }} then file_row_number
         end as source_row_number,
         reject_reason,
         cast(typed_engagement_ts as date) as row_date,

@@ -4,13 +4,19 @@
     files new since the last completed run and those holding rows of the
     refresh window's days. The clean, rejected and ledger models all read
     this table, so each raw row is read and validated once per run. -#}
+{%- set plan = refresh_plan() %}
+{#- A row may land in the rejected rows when it is invalid or, on a refresh,
+    of a day before the window (too late when its file is new). -#}
+{%- set may_be_rejected = '(reject_reason is not null'
+    ~ (" or cast(typed_impression_ts as date) < cast('" ~ plan.start ~ "' as date)"
+        if is_refresh(plan) and plan.start else '') ~ ')' %}
 
 with
 
 source as (
 
     {#- Only the files this run needs: the others are not opened. #}
-    select * from {{ raw_source('impressions') }}
+    select * from {{ raw_source('impressions', plan) }}
 
 ),
 
@@ -57,20 +63,20 @@ rows_read as (
         typed_user_id,
         typed_tweet_id,
         case
-            when {{ needs_raw_text('typed_impression_ts') }}
+            when {{ may_be_rejected }}
                 then {{ dbt.cast('user_id', dbt.type_string()) }}
         end as raw_user_id,
         case
-            when {{ needs_raw_text('typed_impression_ts') }}
+            when {{ may_be_rejected }}
                 then {{ dbt.cast('tweet_id', dbt.type_string()) }}
         end as raw_tweet_id,
         case
-            when {{ needs_raw_text('typed_impression_ts') }}
+            when {{ may_be_rejected }}
                 then {{ dbt.cast('impression_ts', dbt.type_string()) }}
         end as raw_impression_ts,
         source_file,
         case
-            when {{ needs_raw_text('typed_impression_ts') }} then file_row_number
+            when {{ may_be_rejected }} then file_row_number
         end as source_row_number,
         reject_reason,
         cast(typed_impression_ts as date) as row_date,

@@ -1,0 +1,112 @@
+{#- Applying the window to the tables that grow by day: the pre-hooks that
+    delete the window's days before a run appends them (reading the window
+    in SQL, no extra query), and the data tests that check only those days. -#}
+
+{% macro window_days_condition(day_column) %}
+    exists (
+        select 1
+        from {{ source('feed_refresh', 'windows') }} as refresh_window
+        where
+            refresh_window.invocation_id = '{{ invocation_id }}'
+            and (window_start is null or {{ day_column }} >= window_start)
+            and (window_end is null or {{ day_column }} <= window_end)
+    )
+{%- endmacro %}
+
+{% macro delete_refresh_window() %}
+    {%- set meta = model.config.get('meta', {}) if execute else {} -%}
+    {%- if not meta.get('refresh_day_column') or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set condition = window_days_condition('refreshed.' ~ meta.refresh_day_column) -%}
+    {%- if meta.get('refresh_deletes_new_files') -%}
+        {%- set condition = condition ~ ' or exists (select 1 from '
+            ~ source('feed_refresh', 'files') ~ " as planned where planned.invocation_id = '"
+            ~ invocation_id ~ "' and planned.is_new and (planned.source_file is null"
+            ~ ' or planned.source_file = refreshed.source_file))' -%}
+    {%- endif -%}
+    {{- return(adapter.dispatch('delete_days', 'feed_training_data')(
+        meta.refresh_day_column, condition)) -}}
+{% endmacro %}
+
+{% macro delete_days_outside_split() %}
+    {%- set split_name = model.config.get('meta', {}).get('split') if execute else none -%}
+    {%- if not split_name or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{- return(adapter.dispatch('delete_days', 'feed_training_data')('event_date',
+        window_days_condition('refreshed.event_date')
+        ~ ' or refreshed.event_date not in (select event_date from '
+        ~ ref('int_mature_days_split') ~ " where split = '" ~ split_name ~ "')")) -}}
+{% endmacro %}
+
+{% macro default__delete_days(day_column, condition) %}
+    delete from {{ this }} as refreshed where {{ condition }}
+{% endmacro %}
+
+{% macro spark__delete_days(day_column, condition) %}
+    {#- Spark's Parquet tables cannot DELETE: drop the day partitions the
+        condition holds for (rows without a day stay), in one statement. -#}
+    {%- set days = run_query('select distinct cast(' ~ day_column ~ ' as string) from ' ~ this
+        ~ ' as refreshed where ' ~ day_column ~ ' is not null and (' ~ condition ~ ')').columns[0].values() -%}
+    {%- if days | length > 0 -%}
+        {%- set partitions = [] -%}
+        {%- for day in days | sort -%}
+            {%- do partitions.append('partition (' ~ day_column ~ " = '" ~ day ~ "')") -%}
+        {%- endfor -%}
+        {%- do run_query('alter table ' ~ this ~ ' drop if exists ' ~ (partitions | join(', '))) -%}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro days_to_append(plan) %}
+    {#- A split mart appends the window's days and any day later than it holds. -#}
+    {%- if not is_incremental() -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set last_day = last_day_in(this) if execute else none -%}
+    {%- if not last_day -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {{ return('(' ~ in_refresh_window('event_date', plan)
+        ~ " or event_date > cast('" ~ last_day ~ "' as date))") }}
+{% endmacro %}
+
+{% macro last_day_in(relation) %}
+    {{- return(adapter.dispatch('last_day_in', 'feed_training_data')(relation)) -}}
+{% endmacro %}
+
+{% macro default__last_day_in(relation) %}
+    {{ return(run_query('select cast(max(event_date) as ' ~ dbt.type_string() ~ ') from '
+        ~ relation).columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro spark__last_day_in(relation) %}
+    {#- From the partition listing, without reading a file. -#}
+    {%- set days = [] -%}
+    {%- for row in run_query('show partitions ' ~ relation).rows -%}
+        {%- set value = (row[0] | string).split('=', 1)[-1] -%}
+        {%- if modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+            {%- do days.append(value) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(days | max if days else none) }}
+{% endmacro %}
+
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- set attached = model.get('attached_node') if model is mapping else none -%}
+    {%- set tested = graph.nodes.get(attached) if execute and attached else none -%}
+    {%- set day_column = tested.config.meta.get('refresh_day_column')
+        if tested and tested.config.materialized == 'incremental' else none -%}
+    {%- set conditions = ['(' ~ where ~ ')'] if where else [] -%}
+    {%- if day_column -%}
+        {#- Literal days, so that the engine skips the other days' data. -#}
+        {%- set plan = refresh_plan() -%}
+        {%- do conditions.append(in_refresh_window(day_column, plan)) if is_refresh(plan) -%}
+    {%- endif -%}
+    {%- if not conditions -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ (conditions | join(' and '))
+        ~ ') dbt_subquery') }}
+{%- endmacro %}

@@ -1,0 +1,210 @@
+{#- on-run-start: decide once what this invocation (re)processes, the window
+    of days and the raw files, check the files, and write the plan down. -#}
+
+{% macro plan_refresh_window() %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set ledger = model_relation('raw_file_ledger') -%}
+    {%- set window = refresh_window(ledger) -%}
+    {%- set known = none if window.mode == 'full' else ledger -%}
+    {%- set quarantine = raw_schema_mode() == 'quarantine' -%}
+    {%- set listed, taken_in, problems = {}, {}, [] -%}
+    {%- for source_name in ['impressions', 'engagements'] -%}
+        {%- do listed.update({source_name: raw_files_against_ledger(source_name, known)}) -%}
+        {%- if present_raw_files(listed[source_name]) | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "no raw " ~ source_name ~ " files: nothing matches " ~ raw_glob(source_name)
+                ~ " (raw_path is " ~ raw_path() ~ "; set it with make ... RAW=<folder> or "
+                ~ "--vars '{raw_path: <folder>}')") }}
+        {%- endif -%}
+        {%- set new_files = new_raw_files(listed[source_name]) -%}
+        {%- set quarantined = {} -%}
+        {%- for problem in raw_schema_problems(source_name, new_files) -%}
+            {%- do problems.append('  ' ~ problem.source_file ~ ': ' ~ problem.problem) -%}
+            {%- do quarantined.setdefault(problem.source_file, []).append(problem.problem) -%}
+        {%- endfor -%}
+        {#- Every file, unless one is set aside: none. -#}
+        {%- do taken_in.update({source_name: {'quarantined': quarantined,
+            'files': none if known is none and not quarantine
+                else new_files | reject('in', quarantined) | sort}}) -%}
+    {%- endfor -%}
+    {%- if problems and not quarantine -%}
+        {{ exceptions.raise_compiler_error(
+            "raw files whose schema breaks the input contract (under "
+            ~ raw_path() ~ "):\n" ~ (problems | join('\n'))
+            ~ "\nFix or replace these files (an ID must be an integer or a string, a "
+            ~ "timestamp a timestamp or an ISO 8601 string), or run with --vars "
+            ~ "'{raw_schema_errors: quarantine}' to set them aside and build the rest.") }}
+    {%- elif problems -%}
+        {{ log("feed raw files: quarantined (schema breaks the input contract, recorded in "
+            ~ "raw_file_ledger, rows not read):\n" ~ (problems | join('\n')), info=true) }}
+    {%- endif -%}
+    {%- if window.mode == 'scheduled' -%}
+        {%- do window.update({'start': scheduled_start(window, taken_in, ledger)}) -%}
+    {%- endif -%}
+    {%- do check_raw_files_unchanged(window, listed, ledger) -%}
+    {{ log("feed refresh: " ~ window.mode ~ " window, days "
+        ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs'), info=true) }}
+    {%- for source_name in ['impressions', 'engagements'] -%}
+        {%- do write_planned_files(source_name, window, listed[source_name],
+            taken_in[source_name], known) -%}
+    {%- endfor -%}
+    insert into {{ source('feed_refresh', 'windows') }}
+    select
+        '{{ invocation_id }}',
+        '{{ window.mode }}',
+        {{ "cast('" ~ window.start ~ "' as date)" if window.start else 'null' }},
+        {{ "cast('" ~ window.end ~ "' as date)" if window.end else 'null' }},
+        {{ dbt.current_timestamp() }}
+{% endmacro %}
+
+{% macro refresh_window(ledger) %}
+    {%- set dates = refresh_dates() -%}
+    {%- set timedelta, date = modules.datetime.timedelta, modules.datetime.date -%}
+    {%- set feature_days = feature_lookback_days() -%}
+    {%- if should_full_refresh() -%}
+        {{ return({'mode': 'full', 'start': none, 'end': none}) }}
+    {%- elif dates.start is not none -%}
+        {#- A window with an end also rebuilds the days whose features read its days. -#}
+        {{ return({'mode': 'explicit', 'start': dates.start, 'end': none if dates.end is none
+            else (date.fromisoformat(dates.end) + timedelta(days=feature_days)).isoformat()}) }}
+    {%- elif dates.end is not none -%}
+        {%- set reopen_days = ((reopen_horizon_seconds() + label_window_seconds()) / 86400.0)
+            | round(0, 'ceil') | int -%}
+        {%- set last_day = date.fromisoformat(dates.end) -%}
+        {{ return({'mode': 'explicit',
+            'start': (last_day + timedelta(days=1 - reopen_days)).isoformat(),
+            'end': (last_day + timedelta(days=feature_days)).isoformat()}) }}
+    {%- endif -%}
+    {%- set last_run = run_query('select watermark_ts, completed_ts from '
+        ~ source('feed_refresh', 'runs')
+        ~ ' where watermark_ts is not null order by completed_ts desc limit 1').rows -%}
+    {%- if last_run | length == 0 -%}
+        {{ return({'mode': 'full', 'start': none, 'end': none}) }}
+    {%- endif -%}
+    {%- set stamps = [] -%}
+    {%- for value in last_run[0] -%}
+        {%- do stamps.append(modules.datetime.datetime.fromisoformat(value)
+            if value is string else value) -%}
+    {%- endfor -%}
+    {{ return({'mode': 'scheduled', 'start': none, 'end': none,
+        'watermark_ts': stamps[0], 'completed_ts': stamps[1]}) }}
+{% endmacro %}
+
+{% macro scheduled_start(window, taken_in, ledger) %}
+    {%- set days = [] -%}
+    {%- for source_name, timestamp_column in [
+        ('impressions', 'impression_ts'), ('engagements', 'engagement_ts')] -%}
+        {%- set query -%}
+            select min(cast({{ cast_utc_timestamp(timestamp_column) }} as date))
+            from {{ raw_rows_of(source_name, taken_in[source_name].files) }}
+            {%- if ledger is not none %}
+            union all
+            select min(min_row_date)
+            from {{ ledger }}
+            where
+                source_name = '{{ source_name }}'
+                and quarantine_reason is null
+                and first_seen_ts > cast('{{ window.completed_ts }}' as {{ dbt.type_timestamp() }})
+            {%- endif %}
+        {%- endset -%}
+        {%- for row in run_query(query).rows if row[0] is not none -%}
+            {%- do days.append(modules.datetime.date.fromisoformat(row[0])
+                if row[0] is string else row[0]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {#- Nothing new: redo the last day (cheap, and changes nothing). -#}
+    {%- set first_new_day = days | min if days else window.watermark_ts.date() -%}
+    {%- set horizon_day = (window.watermark_ts
+        - modules.datetime.timedelta(seconds=reopen_horizon_seconds())).date() -%}
+    {{ return(([first_new_day, horizon_day] | max
+        - modules.datetime.timedelta(days=label_window_days())).isoformat()) }}
+{% endmacro %}
+
+{% macro check_raw_files_unchanged(window, listed, ledger) %}
+    {%- if ledger is none or window.mode == 'full' -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set changed = [] -%}
+    {%- for source_name in ['impressions', 'engagements'] -%}
+        {%- do changed.extend(listed[source_name] | selectattr('status', 'in', ['changed', 'removed'])) -%}
+    {%- endfor -%}
+    {%- if changed | length == 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set first_days = changed | map(attribute='first_day') | reject('none') | list -%}
+    {%- set start = first_days | min if first_days | length == changed | length else none -%}
+    {%- set lines = [] -%}
+    {%- for file in changed -%}
+        {%- do lines.append('  ' ~ file.source_file ~ ': ' ~ file.recorded_size
+            ~ ' bytes modified ' ~ file.recorded_modified_ts ~ ' when taken in, now '
+            ~ ('removed' if file.current_size is none else file.current_size
+                ~ ' bytes modified ' ~ file.current_modified_ts)) -%}
+    {%- endfor -%}
+    {%- if window.mode == 'explicit' and window.end is none and start is not none
+        and window.start <= start -%}
+        {{ log("feed raw files: taking in " ~ (changed | length) ~ " changed or removed file(s), "
+            ~ "their days rebuilt from " ~ window.start ~ ":\n" ~ (lines | join('\n')), info=true) }}
+        {{ return(changed) }}
+    {%- endif -%}
+    {%- set fix = ("make backfill START=" ~ start ~ " (dbt build --vars '{refresh_start_date: "
+        ~ start ~ "}'), which rebuilds the days from the first the files held")
+        if start is not none else "dbt build --full-refresh" -%}
+    {{ exceptions.raise_compiler_error(
+        (changed | length) ~ " raw file(s) changed or removed after they were taken in (under "
+        ~ raw_path() ~ "):\n" ~ (lines | join('\n'))
+        ~ "\nDelivered files must not change: deliver corrections as new files. To take "
+        ~ "these files in as they are now (a removed file: to drop its rows), run " ~ fix ~ ".") }}
+{% endmacro %}
+
+{% macro write_planned_files(source_name, window, listed, taken_in, ledger) %}
+    {%- set rows = [] -%}
+    {%- if taken_in.files is none -%}
+        {%- do rows.append("null, true") -%}
+    {%- else -%}
+        {%- set to_read = taken_in.files -%}
+        {%- if ledger is not none -%}
+            {%- set overlap = ["source_name = '" ~ source_name ~ "'", "max_row_date is not null",
+                "quarantine_reason is null"] -%}
+            {%- if window.start -%}
+                {%- do overlap.append("max_row_date >= cast('" ~ window.start ~ "' as date)") -%}
+            {%- endif -%}
+            {%- if window.end -%}
+                {%- do overlap.append("min_row_date <= cast('" ~ window.end ~ "' as date)") -%}
+            {%- endif -%}
+            {#- A file the ledger holds that the folder no longer has is not read. -#}
+            {%- set overlapping = run_query('select source_file from (' ~ current_raw_files(ledger)
+                ~ ') as ledger where ' ~ (overlap | join(' and '))).columns[0].values()
+                | select('in', present_raw_files(listed)) | list -%}
+            {%- set to_read = (to_read + overlapping) | unique | sort -%}
+        {%- endif -%}
+        {%- for file in to_read -%}
+            {%- do rows.append(sql_string(file) ~ ", " ~ ('true' if file in taken_in.files else 'false')) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for chunk in rows | batch(500) -%}
+        {%- set values = [] -%}
+        {%- for row in chunk -%}
+            {%- do values.append("('" ~ invocation_id ~ "', '" ~ source_name ~ "', " ~ row
+                ~ ", " ~ dbt.current_timestamp() ~ ")") -%}
+        {%- endfor -%}
+        {%- do run_query('insert into ' ~ source('feed_refresh', 'files') ~ ' values '
+            ~ (values | join(', '))) -%}
+    {%- endfor -%}
+    {%- if taken_in.quarantined -%}
+        {%- set files = taken_in.quarantined.keys() | list -%}
+        {%- set counts = raw_file_row_counts(source_name, files) -%}
+        {%- set fingerprints = raw_file_fingerprints(files) -%}
+        {%- set values = [] -%}
+        {%- for file, problems in taken_in.quarantined.items() -%}
+            {%- do values.append("('" ~ invocation_id ~ "', '" ~ source_name ~ "', "
+                ~ sql_string(file) ~ ", " ~ counts.get(file, 0) ~ ", "
+                ~ sql_string('schema: ' ~ (problems | join('; '))) ~ ", "
+                ~ (sql_string(fingerprints[file]) if file in fingerprints else 'null') ~ ", "
+                ~ dbt.current_timestamp() ~ ")") -%}
+        {%- endfor -%}
+        {%- do run_query('insert into ' ~ source('feed_refresh', 'quarantined') ~ ' values '
+            ~ (values | join(', '))) -%}
+    {%- endif -%}
+{% endmacro %}

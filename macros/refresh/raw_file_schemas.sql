@@ -1,0 +1,80 @@
+{#- The input contract of a raw file, checked on its column types from the
+    Parquet footer without reading a row; the rows of a file set aside. -#}
+
+{% macro raw_file_row_counts(source_name, files) %}
+    {%- set counts = {} -%}
+    {%- set query = 'select ' ~ relative_source_file('filename') ~ ', count(*) from '
+        ~ raw_rows_of(source_name, files) ~ ' group by 1' -%}
+    {%- for row in (run_query(query).rows if files else []) -%}
+        {%- do counts.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {{ return(counts) }}
+{% endmacro %}
+
+{% macro raw_file_column_types(files) %}
+    {{- return(adapter.dispatch('raw_file_column_types', 'feed_training_data')(files)) -}}
+{% endmacro %}
+
+{% macro default__raw_file_column_types(files) %}
+    {%- set types = {} -%}
+    {%- for file in files -%}
+        {%- set columns = {} -%}
+        {%- for row in run_query('describe query select * from parquet.`'
+            ~ absolute_raw_path() ~ '/' ~ file ~ '`').rows -%}
+            {%- do columns.update({row[0] | lower: row[1] | lower}) -%}
+        {%- endfor -%}
+        {%- do types.update({file: columns}) -%}
+    {%- endfor -%}
+    {{ return(types) }}
+{% endmacro %}
+
+{% macro duckdb__raw_file_column_types(files) %}
+    {%- set query -%}
+        select
+            {{ relative_source_file('file_name') }} as source_file,
+            lower(name) as column_name,
+            lower(duckdb_type) as column_type
+        from parquet_schema({{ raw_file_list_literal(files) }})
+        where duckdb_type is not null
+    {%- endset -%}
+    {%- set types = {} -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do types.setdefault(row[0], {}).update({row[1]: row[2]}) -%}
+    {%- endfor -%}
+    {{ return(types) }}
+{% endmacro %}
+
+{% macro raw_schema_problems(source_name, files) %}
+    {%- if not execute or files | length == 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set id = {'types': ['tinyint', 'smallint', 'integer', 'int', 'bigint', 'utinyint',
+        'usmallint', 'uinteger', 'varchar', 'string'], 'expected': 'an integer or a string'} -%}
+    {%- set timestamp = {'types': ['timestamp', 'timestamp with time zone', 'timestamp_ns',
+        'timestamp_ms', 'timestamp_s', 'timestamp_ntz', 'varchar', 'string'],
+        'expected': 'a timestamp or an ISO 8601 string'} -%}
+    {%- set contract = {'user_id': id, 'tweet_id': id} -%}
+    {%- if source_name == 'impressions' -%}
+        {%- do contract.update({'impression_ts': timestamp}) -%}
+    {%- else -%}
+        {%- do contract.update({
+            'action': {'types': ['varchar', 'string'], 'expected': 'a string'},
+            'engagement_ts': timestamp}) -%}
+    {%- endif -%}
+    {%- set found_types = raw_file_column_types(files) -%}
+    {%- set problems = [] -%}
+    {%- for file in files -%}
+        {%- set types = found_types.get(file, {}) -%}
+        {%- for column, wanted in contract.items() -%}
+            {%- set found = types.get(column) -%}
+            {%- if found is none or (found | lower) not in wanted.types -%}
+                {%- do problems.append({
+                    'source_file': file, 'column': column, 'found': found,
+                    'problem': ('required column ' ~ column ~ ' is missing (expected '
+                        ~ wanted.expected ~ ')') if found is none
+                        else ('column ' ~ column ~ ' is ' ~ found ~ ', expected ' ~ wanted.expected)}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(problems) }}
+{% endmacro %}

@@ -1,0 +1,140 @@
+{#- The raw files as the folder holds them now, beside the file ledger: new,
+    changed (size, modification time and, where the engine reads footers,
+    the Parquet footer) or the same. -#}
+
+{% macro current_raw_files(ledger) %}
+    select * from (
+        select
+            ledger.*,
+            row_number() over (
+                partition by source_name, source_file
+                order by first_seen_ts desc
+            ) as version_rank
+        from {{ ledger }} as ledger
+    ) as versions
+    where version_rank = 1
+{%- endmacro %}
+
+{% macro raw_files_against_ledger(source_name, ledger=none) %}
+    {%- set text = dbt.type_string() -%}
+    {%- set listed_file = relative_source_file('listed.file') -%}
+    {%- set query -%}
+        select
+            coalesce({{ listed_file }}, ledger.source_file) as source_file,
+            listed.file is not null as is_listed,
+            ledger.source_file is not null as in_ledger,
+            ledger.quarantine_reason is not null as quarantined,
+            cast(ledger.file_size as {{ text }}) as recorded_size,
+            cast(listed.file_size as {{ text }}) as current_size,
+            cast(ledger.file_modified_ts as {{ text }}) as recorded_modified_ts,
+            cast(listed.file_modified_ts as {{ text }}) as current_modified_ts,
+            ledger.footer_fingerprint,
+            cast(ledger.min_row_date as {{ text }}) as first_day
+        from {{ source('feed_files', source_name) }} as listed
+        full outer join (
+            {%- if ledger is none %}
+            select
+                cast(null as {{ text }}) as source_file,
+                cast(null as {{ text }}) as quarantine_reason,
+                cast(null as bigint) as file_size,
+                cast(null as {{ dbt.type_timestamp() }}) as file_modified_ts,
+                cast(null as {{ text }}) as footer_fingerprint,
+                cast(null as date) as min_row_date
+            where false
+            {%- else %}
+            select * from ({{ current_raw_files(ledger) }}) as versions
+            where source_name = '{{ source_name }}'
+            {%- endif %}
+        ) as ledger
+            on ledger.source_file = {{ listed_file }}
+        order by 1
+    {%- endset -%}
+    {%- set files = [] -%}
+    {%- set touched = [] -%}
+    {%- for row in run_query(query).rows if row[1] or (row[4] != '-1' and not row[3]) -%}
+        {%- set file = {
+            'source_file': row[0], 'recorded_size': row[4], 'current_size': row[5],
+            'recorded_modified_ts': row[6], 'current_modified_ts': row[7],
+            'footer_fingerprint': row[8], 'first_day': row[9]} -%}
+        {%- if not row[1] -%}
+            {%- do file.update({'status': 'removed'}) -%}
+        {%- elif not row[2] or row[4] == '-1' -%}
+            {%- do file.update({'status': 'new'}) -%}
+        {%- elif row[4] == row[5] and row[6] == row[7] -%}
+            {%- do file.update({'status': 'same'}) -%}
+        {%- elif row[3] -%}
+            {%- do file.update({'status': 'new'}) -%}
+        {%- else -%}
+            {%- do file.update({'status': 'changed'}) -%}
+            {%- if row[4] == row[5] and row[8] is not none -%}
+                {%- do touched.append(file) -%}
+            {%- endif -%}
+        {%- endif -%}
+        {%- do files.append(file) -%}
+    {%- endfor -%}
+    {#- Copied or touched: same size, and the same footer is the same file. -#}
+    {%- if touched -%}
+        {%- set fingerprints = raw_file_fingerprints(touched | map(attribute='source_file') | list) -%}
+        {%- for file in touched
+            if fingerprints.get(file.source_file) == file.footer_fingerprint -%}
+            {%- do file.update({'status': 'same'}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(files) }}
+{% endmacro %}
+
+{% macro new_raw_files(listed) %}
+    {{ return(listed | selectattr('status', 'in', ['new', 'changed'])
+        | map(attribute='source_file') | list) }}
+{% endmacro %}
+
+{% macro present_raw_files(listed) %}
+    {{ return(listed | rejectattr('status', 'equalto', 'removed')
+        | map(attribute='source_file') | list) }}
+{% endmacro %}
+
+{% macro raw_file_fingerprints(files) %}
+    {%- set fingerprints = {} -%}
+    {%- for row in (run_query(raw_file_fingerprint_relation(none, files)).rows
+        if files | length > 0 else []) -%}
+        {%- do fingerprints.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {{ return(fingerprints) }}
+{% endmacro %}
+
+{% macro raw_file_fingerprint_relation(source_name, files) %}
+    {{- return(adapter.dispatch('raw_file_fingerprint_relation', 'feed_training_data')(
+        source_name, files)) -}}
+{% endmacro %}
+
+{% macro default__raw_file_fingerprint_relation(source_name, files) %}
+    select
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_string() }}) as footer_fingerprint
+    where false
+{%- endmacro %}
+
+{% macro duckdb__raw_file_fingerprint_relation(source_name, files) %}
+    {%- if files is not none and files | length == 0 -%}
+        {{ return(default__raw_file_fingerprint_relation(source_name, files)) }}
+    {%- endif -%}
+    {{ return(raw_file_fingerprint_query(sql_string(raw_glob(source_name)) if files is none
+        else raw_file_list_literal(files))) }}
+{%- endmacro %}
+
+{% macro raw_file_fingerprint_query(footers_of) %}
+    {#- An md5 of each file's footer (per row group and column: rows, sizes,
+        statistics), read without the data pages. -#}
+    select
+        {{ relative_source_file('file_name') }} as source_file,
+        md5(string_agg(
+            concat_ws(
+                '|', row_group_id, column_id, path_in_schema, type, row_group_num_rows,
+                num_values, total_compressed_size, total_uncompressed_size,
+                stats_null_count, stats_min_value, stats_max_value
+            ),
+            ',' order by row_group_id, column_id
+        )) as footer_fingerprint
+    from parquet_metadata({{ footers_of }})
+    group by file_name
+{%- endmacro %}

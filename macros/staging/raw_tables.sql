@@ -1,0 +1,39 @@
+{#- on-run-start: the raw logs as tables, where the engine needs them declared. -#}
+
+{% macro register_raw_tables() %}
+    {{- return(adapter.dispatch('register_raw_tables', 'feed_training_data')()) -}}
+{% endmacro %}
+
+{% macro default__register_raw_tables() %}
+    {#- Engines that read the files in place (DuckDB: the sources'
+        external_location) need nothing declared. -#}
+{% endmacro %}
+
+{% macro spark__register_raw_tables() %}
+    {%- set id_type = id_data_type() -%}
+    {%- set logs = {
+        'impressions': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type ~ ', impression_ts timestamp',
+        'engagements': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type
+            ~ ', action string, engagement_ts timestamp',
+    } -%}
+    {%- do run_query('create schema if not exists ' ~ source('feed', 'impressions').without_identifier()) -%}
+    {%- for name, columns in logs.items() -%}
+        {%- set options -%}
+            options (
+                path {{ sql_string(absolute_raw_path() ~ '/' ~ name) }},
+                recursiveFileLookup 'true',
+                pathGlobFilter '*.parquet'
+            )
+        {%- endset -%}
+        {%- set raw, listing = source('feed', name), source('feed_files', name) -%}
+        {%- do run_query('drop table if exists ' ~ raw) -%}
+        {%- do run_query('create table ' ~ raw ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
+        {#- The temporary view is read by the next statement only, on this connection. -#}
+        {%- do run_query('create or replace temporary view ' ~ listing.identifier
+            ~ '_listed using binaryFile ' ~ options) -%}
+        {%- do run_query('drop table if exists ' ~ listing) -%}
+        {%- do run_query('create table ' ~ listing ~ ' using parquet as select path as file, '
+            ~ 'length as file_size, modificationTime as file_modified_ts from '
+            ~ listing.identifier ~ '_listed') -%}
+    {%- endfor -%}
+{% endmacro %}

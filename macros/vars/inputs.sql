@@ -1,0 +1,54 @@
+{#- The vars that say where the logs are and what they hold: read and checked here. -#}
+
+{% macro raw_path() %}
+    {%- set value = var('raw_path', none) or env_var('FEED_RAW_PATH', 'data/raw') -%}
+    {%- if value is not string or value | trim == '' -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_path must be the folder of the raw logs, got " ~ (value | tojson)) }}
+    {%- endif -%}
+    {{ return(value if value == '/' else value.rstrip('/')) }}
+{% endmacro %}
+
+{% macro id_data_type() %}
+    {%- set id_type = var('id_type') | string | lower -%}
+    {%- if id_type in ['bigint', 'int64', 'long'] -%}
+        {{ return('bigint') }}
+    {%- elif id_type in ['varchar', 'string', 'text'] -%}
+        {{ return(dbt.type_string()) }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error(
+        "var id_type must be bigint or varchar, got '" ~ var('id_type') ~ "'") }}
+{% endmacro %}
+
+{% macro raw_schema_mode() %}
+    {%- set mode = var('raw_schema_errors', 'fail') | string | lower -%}
+    {%- if mode not in ['fail', 'quarantine'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_schema_errors must be fail or quarantine, got " ~ (mode | tojson)) }}
+    {%- endif -%}
+    {{ return(mode) }}
+{% endmacro %}
+
+{% macro date_var(name) %}
+    {%- set value = var(name, none) -%}
+    {%- if value is not none
+        and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value | string) -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ " must be a date written YYYY-MM-DD, got " ~ (value | string | tojson)) }}
+    {%- endif -%}
+    {{ return(none if value is none else value | string) }}
+{% endmacro %}
+
+{% macro refresh_dates() %}
+    {%- set start = date_var('refresh_start_date') -%}
+    {%- set end = date_var('refresh_end_date') -%}
+    {%- if start is not none and end is not none and start > end -%}
+        {{ exceptions.raise_compiler_error(
+            "refresh_start_date (" ~ start ~ ") is after refresh_end_date (" ~ end ~ ")") }}
+    {%- endif -%}
+    {{ return({'start': start, 'end': end}) }}
+{% endmacro %}
+
+{% macro max_future_seconds() %}
+    {{ return(((var('max_future_hours') | float) * 3600) | round | int) }}
+{% endmacro %}
