@@ -33,7 +33,7 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test test-all venv spark-venv generate build summary refresh backfill freshness lint \
-	pytest pytest-rest dbt-test spark-test check-java bench clean export verify-export model-check \
+	pytest pytest-rest dbt-test spark-test check-java bench bench-test clean export verify-export model-check \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
@@ -172,8 +172,9 @@ dataset-build: venv
 test: lint pytest
 
 ## test-all: what CI runs: the fast tier, then every other test (slow, kill, property,
-## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity
-test-all: test pytest-rest dbt-test spark-test
+## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity,
+## and the benchmark code's own tests
+test-all: test pytest-rest dbt-test spark-test bench-test
 
 # Both cores (pytest-xdist; a module's tests stay on one worker, which builds the
 # fixtures they share once) and the 25 slowest tests printed on every run.
@@ -183,8 +184,8 @@ PYTEST := $(PY) -m pytest tests/python -q -n 2 --dist loadfile --durations=25 $(
 FAST_TIER := not (slow or kill or property or browser or spark)
 
 lint: venv
-	$(VENV)/bin/ruff check feedpipe tests
-	$(VENV)/bin/ruff format --check feedpipe tests
+	$(VENV)/bin/ruff check feedpipe benchmarks tests
+	$(VENV)/bin/ruff format --check feedpipe benchmarks tests
 	mkdir -p data
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses --processes 2
 
@@ -219,11 +220,16 @@ dbt-test: venv
 ## (needs Java 17+). They write docs/benchmarks.md.
 BENCH_ARGS ?=
 bench: spark-venv check-java
-	$(PY) -m feedpipe.bench contract $(BENCH_ARGS)
-	$(PY) -m feedpipe.bench scale $(BENCH_ARGS)
-	$(PY) -m feedpipe.bench refresh $(BENCH_ARGS)
-	$(PY) -m feedpipe.bench engines
-	$(PY) -m feedpipe.bench spark-refresh
+	$(PY) -m benchmarks.bench contract $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench scale $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench refresh $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench engines
+	$(PY) -m benchmarks.bench spark-refresh
+
+## bench-test: the benchmark code's own tests (benchmarks/tests): the hand-written
+## baselines give exactly the marts, the Spark benchmark reads an event log (no Spark)
+bench-test: venv
+	$(PY) -m pytest benchmarks/tests -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 clean:
 	rm -rf target logs data $(VENV)

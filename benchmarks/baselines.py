@@ -35,7 +35,7 @@ streaming engine).
 CLI (one process per run, so that a benchmark can time it and measure its peak
 RSS; each baseline imports only its own libraries)::
 
-    python -m feedpipe.baselines {duckdb,pandas,polars} --raw RAW --out OUTDIR
+    python -m benchmarks.baselines {duckdb,pandas,polars} --raw RAW --out OUTDIR
         [--run-started-at ISO] [--clean]
 
 ``load_outputs(kind, outdir)`` reads both outputs back as pandas frames with
@@ -883,7 +883,7 @@ def load_outputs(kind: str, outdir: Path) -> dict[str, pd.DataFrame]:
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m feedpipe.baselines",
+        prog="python -m benchmarks.baselines",
         description="Hand-written baselines of the project's contract (see module docstring).",
     )
     parser.add_argument("kind", choices=KINDS)
@@ -908,7 +908,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     run(args.kind, args.raw, args.out, args.run_started_at)
     print(
-        f"feedpipe.baselines {args.kind}: {args.raw} -> {args.out} "
+        f"benchmarks.baselines {args.kind}: {args.raw} -> {args.out} "
         f"in {time.perf_counter() - started:.2f} s",
         file=sys.stderr,
     )

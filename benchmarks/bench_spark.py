@@ -1,4 +1,4 @@
-"""The scheduled daily refresh on Spark (`python -m feedpipe.bench spark-refresh`): its
+"""The scheduled daily refresh on Spark (`python -m benchmarks.bench spark-refresh`): its
 cost with H days of history built, for each H, and the raw files Spark actually read.
 
 For each history H a raw folder gets H days of generated logs, a full Spark build
@@ -40,8 +40,8 @@ from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
-from feedpipe.benchpage import machine_facts, write_section
-from feedpipe.measure import PROJECT_DIR, START, dbt_command, dbt_env, deliver_day, generated_logs
+from benchmarks.benchpage import machine_facts, write_section
+from benchmarks.measure import PROJECT_DIR, START, dbt_command, dbt_env, deliver_day, generated_logs
 
 LOGS = ("impressions", "engagements")
 # The nodes whose cost grew with the history when a Spark refresh read every raw file.
@@ -642,7 +642,7 @@ def render(result: dict) -> str:
     lines = [
         "## Spark daily refresh",
         "",
-        f"`python -m feedpipe.bench spark-refresh`: {result['impressions_per_day']:,} "
+        f"`python -m benchmarks.bench spark-refresh`: {result['impressions_per_day']:,} "
         f"impressions a day, histories of {', '.join(keys)} days, {result['repeats']} "
         "run(s) each, interleaved.",
         "For each history H, H days of synthetic logs are built once on local Spark",

@@ -1,5 +1,5 @@
 """The Spark refresh benchmark's reading of a Spark event log and of a run's dbt
-artifacts (feedpipe.bench_spark), on a small hand-written event log: no Spark."""
+artifacts (benchmarks.bench_spark), on a small hand-written event log: no Spark."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feedpipe.bench_spark import (
+from benchmarks.bench_spark import (
     analyse_run,
     attribute,
     parse_event_log,
