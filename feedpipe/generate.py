@@ -95,6 +95,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from scipy.optimize import brentq
 
 __all__ = [
     "DEFAULT_START",
@@ -448,32 +449,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _root(f: Callable[[float], float], lo: float, hi: float) -> float:
-    """The root of an increasing f in [lo, hi] (Illinois method: regula falsi that halves
-    the value kept at a bracket end twice in a row, so both ends close in)."""
-    f_lo, f_hi = f(lo), f(hi)
-    if f_lo >= 0:
+    """The root of an increasing f in [lo, hi] (Brent's method), or the end of the
+    bracket where f already is at or past zero."""
+    if f(lo) >= 0:
         return lo
-    if f_hi <= 0:
+    if f(hi) <= 0:
         return hi
-    x, side = lo, 0
-    for _ in range(200):
-        step = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        if not lo < step < hi:
-            step = 0.5 * (lo + hi)
-        done = abs(step - x) <= 1e-14 * max(1.0, abs(step))
-        x = step
-        f_x = f(x)
-        if f_x == 0 or done:
-            break
-        if f_x < 0:
-            lo, f_lo = x, f_x
-            f_hi = f_hi / 2 if side < 0 else f_hi
-            side = -1
-        else:
-            hi, f_hi = x, f_x
-            f_lo = f_lo / 2 if side > 0 else f_lo
-            side = 1
-    return x
+    return float(brentq(f, lo, hi, xtol=1e-14, rtol=1e-14))
 
 
 def _intercepts(eta: np.ndarray) -> np.ndarray:
