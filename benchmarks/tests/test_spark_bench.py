@@ -1,5 +1,6 @@
 """The Spark refresh benchmark's reading of a Spark event log and of a run's dbt
-artifacts (benchmarks.bench_spark), on a small hand-written event log: no Spark."""
+artifacts (benchmarks.spark_events) and its page (benchmarks.spark_page), on a small
+hand-written event log: no Spark."""
 
 from __future__ import annotations
 
@@ -10,14 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.bench_spark import (
-    analyse_run,
-    attribute,
-    parse_event_log,
-    raw_log_of,
-    render,
-    summarise,
-)
+from benchmarks.spark_events import analyse_run, attribute, parse_event_log, raw_log_of
+from benchmarks.spark_page import render, summarise
 
 SQL = "org.apache.spark.sql.execution.ui."
 CATALOG = "org.apache.spark.sql.catalyst.catalog."
