@@ -32,23 +32,32 @@ comma := ,
 # Scheduled runs test the data, not the code: unit tests run in `make test`.
 DAILY_SELECTION := --exclude "test_type:unit"
 
-.PHONY: run test test-all venv spark-venv generate build summary refresh backfill freshness lint \
-	pytest pytest-rest dbt-test spark-test check-java bench clean export verify-export model-check \
+.PHONY: run test test-all venv spark-venv bench-venv generate build summary refresh backfill freshness lint \
+	pytest pytest-rest dbt-test spark-test check-java bench bench-test clean export verify-export model-check \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# The package (editable) with what `make run` and `make test` need: the core and the
+# extras report and dev (pyproject.toml). Reinstalled when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet -e '.[report,dev]'
 	touch $@
 
-## spark-venv: dbt-spark and pyspark on top (requirements-spark.txt), for the Spark targets
+## spark-venv: the spark extra on top (dbt-spark, pyspark), for the Spark targets
 spark-venv: $(VENV)/.spark-installed
 
-$(VENV)/.spark-installed: requirements-spark.txt $(VENV)/.installed
-	$(VENV)/bin/pip install --quiet -r requirements-spark.txt
+$(VENV)/.spark-installed: pyproject.toml $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e '.[report,dev,spark]'
+	touch $@
+
+## bench-venv: the bench extra on top (polars, psutil), for the benchmarks and their tests
+bench-venv: $(VENV)/.bench-installed
+
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e '.[report,dev,bench]'
 	touch $@
 
 ## run: set up, generate three weeks of synthetic logs, dbt build on DuckDB, print a summary,
@@ -172,8 +181,9 @@ dataset-build: venv
 test: lint pytest
 
 ## test-all: what CI runs: the fast tier, then every other test (slow, kill, property,
-## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity
-test-all: test pytest-rest dbt-test spark-test
+## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity,
+## and the benchmark code's own tests
+test-all: test pytest-rest dbt-test spark-test bench-test
 
 # Both cores (pytest-xdist; a module's tests stay on one worker, which builds the
 # fixtures they share once) and the 25 slowest tests printed on every run.
@@ -183,8 +193,8 @@ PYTEST := $(PY) -m pytest tests/python -q -n 2 --dist loadfile --durations=25 $(
 FAST_TIER := not (slow or kill or property or browser or spark)
 
 lint: venv
-	$(VENV)/bin/ruff check feedpipe tests tools
-	$(VENV)/bin/ruff format --check feedpipe tests tools
+	$(VENV)/bin/ruff check feedpipe benchmarks tests tools
+	$(VENV)/bin/ruff format --check feedpipe benchmarks tests tools
 	mkdir -p data
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses --processes 2
 
@@ -218,12 +228,17 @@ dbt-test: venv
 ## local Spark at two sizes; the Spark refresh at 7 vs 28 days, per node and files read
 ## (needs Java 17+). They write docs/benchmarks.md.
 BENCH_ARGS ?=
-bench: spark-venv check-java
-	$(PY) -m feedpipe.bench contract $(BENCH_ARGS)
-	$(PY) -m feedpipe.bench scale $(BENCH_ARGS)
-	$(PY) -m feedpipe.bench refresh $(BENCH_ARGS)
-	$(PY) -m feedpipe.bench engines
-	$(PY) -m feedpipe.bench spark-refresh
+bench: bench-venv spark-venv check-java
+	$(PY) -m benchmarks.bench contract $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench scale $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench refresh $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench engines
+	$(PY) -m benchmarks.bench spark-refresh
+
+## bench-test: the benchmark code's own tests (benchmarks/tests): the hand-written
+## baselines give exactly the marts, the Spark benchmark reads an event log (no Spark)
+bench-test: bench-venv
+	$(PY) -m pytest benchmarks/tests -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 clean:
 	rm -rf target logs data $(VENV)

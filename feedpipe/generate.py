@@ -86,15 +86,35 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from feedpipe.behaviour import (
+    ACTION_MIX,
+    ACTIONS,
+    AGE_SLOPE,
+    NULL,
+    P_ENGAGE,
+    POSITION_SLOPE,
+    SIGMA_TWEET,
+    SIGMA_USER,
+    SURFACES,
+    US_PER_DAY,
+    WEEKDAY_FACTOR,
+    Block,
+    Draws,
+    World,
+    draw_actions,
+    make_world,
+    simulate_engagements,
+    simulate_impressions,
+)
+from feedpipe.dirty import ACTION_VOCAB, ENG_COPY_DIRTY, IMP_DIRTY, dirty_copies, dirty_engagements
 
 __all__ = [
     "DEFAULT_START",
@@ -106,13 +126,6 @@ __all__ = [
     "truth_schema",
 ]
 
-US_PER_SECOND = 1_000_000
-US_PER_MINUTE = 60 * US_PER_SECOND
-US_PER_HOUR = 60 * US_PER_MINUTE
-US_PER_DAY = 24 * US_PER_HOUR
-EPOCH = date(1970, 1, 1)
-NULL = np.iinfo(np.int64).min  # sentinel for a null id / timestamp in the working arrays
-
 DEFAULT_START = date(2026, 1, 5)  # a Monday
 DEFAULT_IMPRESSIONS_PER_DAY = 100_000
 DEFAULT_USERS = 20_000
@@ -120,91 +133,7 @@ DEFAULT_TWEETS = 50_000
 DEFAULT_SEED = 42
 DEFAULT_LABEL_WINDOW_HOURS = 24.0
 MATURE_DAYS = 21
-
-# Volume shape.
-WEEKDAY_FACTOR = (1.04, 1.08, 1.10, 1.08, 1.00, 0.85, 0.85)  # Monday..Sunday, mean 1.0
-USER_SKEW = 1.5  # rank = floor(n * u**skew): density ~ rank**(1/skew - 1)
-TWEET_SKEW = 3.0
-REPEAT_SAME_DAY = 0.05
-REPEAT_PREVIOUS_DAY = 0.04
-SURFACES = ("home", "search", "profile")
-SURFACE_MIX = (0.82, 0.10, 0.08)
-SURFACE_POSITION_P = (0.06, 0.25, 0.15)  # geometric parameter of the rank in the feed
-MAX_POSITION = 500
-
-# Engagement model (see the module docstring). Codes index ACTIONS.
-P_ENGAGE = 0.05  # each day's mean P(at least one action) over its impressions
-ACTIONS = ("like", "retweet", "reply", "quote")
-ACTION_MIX = (0.60, 0.20, 0.13, 0.07)  # each day's mean P(action) over its impressions, in ratio
-SIGMA_USER = 0.8  # sd of the user propensity (logit scale)
-SIGMA_TWEET = 1.0  # sd of the tweet appeal (logit scale)
-AGE_SLOPE = 0.3  # logit lost per unit of log1p(tweet age in hours)
-POSITION_SLOPE = 0.3  # logit lost per unit of log(position), position 1 = top of the feed
-TWEET_MAX_AGE_AT_START_US = 7 * 24 * 3600 * 1_000_000  # tweets are created in the week before start
-CALIBRATION_BINS = 2048  # the intercepts are solved over the day's logits binned this finely
 TRUTH_ACTIONS = ("like", "reply", "retweet", "quote")  # column order of the truth files
-P_LATE = 0.01
-P_HOURS = 0.10
-MINUTES_MEDIAN_S, MINUTES_SIGMA = 180.0, 1.2
-HOURS_MEDIAN_S, HOURS_SIGMA = 2.5 * 3600.0, 0.8
-SECOND_ACTION_MEAN_S = 60.0
-BEFORE_IMPRESSION_MAX_US = 2 * US_PER_HOUR
-
-# Raw spellings. Codes index ACTION_VOCAB; the canonical actions come first.
-ODD_SPELLINGS = (
-    (" Like", "LIKE", "Like ", "  like"),
-    ("RETWEET ", "Retweet", " retweet"),
-    ("Reply", " REPLY ", "reply "),
-    ("Quote", "QUOTE ", " quote"),
-)
-ALIASES = ("favorite", None, "comment", "retweet_with_comment")  # per canonical action
-UNKNOWN_ACTIONS = ("bookmark", "share")
-NULLISH_ACTIONS = (None, "", "   ")
-
-# Dirty-row rates: impressions relative to the day's impressions, engagements relative
-# to the day's simulated engagement rows.
-IMP_DIRTY = {
-    "duplicate": 0.005,
-    "null_user_id": 0.002,
-    "null_tweet_id": 0.002,
-    "null_timestamp": 0.002,
-}
-ENG_COPY_DIRTY = {
-    "duplicate": 0.005,
-    "null_user_id": 0.003,
-    "null_tweet_id": 0.003,
-    "null_timestamp": 0.003,
-}
-P_ODD_CASE = 0.01
-P_ALIAS = 0.01
-P_UNKNOWN = 0.005
-P_NULL_ACTION = 0.004
-P_NEVER_SHOWN = 0.005
-P_BEFORE_IMPRESSION = 0.005
-
-
-def _build_vocab() -> tuple[tuple[str | None, ...], np.ndarray, np.ndarray, np.ndarray]:
-    vocab: list[str | None] = list(ACTIONS)
-    odd_offset, odd_count, alias_code = [], [], []
-    for spellings, alias in zip(ODD_SPELLINGS, ALIASES, strict=True):
-        odd_offset.append(len(vocab))
-        odd_count.append(len(spellings))
-        vocab.extend(spellings)
-        alias_code.append(-1 if alias is None else len(vocab))
-        if alias is not None:
-            vocab.append(alias)
-    return (
-        tuple(vocab),
-        np.array(odd_offset, np.int16),
-        np.array(odd_count, np.int16),
-        np.array(alias_code, np.int16),
-    )
-
-
-_BASE_VOCAB, ODD_OFFSET, ODD_COUNT, ALIAS_CODE = _build_vocab()
-UNKNOWN_OFFSET = len(_BASE_VOCAB)
-NULLISH_OFFSET = UNKNOWN_OFFSET + len(UNKNOWN_ACTIONS)
-ACTION_VOCAB: tuple[str | None, ...] = _BASE_VOCAB + UNKNOWN_ACTIONS + NULLISH_ACTIONS
 
 
 def default_days(label_window_hours: float = DEFAULT_LABEL_WINDOW_HOURS) -> int:
@@ -264,462 +193,6 @@ def truth_schema(id_type: str = "int") -> pa.Schema:
     )
 
 
-@dataclass(frozen=True)
-class _Block:
-    """Rows under construction: equal-length numpy columns (ids / ts use the NULL sentinel).
-
-    ``key`` is the event time used to order a file, also for rows whose ``ts`` is null.
-    """
-
-    cols: dict[str, np.ndarray]
-
-    def __len__(self) -> int:
-        return len(self.cols["key"])
-
-    def take(self, idx: np.ndarray) -> _Block:
-        return _Block({k: v[idx] for k, v in self.cols.items()})
-
-    def replace(self, **cols: np.ndarray) -> _Block:
-        return _Block({**self.cols, **cols})
-
-    @staticmethod
-    def concat(blocks: Sequence[_Block]) -> _Block:
-        names = blocks[0].cols.keys()
-        return _Block({k: np.concatenate([b.cols[k] for b in blocks]) for k in names})
-
-
-@dataclass(frozen=True)
-class _World:
-    """Per-run constants derived from the arguments."""
-
-    start_us: int
-    end_us: int
-    window_us: int
-    tweets: int
-    users: int
-    user_by_rank: np.ndarray  # id of the r-th most active user
-    tweet_by_rank: np.ndarray  # id of the r-th most popular tweet
-    minute_p: np.ndarray  # diurnal distribution over the 1440 minutes of a UTC day
-    user_text: pa.Array | None  # 'u<id>' by id when id_type == 'str'
-    tweet_text: pa.Array | None
-    user_effect: np.ndarray  # propensity by user id (index 0 unused)
-    tweet_appeal: np.ndarray  # appeal by tweet id (index 0 unused)
-    tweet_created_us: np.ndarray  # creation time by tweet id (index 0 unused)
-
-    def pair_key(self, user: np.ndarray, tweet: np.ndarray) -> np.ndarray:
-        return user * (2 * self.tweets + 1) + tweet
-
-
-def _diurnal() -> np.ndarray:
-    hour = (np.arange(1440) + 0.5) / 60.0
-    w = 1.0 + 0.5 * np.cos(2 * np.pi * (hour - 20.0) / 24.0)
-    w += 0.15 * np.cos(2 * np.pi * (hour - 13.0) / 12.0)
-    return w / w.sum()
-
-
-def _id_text(prefix: str, n: int) -> pa.Array:
-    digits = pc.cast(pa.array(np.arange(n + 1, dtype=np.int64)), pa.string())
-    return pc.binary_join_element_wise(prefix, digits, "")
-
-
-def _make_world(
-    start: date,
-    days: int,
-    users: int,
-    tweets: int,
-    label_window_hours: float,
-    id_type: str,
-    rng: np.random.Generator,
-) -> _World:
-    start_us = (start - EPOCH).days * US_PER_DAY
-    text = id_type == "str"
-    user_by_rank = rng.permutation(users).astype(np.int64) + 1
-    tweet_by_rank = rng.permutation(tweets).astype(np.int64) + 1
-    # Drawn after the permutations, so that the impressions do not change with the model.
-    user_effect = SIGMA_USER * rng.standard_normal(users + 1)
-    tweet_appeal = SIGMA_TWEET * rng.standard_normal(tweets + 1)
-    created = start_us - rng.integers(1, TWEET_MAX_AGE_AT_START_US, tweets + 1, endpoint=True)
-    return _World(
-        start_us=start_us,
-        end_us=start_us + days * US_PER_DAY,
-        window_us=round(label_window_hours * US_PER_HOUR),
-        tweets=tweets,
-        users=users,
-        user_by_rank=user_by_rank,
-        tweet_by_rank=tweet_by_rank,
-        minute_p=_diurnal(),
-        user_text=_id_text("u", users) if text else None,
-        tweet_text=_id_text("t", 2 * tweets) if text else None,
-        user_effect=user_effect,
-        tweet_appeal=tweet_appeal,
-        tweet_created_us=created,
-    )
-
-
-# --------------------------------------------------------------------------- sampling
-
-
-def _power_rank(rng: np.random.Generator, n_items: int, size: int, skew: float) -> np.ndarray:
-    """Ranks 0..n_items-1 with density ~ rank**(1/skew - 1) (skew 1 = uniform)."""
-    rank = (n_items * rng.random(size) ** skew).astype(np.int64)
-    return np.minimum(rank, n_items - 1, out=rank)
-
-
-def _times(rng: np.random.Generator, world: _World, day_us: int, n: int) -> np.ndarray:
-    """n timestamps (us) on the diurnal curve of the day starting at day_us, unordered."""
-    minute = np.repeat(np.arange(1440, dtype=np.int64), rng.multinomial(n, world.minute_p))
-    return day_us + minute * US_PER_MINUTE + rng.integers(0, US_PER_MINUTE, n)
-
-
-def _choose(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
-    """Category codes: the number of cdf bounds at or below a uniform draw."""
-    u = rng.random(n)
-    code = np.zeros(n, np.int16)
-    for bound in cdf[:-1]:  # a loop over the few categories
-        code += u >= bound
-    return code
-
-
-def _cdf(p: np.ndarray) -> np.ndarray:
-    cdf = np.cumsum(p, axis=-1)
-    cdf[..., -1] = 1.0 + 1e-12
-    return cdf
-
-
-_ACTION_CDF = _cdf(np.asarray(ACTION_MIX))
-
-
-def _delays(rng: np.random.Generator, n: int, window_us: int) -> np.ndarray:
-    """Engagement delays (us, >= 1 s): minutes, a tail of hours (both < window), 1% late."""
-    u = rng.random(n)
-    late = u < P_LATE
-    hours = ~late & (u < P_LATE + P_HOURS)
-    mu = np.where(hours, math.log(HOURS_MEDIAN_S), math.log(MINUTES_MEDIAN_S))
-    sigma = np.where(hours, HOURS_SIGMA, MINUTES_SIGMA)
-    seconds = np.exp(mu + sigma * rng.standard_normal(n))
-    cap_s = window_us / US_PER_SECOND - 1.0
-    redo = np.flatnonzero(~late & (seconds >= cap_s))
-    for _ in range(50):  # resample the few beyond the window (truncated lognormals)
-        if not len(redo):
-            break
-        seconds[redo] = np.exp(mu[redo] + sigma[redo] * rng.standard_normal(len(redo)))
-        redo = redo[seconds[redo] >= cap_s]
-    seconds[redo] = cap_s * rng.random(len(redo))
-    n_late = int(late.sum())
-    seconds[late] = window_us / US_PER_SECOND + 3600.0 * rng.uniform(1.0, 48.0, n_late)
-    return np.maximum((seconds * US_PER_SECOND).astype(np.int64), US_PER_SECOND)
-
-
-def _sample_without_replacement(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
-    if k <= 0 or n <= 0:
-        return np.empty(0, np.int64)
-    return rng.choice(n, size=min(k, n), replace=False)
-
-
-def _binomial(rng: np.random.Generator, n: int, p: float) -> int:
-    return int(rng.binomial(n, p)) if n > 0 else 0
-
-
-def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    if not len(sorted_keys):
-        return np.zeros(len(keys), bool)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[pos] == keys
-
-
-# --------------------------------------------------------------------------- engagement model
-
-_LOG_POSITION = np.log(np.arange(MAX_POSITION + 1).clip(1))  # by position (1..MAX_POSITION)
-_MIX = np.asarray(ACTION_MIX) / sum(ACTION_MIX)
-
-
-def _logits(world: _World, imp: _Block) -> np.ndarray:
-    """The shared part of every action's logit, per impression (everything but the intercept)."""
-    tweet = imp.cols["tweet"]
-    age_h = (imp.cols["ts"] - world.tweet_created_us[tweet]) * (1.0 / US_PER_HOUR)
-    eta = world.user_effect[imp.cols["user"]] + world.tweet_appeal[tweet]
-    eta -= AGE_SLOPE * np.log1p(age_h)
-    eta -= POSITION_SLOPE * _LOG_POSITION[imp.cols["position"]]
-    return eta
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _root(f: Callable[[float], float], lo: float, hi: float) -> float:
-    """The root of an increasing f in [lo, hi] (Illinois method: regula falsi that halves
-    the value kept at a bracket end twice in a row, so both ends close in)."""
-    f_lo, f_hi = f(lo), f(hi)
-    if f_lo >= 0:
-        return lo
-    if f_hi <= 0:
-        return hi
-    x, side = lo, 0
-    for _ in range(200):
-        step = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        if not lo < step < hi:
-            step = 0.5 * (lo + hi)
-        done = abs(step - x) <= 1e-14 * max(1.0, abs(step))
-        x = step
-        f_x = f(x)
-        if f_x == 0 or done:
-            break
-        if f_x < 0:
-            lo, f_lo = x, f_x
-            f_hi = f_hi / 2 if side < 0 else f_hi
-            side = -1
-        else:
-            hi, f_hi = x, f_x
-            f_lo = f_lo / 2 if side > 0 else f_lo
-            side = 1
-    return x
-
-
-def _intercepts(eta: np.ndarray) -> np.ndarray:
-    """Intercepts (by ACTIONS code) such that, over the logits ``eta`` of a day:
-    mean p_a / sum_b mean p_b = ACTION_MIX and mean p_any = P_ENGAGE.
-
-    Solved over the logits binned into CALIBRATION_BINS equal bins, each at the mean of its
-    logits (an error far below 1e-6 in the means); deterministic, no random draws.
-    """
-    if not len(eta):
-        eta = np.zeros(1)
-    lo, hi = float(eta.min()), float(eta.max())
-    scale = (CALIBRATION_BINS - 1) / (hi - lo) if hi > lo else 0.0
-    idx = ((eta - lo) * scale).astype(np.int64)
-    count = np.bincount(idx, minlength=CALIBRATION_BINS)
-    total = np.bincount(idx, eta, minlength=CALIBRATION_BINS)
-    used = count > 0
-    x, w = total[used] / count[used], count[used] / len(eta)
-
-    def intercept(target: float) -> float:
-        logit = math.log(target / (1 - target))
-        return _root(lambda a: float(w @ _sigmoid(a + x)) - target, logit - hi, logit - lo)
-
-    def intercepts(total_rate: float) -> np.ndarray:
-        return np.array([intercept(total_rate * m) for m in _MIX])
-
-    def p_any_excess(total_rate: float) -> float:
-        none = np.prod(1 - _sigmoid(intercepts(total_rate)[:, None] + x), axis=0)
-        return float(w @ (1 - none)) - P_ENGAGE
-
-    # mean p_any <= sum_a mean p_a = total rate, and >= mean p_like = total rate * like share.
-    return intercepts(_root(p_any_excess, P_ENGAGE, P_ENGAGE / _MIX.max()))
-
-
-@dataclass(frozen=True)
-class _Draws:
-    """Actions drawn for a day's impressions, and their probabilities when truth is asked."""
-
-    hits: list[np.ndarray]  # by ACTIONS code: a bool per impression
-    intercepts: np.ndarray  # by ACTIONS code
-    p: list[np.ndarray] | None  # by ACTIONS code: P(action) per impression
-    p_any: np.ndarray | None
-
-
-def _draw_actions(rng: np.random.Generator, world: _World, imp: _Block, truth: bool) -> _Draws:
-    """Each action of each impression independently: hit when a uniform draw < P(action)."""
-    eta = _logits(world, imp)
-    alpha = _intercepts(eta)
-    odds = np.exp(eta, out=eta)  # P(action a) = 1 / (1 + 1 / (odds * exp(alpha_a)))
-    hits, p, log_none = [], [], np.zeros(len(odds)) if truth else None
-    for a in range(len(ACTIONS)):
-        p_a = odds * math.exp(alpha[a])
-        p_a /= 1.0 + p_a
-        hits.append(rng.random(len(odds)) < p_a)
-        if log_none is not None:
-            p.append(p_a)
-            log_none += np.log1p(-p_a)
-    if log_none is None:
-        return _Draws(hits, alpha, None, None)
-    return _Draws(hits, alpha, p, -np.expm1(log_none))
-
-
-# --------------------------------------------------------------------------- one day
-
-
-def _impressions(
-    rng: np.random.Generator,
-    world: _World,
-    day_us: int,
-    n: int,
-    previous: _Block | None,
-) -> _Block:
-    """The day's simulated impressions, ordered by time."""
-    n_prev = round(n * REPEAT_PREVIOUS_DAY) if previous is not None and len(previous) else 0
-    n_same = round(n * REPEAT_SAME_DAY)
-    n_base = n - n_prev - n_same
-    if n_base <= 0:
-        n_prev, n_same, n_base = 0, 0, n
-    user = world.user_by_rank[_power_rank(rng, world.users, n_base, USER_SKEW)]
-    tweet = world.tweet_by_rank[_power_rank(rng, world.tweets, n_base, TWEET_SKEW)]
-    same = rng.integers(0, max(n_base, 1), n_same)
-    users, tweets = [user, user[same]], [tweet, tweet[same]]
-    if n_prev:
-        prev = rng.integers(0, len(previous), n_prev)
-        users.append(previous.cols["user"][prev])
-        tweets.append(previous.cols["tweet"][prev])
-    order = rng.permutation(n)  # times are sorted below: shuffle the pairs instead
-    ts = np.sort(_times(rng, world, day_us, n))
-    surface = _choose(rng, np.cumsum(SURFACE_MIX), n).astype(np.int8)
-    log_q = np.log1p(-np.asarray(SURFACE_POSITION_P))[surface]
-    position = 1 + np.floor(np.log1p(-rng.random(n)) / log_q)
-    return _Block(
-        {
-            "user": np.concatenate(users)[order],
-            "tweet": np.concatenate(tweets)[order],
-            "ts": ts,
-            "key": ts,
-            "surface": surface,
-            "position": np.minimum(position, MAX_POSITION).astype(np.int32),
-        }
-    )
-
-
-def _dirty_copies(
-    rng: np.random.Generator,
-    rows: _Block,
-    rates: dict[str, float],
-    counts: dict[str, int],
-    prefix: str,
-) -> list[_Block]:
-    """Extra rows copied from ``rows``: exact duplicates and copies with one null field."""
-    out = []
-    for kind, rate in rates.items():
-        pick = _sample_without_replacement(rng, len(rows), _binomial(rng, len(rows), rate))
-        copy = rows.take(pick)
-        null = np.full(len(pick), NULL, np.int64)
-        if kind == "null_user_id":
-            copy = copy.replace(user=null)
-        elif kind == "null_tweet_id":
-            copy = copy.replace(tweet=null)
-        elif kind == "null_timestamp":
-            copy = copy.replace(ts=null)
-        counts[f"{prefix}_{kind}"] += len(copy)
-        out.append(copy)
-    return out
-
-
-def _eng_block(user: np.ndarray, tweet: np.ndarray, ts: np.ndarray, action: np.ndarray) -> _Block:
-    return _Block({"user": user, "tweet": tweet, "ts": ts, "key": ts, "action": action})
-
-
-def _before_first_impression(
-    rng: np.random.Generator,
-    sorted_keys: np.ndarray,
-    keys: np.ndarray,
-    history: Sequence[np.ndarray],
-    k: int,
-) -> np.ndarray:
-    """Up to k impression rows whose pair is shown once today and never on an earlier day."""
-    if k <= 0 or not len(keys):
-        return np.empty(0, np.int64)
-    cand = np.unique(rng.integers(0, len(keys), 4 * k + 16))
-    cand_keys = keys[cand]
-    today = np.searchsorted(sorted_keys, cand_keys, "right") - np.searchsorted(
-        sorted_keys, cand_keys, "left"
-    )
-    ok = today == 1
-    for seen in history:
-        ok &= ~_contains(seen, cand_keys)
-    good = cand[ok]
-    return np.sort(good[_sample_without_replacement(rng, len(good), k)])
-
-
-def _engagements(
-    rng: np.random.Generator,
-    world: _World,
-    day: int,
-    imp: _Block,
-    draws: _Draws,
-    history: Sequence[np.ndarray],
-    keys: np.ndarray,
-    sorted_keys: np.ndarray,
-    counts: dict[str, int],
-) -> _Block:
-    """The engagement rows generated from a day's impressions (all kinds), before routing."""
-    n = len(imp)
-    day_us = world.start_us + day * US_PER_DAY
-    i_user, i_tweet, i_ts = imp.cols["user"], imp.cols["tweet"], imp.cols["ts"]
-
-    # Simulated engagements: one row per action drawn; an impression's actions in random
-    # order, the first after a delay, each next one 1 s + an exponential gap after it.
-    engaged = np.flatnonzero(functools.reduce(np.logical_or, draws.hits))
-    hit = np.stack([h[engaged] for h in draws.hits], axis=1)  # engaged impression x action
-    row, action = np.nonzero(hit)  # by impression, then action code
-    both = engaged[row]
-    order = np.argsort(both + 0.5 * rng.random(len(both)), kind="stable")  # shuffle in groups
-    both, action = both[order], action.astype(np.int16)[order]
-    first = np.ones(len(both), bool)
-    np.not_equal(both[1:], both[:-1], out=first[1:])
-    counts["engaged_impressions"] += len(engaged)
-    step = np.empty(len(both), np.int64)
-    step[first] = _delays(rng, len(engaged), world.window_us)
-    gap = rng.exponential(SECOND_ACTION_MEAN_S, int((~first).sum())) * US_PER_SECOND
-    step[~first] = US_PER_SECOND + gap.astype(np.int64)
-    elapsed = np.cumsum(step)
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(both)), 0))
-    elapsed -= elapsed[group_start] - step[group_start]
-    events = _eng_block(i_user[both], i_tweet[both], i_ts[both] + elapsed, action)
-    m = len(events)
-
-    # Respelled (still valid) actions.
-    odd = rng.random(m) < P_ODD_CASE
-    alias = ~odd & (rng.random(m) < P_ALIAS) & (ALIAS_CODE[action] >= 0)
-    raw = action.copy()
-    raw[odd] = ODD_OFFSET[action[odd]] + rng.integers(0, ODD_COUNT[action[odd]])
-    raw[alias] = ALIAS_CODE[action[alias]]
-    events = events.replace(action=raw)
-
-    # Invalid actions on real impressions.
-    k_unknown, k_nullish = _binomial(rng, m, P_UNKNOWN), _binomial(rng, m, P_NULL_ACTION)
-    at = rng.integers(0, max(n, 1), k_unknown + k_nullish) if n else np.empty(0, np.int64)
-    bad_action = np.concatenate(
-        [
-            UNKNOWN_OFFSET + rng.integers(0, len(UNKNOWN_ACTIONS), k_unknown),
-            NULLISH_OFFSET + rng.integers(0, len(NULLISH_ACTIONS), k_nullish),
-        ]
-    ).astype(np.int16)
-    bad = _eng_block(
-        i_user[at], i_tweet[at], i_ts[at] + _delays(rng, len(at), world.window_us), bad_action
-    )
-
-    # Nothing at or after the end has happened yet.
-    keep = events.cols["ts"] < world.end_us
-    counts["engagements_not_yet_happened"] += int(m - keep.sum())
-    counts["eng_odd_case_action"] += int((odd & keep).sum())
-    counts["eng_alias_action"] += int((alias & keep).sum())
-    events = events.take(np.flatnonzero(keep))
-    bad_keep = bad.cols["ts"] < world.end_us
-    counts["eng_unknown_action"] += int(bad_keep[:k_unknown].sum())
-    counts["eng_null_action"] += int(bad_keep[k_unknown:].sum())
-    bad = bad.take(np.flatnonzero(bad_keep))
-    counts["engagement_events"] += len(events)
-
-    # Engagements with no impression before them: a pair never shown (tweet id above
-    # `tweets`), or up to 2 h before the first ever impression of a pair.
-    k_never = _binomial(rng, m, P_NEVER_SHOWN)
-    never = _eng_block(
-        world.user_by_rank[_power_rank(rng, world.users, k_never, USER_SKEW)],
-        world.tweets + 1 + rng.integers(0, world.tweets, k_never),
-        _times(rng, world, day_us, k_never),
-        _choose(rng, _ACTION_CDF, k_never),
-    )
-    k_before = _binomial(rng, m, P_BEFORE_IMPRESSION)
-    rows = _before_first_impression(rng, sorted_keys, keys, history, k_before)
-    shift = rng.integers(US_PER_SECOND, BEFORE_IMPRESSION_MAX_US, len(rows))
-    rows_ts = i_ts[rows] - shift
-    ok = rows_ts >= world.start_us
-    rows, rows_ts = rows[ok], rows_ts[ok]
-    before = _eng_block(i_user[rows], i_tweet[rows], rows_ts, _choose(rng, _ACTION_CDF, len(rows)))
-    counts["eng_never_shown"] += len(never)
-    counts["eng_before_impression"] += len(before)
-
-    copies = _dirty_copies(rng, events, ENG_COPY_DIRTY, counts, "eng")
-    return _Block.concat([events, bad, never, before, *copies])
-
-
 # --------------------------------------------------------------------------- output
 
 
@@ -743,11 +216,11 @@ _SURFACE_TEXT = pa.array(SURFACES, pa.string())
 _ACTION_TEXT = pa.array(ACTION_VOCAB, pa.string())
 
 
-def _ordered(rows: _Block) -> _Block:
+def _ordered(rows: Block) -> Block:
     return rows.take(np.argsort(rows.cols["key"], kind="stable"))
 
 
-def _impression_table(rows: _Block, world: _World, schema: pa.Schema) -> pa.Table:
+def _impression_table(rows: Block, world: World, schema: pa.Schema) -> pa.Table:
     c = _ordered(rows).cols
     arrays = [
         _id_array(c["user"], world.user_text),
@@ -759,7 +232,7 @@ def _impression_table(rows: _Block, world: _World, schema: pa.Schema) -> pa.Tabl
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _engagement_table(rows: _Block | None, world: _World, schema: pa.Schema) -> pa.Table:
+def _engagement_table(rows: Block | None, world: World, schema: pa.Schema) -> pa.Table:
     if rows is None or not len(rows):
         return schema.empty_table()
     c = _ordered(rows).cols
@@ -772,7 +245,7 @@ def _engagement_table(rows: _Block | None, world: _World, schema: pa.Schema) -> 
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _truth_table(imp: _Block, draws: _Draws, world: _World, schema: pa.Schema) -> pa.Table:
+def _truth_table(imp: Block, draws: Draws, world: World, schema: pa.Schema) -> pa.Table:
     """The simulated impressions (already in time order) with their true probabilities."""
     assert draws.p is not None and draws.p_any is not None
     c = imp.cols
@@ -876,7 +349,7 @@ def generate(
     imp_schema, eng_schema = impression_schema(id_type), engagement_schema(id_type)
 
     streams = np.random.SeedSequence(seed).spawn(days + 1)
-    world = _make_world(
+    world = make_world(
         start, days, users, tweets, label_window_hours, id_type, np.random.default_rng(streams[0])
     )
     imp_dir, eng_dir = Path(out_dir) / "impressions", Path(out_dir) / "engagements"
@@ -888,16 +361,16 @@ def generate(
 
     counts = dict.fromkeys(COUNT_KEYS, 0)
     counts["days"] = days
-    pending: dict[int, list[_Block]] = {}
+    pending: dict[int, list[Block]] = {}
     history: list[np.ndarray] = []  # sorted distinct (user, tweet) keys shown on each day
-    previous: _Block | None = None
+    previous: Block | None = None
     flushed = 0
 
     def flush_until(last: int) -> None:
         nonlocal flushed
         for d in range(flushed, last + 1):
             chunks = pending.pop(d, [])
-            rows = _Block.concat(chunks) if chunks else None
+            rows = Block.concat(chunks) if chunks else None
             table = _engagement_table(rows, world, eng_schema)
             counts["engagements"] += table.num_rows
             _write(table, eng_dir / f"{start + timedelta(days=d)}.parquet", "engagement_ts")
@@ -908,21 +381,22 @@ def generate(
         day_date = start + timedelta(days=day)
         day_us = world.start_us + day * US_PER_DAY
         n = round(impressions_per_day * WEEKDAY_FACTOR[day_date.weekday()])
-        imp = _impressions(rng, world, day_us, n, previous)
+        imp = simulate_impressions(rng, world, day_us, n, previous)
         counts["impression_events"] += len(imp)
         keys = world.pair_key(imp.cols["user"], imp.cols["tweet"])
 
         sorted_keys = np.sort(keys)
         # All of the impressions' draws come first: the engagement model cannot change them.
-        dirty = _dirty_copies(rng, imp, IMP_DIRTY, counts, "imp")
-        draws = _draw_actions(rng, world, imp, truth)
-        eng = _engagements(rng, world, day, imp, draws, history, keys, sorted_keys, counts)
+        dirty = dirty_copies(rng, imp, IMP_DIRTY, counts, "imp")
+        draws = draw_actions(rng, world, imp, truth)
+        events = simulate_engagements(rng, world, imp, draws, counts)
+        eng = dirty_engagements(rng, world, day, imp, events, history, keys, sorted_keys, counts)
         eng_ts = eng.cols["ts"]
         eng_day = np.where(eng_ts == NULL, day, (eng_ts - world.start_us) // US_PER_DAY)
         for d in np.unique(eng_day).tolist():
             pending.setdefault(d, []).append(eng.take(np.flatnonzero(eng_day == d)))
 
-        table = _impression_table(_Block.concat([imp, *dirty]), world, imp_schema)
+        table = _impression_table(Block.concat([imp, *dirty]), world, imp_schema)
         counts["impressions"] += table.num_rows
         _write(table, imp_dir / f"{day_date}.parquet", "impression_ts")
         truth_path = truth_dir / f"{day_date}.parquet"

@@ -63,8 +63,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -72,99 +71,32 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from feedpipe.datasets.checks import ConversionError, Dataset
+from feedpipe.datasets.writer import check_name_free, configure, publish, stage_and_write
+
+__all__ = ["ConversionError", "Dataset", "LineSource", "convert", "delivery_names", "main_for"]
+
+
 CHUNK_BYTES = 1 << 25
+
+
 # A longer line is not one of these datasets' (their lines have a few KB): stop there
 # rather than hold a file without newlines in memory.
 MAX_LINE_BYTES = 1 << 28
+
+
 DEFAULT_MEMORY_LIMIT = "4GB"
+
+
 NEWLINE = 0x0A
+
+
 LINE_SCHEMA = pa.schema(
     [pa.field("line_number", pa.int64(), nullable=False), pa.field("line", pa.large_binary())]
 )
+
+
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-LOGS = ("impressions", "engagements")
-TIMESTAMP_COLUMN = {"impressions": "impression_ts", "engagements": "engagement_ts"}
-DETAIL_VALUE_CHARS = 80
-# zstd at level 1: as small as the default level 3 on these files, twice as fast.
-PARQUET_OPTIONS = "compression zstd, compression_level 1"
-
-# The lines as DuckDB sees them: `text` is the line without its newline (and without a
-# CR before it), null when the bytes are not UTF-8; `undecodable` is then the bytes
-# with \xNN escapes.
-LINES_SQL = """
-select
-    line_number,
-    case when ends_with(decoded, chr(13)) then left(decoded, -1) else decoded end as text,
-    case when decoded is null then cast(line as varchar) end as undecodable
-from (select line_number, line, try(decode(line)) as decoded from raw_lines)
-"""
-
-
-class ConversionError(RuntimeError):
-    """A conversion that must not be published; the message says why."""
-
-
-def sql_string(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def detail_value(expression: str) -> str:
-    """SQL: a field's text for a reject detail, quoted, cut at DETAIL_VALUE_CHARS."""
-    return (
-        f"'''' || left({expression}, {DETAIL_VALUE_CHARS}) || "
-        f"case when length({expression}) > {DETAIL_VALUE_CHARS} then '...' else '' end || ''''"
-    )
-
-
-@dataclass(frozen=True)
-class Check:
-    """One reason to reject a line: SQL `condition` true for a bad line, the `reason`
-    and a SQL expression of the `detail`."""
-
-    condition: str
-    reason: str
-    detail: str
-
-
-BASE_CHECKS = (
-    Check("text is null", "bad_encoding", "'not valid UTF-8'"),
-    Check("text = ''", "blank_line", "'empty line'"),
-)
-
-
-def reason_columns(checks: Sequence[Check]) -> str:
-    """SQL select items `reason` and `detail`: those of the first failing check (the
-    encoding and blank-line checks first), null when every check passes."""
-    ordered = (*BASE_CHECKS, *checks)
-    reason = " ".join(f"when {c.condition} then {sql_string(c.reason)}" for c in ordered)
-    detail = " ".join(f"when {c.condition} then {c.detail}" for c in ordered)
-    return f"case {reason} end as reason, case {detail} end as detail"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A converter. `parse_sql` selects from `lines` (line_number, text, undecodable)
-    one row per line with `line_number`, `reason`, `detail`, `line` (the text of a
-    rejected line, else null) and the dataset's typed columns; the other SQL reads
-    the table `parsed` it fills. `impressions_sql` / `engagements_sql` give the rows
-    of the files (of converted lines only) in their final columns, `*_order` their
-    order within a day file. `implied_sql` gives one row, (`impressions`,
-    `engagements`: a struct action -> rows), what the converted lines imply, counted
-    apart from the row SQL. `extra_summary` adds the dataset's counters."""
-
-    name: str
-    actions: tuple[str, ...]
-    parse_sql: str
-    impressions_sql: str
-    impressions_order: str
-    engagements_sql: str
-    engagements_order: str
-    implied_sql: str
-    extra_summary: Callable[[duckdb.DuckDBPyConnection], dict]
-
-
-# --- delivery names ---------------------------------------------------------------
 
 
 def _stem(path: Path) -> str:
@@ -201,9 +133,6 @@ def delivery_names(inputs: Sequence[Path], name: str | None = None) -> list[str]
                 "convert them one at a time with --name"
             )
     return names
-
-
-# --- reading lines ----------------------------------------------------------------
 
 
 class Progress:
@@ -320,285 +249,6 @@ class LineSource:
         self.finished = True
 
 
-# --- converting -------------------------------------------------------------------
-
-
-def _configure(
-    connection: duckdb.DuckDBPyConnection, spill: Path, memory_limit: str, threads: int | None
-) -> None:
-    connection.execute(f"set memory_limit = {sql_string(memory_limit)}")
-    connection.execute(f"set temp_directory = {sql_string(spill.as_posix())}")
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute("set preserve_insertion_order = true")
-    connection.execute(f"set enable_progress_bar = {str(sys.stdout.isatty()).lower()}")
-    if threads is not None:
-        connection.execute(f"set threads = {int(threads)}")
-
-
-def _check_name_free(out: Path, name: str, input_path: Path) -> None:
-    """Refuse a delivery name that OUT already uses for another input."""
-    record = out / "conversions" / f"{name}.json"
-    if record.exists():
-        previous = json.loads(record.read_text()).get("input")
-        if previous != str(input_path.resolve()):
-            raise ConversionError(
-                f"{out} already holds the delivery {name!r} of {previous}: convert "
-                f"{input_path} under another --name (NAME=... with make), "
-                "or delete that delivery first"
-            )
-    elif any((out / log / name).exists() for log in LOGS):
-        raise ConversionError(
-            f"{out} already holds {name!r} files that no conversion record explains: "
-            f"convert {input_path} under another --name (or delete them first)"
-        )
-
-
-def _write_days(
-    connection: duckdb.DuckDBPyConnection,
-    log: str,
-    order: str,
-    staging: Path,
-    name: str,
-    progress: Progress,
-) -> list[Path]:
-    """One Parquet file per UTC day of the view `log`; returns the files."""
-    column = TIMESTAMP_COLUMN[log]
-    days = [
-        day
-        for (day,) in connection.execute(
-            f"select distinct cast({column} as date) as day from {log} order by day"
-        ).fetchall()
-    ]
-    if None in days:
-        raise ConversionError(f"{log}: rows without {column} (a parser bug)")
-    folder = staging / log / name
-    files = []
-    for index, day in enumerate(days, start=1):
-        progress.message(f"writing {log} of {day} ({index}/{len(days)})", end="")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{day.isoformat()}.parquet"
-        start = dt.datetime.combine(day, dt.time())
-        connection.execute(
-            f"""
-            copy (
-                select * from {log}
-                where {column} >= timestamp '{start:%Y-%m-%d %H:%M:%S}'
-                  and {column} < timestamp '{start + dt.timedelta(days=1):%Y-%m-%d %H:%M:%S}'
-                order by {order}
-            ) to {sql_string(path.as_posix())} (format parquet, {PARQUET_OPTIONS})
-            """
-        )
-        files.append(path)
-    return files
-
-
-def _files_read_back(
-    connection: duckdb.DuckDBPyConnection, log: str, files: list[Path]
-) -> dict[str, dict]:
-    """Per written file: rows and first / last day, read from the file itself."""
-    if not files:
-        return {}
-    column = TIMESTAMP_COLUMN[log]
-    listing = ", ".join(sql_string(path.as_posix()) for path in files)
-    rows = connection.execute(
-        f"""
-        select filename, count(*), cast(min({column}) as date), cast(max({column}) as date)
-        from read_parquet([{listing}], filename = true)
-        group by filename
-        """
-    ).fetchall()
-    found = {Path(filename).as_posix(): (n, first, last) for filename, n, first, last in rows}
-    result = {}
-    for path in files:
-        n, first, last = found.get(path.as_posix(), (0, None, None))
-        if n == 0 or first != last or first.isoformat() != path.stem:
-            raise ConversionError(f"{path.name}: holds {n} rows of days {first}..{last}")
-        result[path.as_posix()] = {"rows": n, "day": first}
-    return result
-
-
-def _actions_read_back(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, int]:
-    if not files:
-        return {}
-    listing = ", ".join(sql_string(path.as_posix()) for path in files)
-    rows = connection.execute(
-        f"select action, count(*) from read_parquet([{listing}]) group by action order by action"
-    ).fetchall()
-    return dict(rows)
-
-
-def _publish(staging: Path, out: Path, name: str) -> None:
-    """Move the staged delivery into OUT, replacing that delivery's previous files;
-    the conversion record last, so it only exists for a complete delivery."""
-    moves = [
-        *((staging / log / name, out / log / name) for log in LOGS),
-        (
-            staging / "rejected_lines" / f"{name}.parquet",
-            out / "rejected_lines" / f"{name}.parquet",
-        ),
-        (staging / "conversions" / f"{name}.json", out / "conversions" / f"{name}.json"),
-    ]
-    replaced = staging / "replaced"
-    replaced.mkdir()
-    set_aside: list[tuple[Path, Path]] = []
-    moved_in: list[Path] = []
-    try:
-        for index, (_, target) in enumerate(moves):
-            if target.exists():
-                aside = replaced / str(index)
-                target.rename(aside)
-                set_aside.append((aside, target))
-        for source, target in moves:
-            if source.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                source.rename(target)
-                moved_in.append(target)
-    except OSError:
-        # Put the previous delivery back as it was.
-        for target in moved_in:
-            shutil.rmtree(target) if target.is_dir() else target.unlink()
-        for aside, target in set_aside:
-            aside.rename(target)
-        raise
-
-
-def _counted(connection: duckdb.DuckDBPyConnection, sql: str) -> dict:
-    cursor = connection.execute(sql)
-    names = [column[0] for column in cursor.description]
-    return dict(zip(names, cursor.fetchone(), strict=True))
-
-
-def _stage_and_write(
-    dataset: Dataset,
-    source: LineSource,
-    connection: duckdb.DuckDBPyConnection,
-    staging: Path,
-    name: str,
-    progress: Progress,
-) -> dict:
-    phases = {}
-    started = time.monotonic()
-    connection.register("raw_lines", source.reader())
-    try:
-        connection.execute(
-            f"create table parsed as with lines as ({LINES_SQL}) {dataset.parse_sql}"
-        )
-    except duckdb.Error:
-        if source.error is not None:
-            raise source.error from None
-        raise
-    phases["parse"] = time.monotonic() - started
-    connection.unregister("raw_lines")
-    if not source.finished:
-        raise ConversionError("DuckDB stopped reading the input before its end")
-    connection.execute(f"create view impressions as {dataset.impressions_sql}")
-    connection.execute(f"create view engagements as {dataset.engagements_sql}")
-    files = {
-        "impressions": _write_days(
-            connection, "impressions", dataset.impressions_order, staging, name, progress
-        ),
-        "engagements": _write_days(
-            connection, "engagements", dataset.engagements_order, staging, name, progress
-        ),
-    }
-    rejected_path = staging / "rejected_lines" / f"{name}.parquet"
-    rejected_path.parent.mkdir(parents=True)
-    connection.execute(
-        f"""
-        copy (
-            select line_number, reason, detail, line from parsed
-            where reason is not null order by line_number
-        ) to {sql_string(rejected_path.as_posix())} (format parquet, {PARQUET_OPTIONS})
-        """
-    )
-    phases["write"] = time.monotonic() - started - phases["parse"]
-    progress.message("checking the files against the lines", end="")
-    lines = _counted(
-        connection,
-        "select count(*) as parsed, count(*) filter (where reason is null) as converted, "
-        "count(*) filter (where reason is not null) as rejected, "
-        "sum(line_number) as number_sum, "
-        "sum(cast(line_number as hugeint) * line_number) as square_sum, "
-        "min(line_number) as first, "
-        "max(line_number) as last from parsed",
-    )
-    by_reason = dict(
-        connection.execute(
-            "select reason, count(*) from parsed where reason is not null "
-            "group by reason order by reason"
-        ).fetchall()
-    )
-    implied = _counted(connection, dataset.implied_sql)
-    written = {log: _files_read_back(connection, log, files[log]) for log in LOGS}
-    by_action = _actions_read_back(connection, files["engagements"])
-    rejected_rows = connection.execute(
-        f"select count(*) from read_parquet({sql_string(rejected_path.as_posix())})"
-    ).fetchone()[0]
-
-    lines_read = source.lines_read
-    expected_numbers = (1, lines_read) if lines_read else (None, None)
-    problems = []
-    if lines["parsed"] != lines_read:
-        problems.append(f"{lines_read} lines read, DuckDB parsed {lines['parsed']}")
-    # Count, bounds, sum and sum of squares of 1..n: no line lost, none twice.
-    numbers = (lines["first"], lines["last"], lines["number_sum"] or 0, lines["square_sum"] or 0)
-    n = lines_read
-    if numbers != (*expected_numbers, n * (n + 1) // 2, n * (n + 1) * (2 * n + 1) // 6):
-        problems.append("the line numbers are not 1..lines read, each once")
-    if lines_read != lines["converted"] + lines["rejected"]:
-        problems.append("lines read != lines converted + lines rejected")
-    if rejected_rows != lines["rejected"]:
-        problems.append(f"rejected_lines holds {rejected_rows} rows, not {lines['rejected']}")
-    impressions_written = sum(file["rows"] for file in written["impressions"].values())
-    engagements_written = sum(file["rows"] for file in written["engagements"].values())
-    if impressions_written != implied["impressions"]:
-        problems.append(
-            f"{impressions_written} impressions written, the converted lines imply "
-            f"{implied['impressions']}"
-        )
-    implied_actions = {a: n for a, n in (implied["engagements"] or {}).items() if n}
-    if by_action != implied_actions or engagements_written != sum(implied_actions.values()):
-        problems.append(
-            f"engagements written {by_action}, the converted lines imply {implied_actions}"
-        )
-    if problems:
-        raise ConversionError("checks failed: " + "; ".join(problems))
-    extra = dataset.extra_summary(connection)
-    phases["check"] = time.monotonic() - started - phases["parse"] - phases["write"]
-
-    days = sorted(file["day"] for log in LOGS for file in written[log].values())
-    listed = [*files["impressions"], *files["engagements"], rejected_path]
-    rows = {
-        **{path: file["rows"] for log in LOGS for path, file in written[log].items()},
-        rejected_path.as_posix(): rejected_rows,
-    }
-    return {
-        "lines_read": lines_read,
-        "lines_converted": lines["converted"],
-        "lines_rejected": lines["rejected"],
-        "rejected_by_reason": by_reason,
-        "impressions_written": impressions_written,
-        "engagements_written": engagements_written,
-        "engagements_written_by_action": {
-            action: by_action.get(action, 0) for action in sorted({*dataset.actions, *by_action})
-        },
-        "days": {
-            "first": days[0].isoformat() if days else None,
-            "last": days[-1].isoformat() if days else None,
-        },
-        **extra,
-        "phase_seconds": {phase: round(seconds, 1) for phase, seconds in phases.items()},
-        "files": [
-            {
-                "path": path.relative_to(staging).as_posix(),
-                "rows": rows[path.as_posix()],
-                "bytes": path.stat().st_size,
-            }
-            for path in listed
-        ],
-    }
-
-
 def convert(
     dataset: Dataset,
     input_path: Path,
@@ -619,7 +269,7 @@ def convert(
     if not input_path.is_file():
         raise ConversionError(f"{input_path}: no such file")
     out.mkdir(parents=True, exist_ok=True)
-    _check_name_free(out, name, input_path)
+    check_name_free(out, name, input_path)
     size = input_path.stat().st_size
     status = Progress(f"{dataset.name} {name}", size, progress)
     staging = Path(tempfile.mkdtemp(prefix=f".converting-{name}-", dir=out))
@@ -628,8 +278,8 @@ def convert(
         spill.mkdir()
         source = LineSource(input_path, chunk_bytes, status)
         with duckdb.connect(str(staging / "work.duckdb")) as connection:
-            _configure(connection, spill, memory_limit, threads)
-            counts = _stage_and_write(dataset, source, connection, staging, name, status)
+            configure(connection, spill, memory_limit, threads)
+            counts = stage_and_write(dataset, source, connection, staging, name, status)
         seconds = time.monotonic() - started
         summary = {
             "dataset": dataset.name,
@@ -645,7 +295,7 @@ def convert(
         record = staging / "conversions" / f"{name}.json"
         record.parent.mkdir()
         record.write_text(json.dumps(summary, indent=2) + "\n")
-        _publish(staging, out, name)
+        publish(staging, out, name)
         status.message(f"done in {summary['seconds']} s")
     except BaseException:
         status.message("failed, nothing published")

@@ -63,7 +63,8 @@ import sys
 
 import duckdb
 
-from feedpipe.datasets.common import Check, Dataset, detail_value, main_for, reason_columns
+from feedpipe.datasets.checks import Check, Dataset, detail_value, reason_columns
+from feedpipe.datasets.common import main_for
 
 FIELD_COUNT = 5
 TIME_FORMAT = "%m/%d/%Y %I:%M:%S %p"

@@ -77,7 +77,8 @@ import sys
 
 import duckdb
 
-from feedpipe.datasets.common import Check, Dataset, detail_value, main_for, reason_columns
+from feedpipe.datasets.checks import Check, Dataset, detail_value, reason_columns
+from feedpipe.datasets.common import main_for
 
 FIELD_COUNT = 24
 TEST_SPLIT_FIELD_COUNT = 20

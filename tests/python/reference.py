@@ -602,14 +602,80 @@ def _features(ex: pd.DataFrame, imp: pd.DataFrame, eng: pd.DataFrame, tasks) -> 
     return out
 
 
+MART_COLUMNS = [
+    "task",
+    "event_date",
+    "user_id",
+    "tweet_id",
+    "example_ts",
+    "label",
+    "sampling_rate",
+    "sample_weight",
+    *FEATURE_COLUMNS,
+]
+STAT_COLUMNS = [
+    "event_date",
+    "task",
+    "examples",
+    "positives",
+    "negatives",
+    "kept_positives",
+    "kept_negatives",
+    "positive_rate",
+    "positive_sampling_rate",
+    "negative_sampling_rate",
+    "split",
+]
+
+
 def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every table the pipeline builds, recomputed from the raw files: one step per
+    rule of docs/semantics.md, in the pipeline's order."""
     v = _resolve_vars(vars)
-    raw_path = Path(raw_path)
-    tasks = v["tasks"]
-    task_names = [t for t, _ in tasks]
+    task_names = [t for t, _ in v["tasks"]]
+    task_order = {t: i for i, t in enumerate(task_names)}
     id_dtype = np.int64 if v["id_type"] == "bigint" else object
 
-    # ---- staging
+    imp, eng, rejected, reconciliation = _staging(Path(raw_path), v)
+    ex = _examples(imp, id_dtype)
+    features = _features(ex, imp, eng, v["tasks"])
+    attribution = _attribution(ex, eng, v)
+    ex = _labels(ex, attribution, v["tasks"], id_dtype)
+    W = _watermark(imp, eng)
+    ex = _maturity(ex, W, v)
+    sampling = _sampling_rates(ex, task_names, v)
+    mature = ex[ex["is_mature"]].reset_index(drop=True)
+    mature_days = sorted(d.date() for d in mature["_day"].unique())
+    split_of = _assign_split(mature_days, _split_bounds(mature_days, v))
+    mart_parts, stats_parts = _sample(mature, sampling, task_names, v)
+    marts = _split_marts(mart_parts, features, split_of, task_names, id_dtype)
+
+    def _mart(split: str) -> pd.DataFrame:
+        return marts[marts["_split"] == split][MART_COLUMNS].reset_index(drop=True)
+
+    out = {
+        "clean_impressions": _clean_impressions(imp),
+        "clean_engagements": _clean_engagements(eng),
+        "rejected": rejected.reset_index(drop=True),
+        "reconciliation": reconciliation,
+        "examples": _presented_examples(ex, task_names),
+        "engagement_attribution": _presented_attribution(attribution, id_dtype),
+        "sampling_rates": _presented_sampling_rates(sampling, task_order),
+        "train_examples": _mart("train"),
+        "validation_examples": _mart("validation"),
+        "test_examples": _mart("test"),
+        "daily_label_stats": _daily_stats(stats_parts, mature_days, split_of, task_order),
+        # extra, for debugging / tests
+        "watermark": pd.DataFrame(
+            {"watermark": pd.Series([W if W is not None else pd.NaT], dtype=_TS_DTYPE)}
+        ),
+    }
+    return {k: _finalise(df) for k, df in out.items()}
+
+
+def _staging(raw_path: Path, v: dict):
+    """Staging: the clean impressions and engagements, the rejected rows and the
+    reconciliation of raw rows per log and day."""
     imp_valid, imp, imp_rej = _stage_source(raw_path, "impressions", v)
     eng_valid, eng, eng_rej = _stage_source(raw_path, "engagements", v)
 
@@ -633,8 +699,11 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         .drop(columns="_k")
         .reset_index(drop=True)
     )
+    return imp, eng, rejected, reconciliation
 
-    # ---- examples
+
+def _examples(imp: pd.DataFrame, id_dtype) -> pd.DataFrame:
+    """Examples: one per (user, tweet, UTC day) with an impression."""
     ex = (
         imp.groupby(["user_id", "tweet_id", "_day"], sort=False)
         .agg(example_ts=("impression_ts", "min"), impressions=("impression_ts", "size"))
@@ -645,9 +714,12 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     ex["example_ts"] = ex["example_ts"].astype(_TS_DTYPE)
     ex["_day"] = ex["_day"].astype(_TS_DTYPE)
     ex["impressions"] = ex["impressions"].astype(np.int64)
-    features = _features(ex, imp, eng, tasks)
+    return ex
 
-    # ---- attribution (as-of join: latest example with example_ts <= engagement_ts)
+
+def _attribution(ex: pd.DataFrame, eng: pd.DataFrame, v: dict) -> pd.DataFrame:
+    """Attribution (as-of join): each engagement to the latest example of its pair
+    with example_ts <= engagement_ts, within the lookback and the label window."""
     window = pd.Timedelta(hours=v["label_window_hours"])
     e = eng[["user_id", "tweet_id", "action", "engagement_ts"]].copy()
     e["_eid"] = np.arange(len(e))
@@ -685,9 +757,14 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     m.loc[attributed, "unattributed_reason"] = None
     m.loc[~attributed, "example_ts"] = pd.NaT
     m.loc[~attributed, "_ex_day"] = pd.NaT
+    return m
 
-    # ---- labels
-    att = m[attributed]
+
+def _labels(ex: pd.DataFrame, m: pd.DataFrame, tasks, id_dtype) -> pd.DataFrame:
+    """Labels: per task, 1 when an attributed engagement of the example has one of
+    the task's actions."""
+    task_names = [t for t, _ in tasks]
+    att = m[m["is_attributed"]]
     key = ["user_id", "tweet_id", "_day"]
     if len(att):
         lab = pd.DataFrame(
@@ -709,20 +786,32 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         if col not in ex:
             ex[col] = 0
         ex[col] = ex[col].fillna(0).astype(np.int64)
+    return ex
 
-    # ---- maturity
-    W = None
+
+def _watermark(imp: pd.DataFrame, eng: pd.DataFrame):
+    """The watermark: the earlier of the two logs' latest clean timestamps (None
+    when either log is empty)."""
     if len(imp) and len(eng):
-        W = min(imp["impression_ts"].max(), eng["engagement_ts"].max())
+        return min(imp["impression_ts"].max(), eng["engagement_ts"].max())
+    return None
+
+
+def _maturity(ex: pd.DataFrame, W, v: dict) -> pd.DataFrame:
+    """Maturity: a day is mature once its end plus the label window is at or before
+    the watermark. The examples come back ordered by day, user and tweet."""
+    window = pd.Timedelta(hours=v["label_window_hours"])
     if W is None or pd.isna(W):
         ex["is_mature"] = False
     else:
         ex["is_mature"] = ((ex["_day"] + pd.Timedelta(days=1) + window) <= W).to_numpy()
     ex["is_mature"] = ex["is_mature"].astype(bool)
+    return ex.sort_values(["_day", "user_id", "tweet_id"], kind="stable").reset_index(drop=True)
 
-    ex = ex.sort_values(["_day", "user_id", "tweet_id"], kind="stable").reset_index(drop=True)
 
-    # ---- sampling rates (all days)
+def _sampling_rates(ex: pd.DataFrame, task_names: list[str], v: dict) -> pd.DataFrame:
+    """Sampling rates per task and day (all days): every positive up to the cap's
+    share, and r negatives per kept positive."""
     r = v["negatives_per_positive"]
     C = v["daily_cap"]
     day_counts = ex.groupby("_day").size()
@@ -763,13 +852,14 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
             }
         )
     sampling["_day"] = sampling["_day"].astype(_TS_DTYPE)
+    return sampling
 
-    # ---- splits
-    mature = ex[ex["is_mature"]].reset_index(drop=True)
-    mature_days = sorted(d.date() for d in mature["_day"].unique())
-    split_of = _assign_split(mature_days, _split_bounds(mature_days, v))
 
-    # ---- sampling of mature examples
+def _sample(
+    mature: pd.DataFrame, sampling: pd.DataFrame, task_names: list[str], v: dict
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """The sample of the mature examples, per task: a row is kept when its md5 draw
+    is below its rate. Returns the kept rows and the day's counts, per task."""
     u = _hash_uniforms(mature, v, len(task_names))
     mart_parts = []
     stats_parts = []
@@ -794,50 +884,54 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         )
         part["sample_weight"] = 1.0 / part["sampling_rate"]
         mart_parts.append(part)
+        stats_parts.append(_kept_counts(mature, rates, kept, label, name))
+    return mart_parts, stats_parts
 
-        st = pd.DataFrame(
-            {
-                "_day": mature["_day"],
-                "pos_kept": (kept & (label == 1)).astype(np.int64),
-                "neg_kept": (kept & (label == 0)).astype(np.int64),
-            }
-        )
-        st = st.groupby("_day").sum()
-        srow = rates.loc[st.index]
-        stats_parts.append(
-            pd.DataFrame(
-                {
-                    "event_date": [d.date() for d in st.index],
-                    "task": name,
-                    "examples": srow["examples"].to_numpy(np.int64),
-                    "positives": srow["positives"].to_numpy(np.int64),
-                    "negatives": srow["negatives"].to_numpy(np.int64),
-                    "kept_positives": st["pos_kept"].to_numpy(np.int64),
-                    "kept_negatives": st["neg_kept"].to_numpy(np.int64),
-                    "positive_rate": srow["positives"].to_numpy(np.float64)
-                    / srow["examples"].to_numpy(np.float64),
-                    "positive_sampling_rate": srow["positive_sampling_rate"].to_numpy(np.float64),
-                    "negative_sampling_rate": srow["negative_sampling_rate"].to_numpy(np.float64),
-                }
-            )
-        )
 
-    mart_cols = [
-        "task",
-        "event_date",
-        "user_id",
-        "tweet_id",
-        "example_ts",
-        "label",
-        "sampling_rate",
-        "sample_weight",
-        *FEATURE_COLUMNS,
-    ]
+def _kept_counts(
+    mature: pd.DataFrame, rates: pd.DataFrame, kept: np.ndarray, label: np.ndarray, name: str
+) -> pd.DataFrame:
+    """One task's daily stats: examples, positives and rates of the day, rows kept."""
+    st = pd.DataFrame(
+        {
+            "_day": mature["_day"],
+            "pos_kept": (kept & (label == 1)).astype(np.int64),
+            "neg_kept": (kept & (label == 0)).astype(np.int64),
+        }
+    )
+    st = st.groupby("_day").sum()
+    srow = rates.loc[st.index]
+    return pd.DataFrame(
+        {
+            "event_date": [d.date() for d in st.index],
+            "task": name,
+            "examples": srow["examples"].to_numpy(np.int64),
+            "positives": srow["positives"].to_numpy(np.int64),
+            "negatives": srow["negatives"].to_numpy(np.int64),
+            "kept_positives": st["pos_kept"].to_numpy(np.int64),
+            "kept_negatives": st["neg_kept"].to_numpy(np.int64),
+            "positive_rate": srow["positives"].to_numpy(np.float64)
+            / srow["examples"].to_numpy(np.float64),
+            "positive_sampling_rate": srow["positive_sampling_rate"].to_numpy(np.float64),
+            "negative_sampling_rate": srow["negative_sampling_rate"].to_numpy(np.float64),
+        }
+    )
+
+
+def _split_marts(
+    mart_parts: list[pd.DataFrame],
+    features: pd.DataFrame,
+    split_of: dict,
+    task_names: list[str],
+    id_dtype,
+) -> pd.DataFrame:
+    """The kept rows of every task with their features and their split (`_split`),
+    ordered by task, day, user and tweet."""
     if mart_parts:
         marts = pd.concat(mart_parts, ignore_index=True)
     else:
         marts = pd.DataFrame(
-            {c: pd.Series([], dtype=object) for c in mart_cols if c not in FEATURE_COLUMNS}
+            {c: pd.Series([], dtype=object) for c in MART_COLUMNS if c not in FEATURE_COLUMNS}
         )
     marts["user_id"] = marts["user_id"].astype(id_dtype)
     marts["tweet_id"] = marts["tweet_id"].astype(id_dtype)
@@ -860,52 +954,43 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         ).astype(np.int64)
     marts["_split"] = marts["event_date"].map(split_of).astype(object)
     task_order = {t: i for i, t in enumerate(task_names)}
-    marts = (
+    return (
         marts.assign(_t=marts["task"].map(task_order))
         .sort_values(["_t", "event_date", "user_id", "tweet_id"], kind="stable")
         .drop(columns="_t")
     )
 
-    def _mart(split: str) -> pd.DataFrame:
-        return marts[marts["_split"] == split][mart_cols].reset_index(drop=True)
 
-    stat_cols = [
-        "event_date",
-        "task",
-        "examples",
-        "positives",
-        "negatives",
-        "kept_positives",
-        "kept_negatives",
-        "positive_rate",
-        "positive_sampling_rate",
-        "negative_sampling_rate",
-        "split",
-    ]
-    if stats_parts and mature_days:
-        stats = pd.concat(stats_parts, ignore_index=True)
-        stats["split"] = stats["event_date"].map(split_of).astype(object)
-        stats = (
-            stats.assign(_t=stats["task"].map(task_order))
-            .sort_values(["event_date", "_t"], kind="stable")
-            .drop(columns="_t")
-            .reset_index(drop=True)
-        )
-        stats["event_date"] = stats["event_date"].astype(object)
-        stats["task"] = stats["task"].astype(object)
-        stats = stats[stat_cols]
-    else:
-        stats = pd.DataFrame({c: pd.Series([], dtype=object) for c in stat_cols})
+def _daily_stats(
+    stats_parts: list[pd.DataFrame], mature_days: list, split_of: dict, task_order: dict
+) -> pd.DataFrame:
+    """daily_label_stats: per mature day and task, with the day's split."""
+    if not (stats_parts and mature_days):
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in STAT_COLUMNS})
+    stats = pd.concat(stats_parts, ignore_index=True)
+    stats["split"] = stats["event_date"].map(split_of).astype(object)
+    stats = (
+        stats.assign(_t=stats["task"].map(task_order))
+        .sort_values(["event_date", "_t"], kind="stable")
+        .drop(columns="_t")
+        .reset_index(drop=True)
+    )
+    stats["event_date"] = stats["event_date"].astype(object)
+    stats["task"] = stats["task"].astype(object)
+    return stats[STAT_COLUMNS]
 
-    # ---- presentation
+
+def _presented_examples(ex: pd.DataFrame, task_names: list[str]) -> pd.DataFrame:
     examples = ex.copy()
     examples.insert(2, "event_date", _days_to_dates(examples["_day"]))
-    examples = examples[
+    return examples[
         ["user_id", "tweet_id", "event_date", "example_ts", "impressions"]
         + [f"label_{t}" for t in task_names]
         + ["is_mature"]
     ]
 
+
+def _presented_attribution(m: pd.DataFrame, id_dtype) -> pd.DataFrame:
     attribution = m.sort_values(["engagement_ts", "user_id", "tweet_id", "action"], kind="stable")
     attribution = pd.DataFrame(
         {
@@ -921,24 +1006,30 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     )
     attribution["user_id"] = attribution["user_id"].astype(id_dtype)
     attribution["tweet_id"] = attribution["tweet_id"].astype(id_dtype)
+    return attribution.reset_index(drop=True)
 
+
+def _clean_impressions(imp: pd.DataFrame) -> pd.DataFrame:
     clean_impressions = imp.sort_values(["impression_ts", "user_id", "tweet_id"], kind="stable")
     clean_impressions = clean_impressions.assign(
         impression_date=_days_to_dates(clean_impressions["_day"])
     )
-    clean_impressions = clean_impressions[
-        ["user_id", "tweet_id", "impression_ts", "impression_date"]
-    ]
+    return clean_impressions[["user_id", "tweet_id", "impression_ts", "impression_date"]]
+
+
+def _clean_engagements(eng: pd.DataFrame) -> pd.DataFrame:
     clean_engagements = eng.sort_values(
         ["engagement_ts", "user_id", "tweet_id", "action"], kind="stable"
     )
     clean_engagements = clean_engagements.assign(
         engagement_date=_days_to_dates(clean_engagements["_day"])
     )
-    clean_engagements = clean_engagements[
+    return clean_engagements[
         ["user_id", "tweet_id", "action", "engagement_ts", "engagement_date"]
     ].reset_index(drop=True)
 
+
+def _presented_sampling_rates(sampling: pd.DataFrame, task_order: dict) -> pd.DataFrame:
     sampling_rates = sampling.assign(event_date=_days_to_dates(sampling["_day"]))
     sampling_rates = sampling_rates.assign(_t=sampling_rates["task"].map(task_order)).sort_values(
         ["event_date", "_t"], kind="stable"
@@ -955,25 +1046,7 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         ]
     ].reset_index(drop=True)
     sampling_rates["task"] = sampling_rates["task"].astype(object)
-
-    out = {
-        "clean_impressions": clean_impressions,
-        "clean_engagements": clean_engagements,
-        "rejected": rejected.reset_index(drop=True),
-        "reconciliation": reconciliation,
-        "examples": examples,
-        "engagement_attribution": attribution.reset_index(drop=True),
-        "sampling_rates": sampling_rates,
-        "train_examples": _mart("train"),
-        "validation_examples": _mart("validation"),
-        "test_examples": _mart("test"),
-        "daily_label_stats": stats,
-        # extra, for debugging / tests
-        "watermark": pd.DataFrame(
-            {"watermark": pd.Series([W if W is not None else pd.NaT], dtype=_TS_DTYPE)}
-        ),
-    }
-    return {k: _finalise(df) for k, df in out.items()}
+    return sampling_rates
 
 
 def _finalise(df: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,8 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+import psutil
+
 
 def machine_facts() -> dict:
     """Date, machine and versions, for the page."""
@@ -19,7 +21,7 @@ def machine_facts() -> dict:
                 break
     except OSError:
         pass
-    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    memory_gib = psutil.virtual_memory().total / 2**30
     versions = {}
     for package in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "polars", "pyarrow"):
         try:

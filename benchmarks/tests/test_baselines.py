@@ -1,4 +1,4 @@
-"""The hand-written baselines of the benchmark (feedpipe.baselines) give exactly
+"""The hand-written baselines of the benchmark (benchmarks.baselines) give exactly
 the project's marts on the default logs: the same sampled rows (task, keys,
 label, rate, weight, example_ts, split) and the same daily counts."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feedpipe.baselines import KINDS, load_outputs, normalise_outputs, run
+from benchmarks.baselines import KINDS, load_outputs, normalise_outputs, run
 
 SPLITS = ("train", "validation", "test")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def test_baselines_reject_future_rows_alike(default_logs: Path, tmp_path: Path) 
 
 
 def test_cli(default_logs: Path, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "feedpipe.baselines", "duckdb"]
+    command = [sys.executable, "-m", "benchmarks.baselines", "duckdb"]
     command += ["--raw", str(default_logs), "--out", str(tmp_path)]
     command += ["--run-started-at", "2026-11-28T12:00:00+00:00"]
     subprocess.run(command, check=True, capture_output=True, cwd=PROJECT_DIR)

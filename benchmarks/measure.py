@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from feedpipe.generate import generate
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -22,7 +24,6 @@ SCHEDULED = ("--exclude", "test_type:unit")
 # A full build of the models alone, as a user times the work itself.
 MODELS_ONLY = ("--exclude", "resource_type:test", "resource_type:unit_test")
 
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 START = dt.date(2026, 1, 5)
 
 
@@ -101,21 +102,18 @@ class Measured:
         return self.peak_rss_bytes / 2**30
 
 
-def _tree_rss_kib(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB (0 once it is gone)."""
-    total, pending, seen = 0, [root], set()
-    while pending:
-        pid = pending.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+def _tree_rss_bytes(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (0 once it is gone)."""
+    try:
+        parent = psutil.Process(root)
+        processes = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for process in processes:
         try:
-            with open(f"/proc/{pid}/statm") as statm:
-                total += int(statm.read().split()[1]) * PAGE_KIB
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                children = (task / "children").read_text().split()
-                pending.extend(int(child) for child in children)
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            total += process.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return total
 
@@ -127,18 +125,18 @@ def measure(
     interval_s: float = 0.02,
 ) -> Measured:
     """Run `command`, raise if it fails; return its wall time and the peak of its process
-    tree's summed RSS, sampled every `interval_s` from /proc. (Not the kernel's ru_maxrss:
+    tree's summed RSS, sampled every `interval_s` (psutil). (Not the kernel's ru_maxrss:
     a forked child starts with its parent's resident pages counted, so a harness holding
     data would inflate every figure.)"""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=cwd)
-    peak_kib = 0
+    peak_bytes = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_kib
+        nonlocal peak_bytes
         while not done.is_set():
-            peak_kib = max(peak_kib, _tree_rss_kib(process.pid))
+            peak_bytes = max(peak_bytes, _tree_rss_bytes(process.pid))
             time.sleep(interval_s)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -150,4 +148,4 @@ def measure(
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command)
-    return Measured(wall, peak_kib * 1024)
+    return Measured(wall, peak_bytes)

@@ -3,7 +3,7 @@
 On the same generated logs, in one run and in alternation, each a new process:
 
 - ``project``: ``dbt build`` of the models only (no data or unit tests) on a fresh DuckDB file;
-- ``floor``: one hand-written DuckDB script of the same contract (``feedpipe.baselines``),
+- ``floor``: one hand-written DuckDB script of the same contract (``benchmarks.baselines``),
   the engine's floor;
 - ``pandas`` and ``polars``: the same rules as a careful user writes them there.
 
@@ -27,9 +27,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from feedpipe import baselines
-from feedpipe.benchpage import machine_facts, write_section
-from feedpipe.measure import (
+from benchmarks import baselines
+from benchmarks.benchpage import machine_facts, write_section
+from benchmarks.measure import (
     MODELS_ONLY,
     PROJECT_DIR,
     dbt_command,
@@ -76,7 +76,7 @@ def run_tool(tool: str, raw: Path, work: Path) -> tuple[dict, Path]:
         command = dbt_command(raw, work / tool, MODELS_ONLY)
         measured = measure(command, env=dbt_env(out / "feed.duckdb", **extra), cwd=PROJECT_DIR)
     else:
-        command = [sys.executable, "-m", "feedpipe.baselines", BASELINE_OF_TOOL[tool]]
+        command = [sys.executable, "-m", "benchmarks.baselines", BASELINE_OF_TOOL[tool]]
         command += ["--raw", str(raw), "--out", str(out)]
         measured = measure(command, cwd=PROJECT_DIR)
     return {"wall_s": measured.wall_s, "peak_rss_bytes": measured.peak_rss_bytes}, out
@@ -236,10 +236,10 @@ def render(result: dict, plot_name: str) -> str:
     lines = [
         "## Full build beside a hand-written floor, pandas and polars",
         "",
-        "`python -m feedpipe.bench contract` (part of `make bench`): generated logs of 21",
+        "`python -m benchmarks.bench contract` (part of `make bench`): generated logs of 21",
         "days at each size, through (1) the project's full build, models only (`dbt build",
         "--exclude resource_type:test resource_type:unit_test`, fresh DuckDB file); (2) one",
-        "hand-written DuckDB script of the same contract (`feedpipe/baselines.py`, the",
+        "hand-written DuckDB script of the same contract (`benchmarks/baselines.py`, the",
         "engine's floor); (3) the same rules in pandas; (4) in polars (lazy). Each run is a",
         "new process; the tools alternate in a rotating order; wall time and peak RSS of",
         "the whole process tree. The harness asserts that all four give the same sampled",

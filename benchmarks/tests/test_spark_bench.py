@@ -1,5 +1,6 @@
 """The Spark refresh benchmark's reading of a Spark event log and of a run's dbt
-artifacts (feedpipe.bench_spark), on a small hand-written event log: no Spark."""
+artifacts (benchmarks.spark_events) and its page (benchmarks.spark_page), on a small
+hand-written event log: no Spark."""
 
 from __future__ import annotations
 
@@ -10,14 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feedpipe.bench_spark import (
-    analyse_run,
-    attribute,
-    parse_event_log,
-    raw_log_of,
-    render,
-    summarise,
-)
+from benchmarks.spark_events import analyse_run, attribute, parse_event_log, raw_log_of
+from benchmarks.spark_page import render, summarise
 
 SQL = "org.apache.spark.sql.execution.ui."
 CATALOG = "org.apache.spark.sql.catalyst.catalog."
@@ -72,8 +67,8 @@ def _write_event_log(folder: Path, raw: Path, warehouse: Path) -> None:
         10,
     )
     ledger = _scan(
-        "Scan parquet spark_catalog.feed.stg_feed__raw_files",
-        f"InMemoryFileIndex(1 paths)[file:{warehouse}/feed.db/stg_feed__raw_files]",
+        "Scan parquet spark_catalog.feed.raw_file_ledger",
+        f"InMemoryFileIndex(1 paths)[file:{warehouse}/feed.db/raw_file_ledger]",
         20,
     )
     engagements = _scan(
@@ -238,7 +233,7 @@ def test_scans_metrics_and_raw_folders_are_read_from_the_event_log(tmp_path: Pat
     assert (
         scans[("Scan parquet spark_catalog.feed_raw.engagements", "engagements")]["files_read"] == 5
     )
-    ledger_scan = scans[("Scan parquet spark_catalog.feed.stg_feed__raw_files", None)]
+    ledger_scan = scans[("Scan parquet spark_catalog.feed.raw_file_ledger", None)]
     assert ledger_scan["files_read"] == 1
     assert executions[0]["scans"][0]["format"] == "BINARYFILE"
     assert executions[2]["scans"][0]["files_read"] is None
@@ -261,7 +256,7 @@ def test_a_run_reports_files_read_against_the_files_the_refresh_needs(tmp_path: 
         (raw / log).mkdir(parents=True)
         for day in (5, 6, 7, 8):  # 01-08 is the new day
             (raw / log / f"2026-01-0{day}.parquet").write_bytes(b"PAR1")
-    ledger = built / "warehouse" / "feed.db" / "stg_feed__raw_files"
+    ledger = built / "warehouse" / "feed.db" / "raw_file_ledger"
     _write_ledger(ledger)
     run_dir = tmp_path / "run"
     _write_event_log(run_dir / "events", raw, tmp_path / "spark" / "warehouse")
@@ -306,7 +301,7 @@ def test_the_page_section_gives_both_ratios_against_their_targets(tmp_path: Path
         (raw / log).mkdir(parents=True)
         for day in (5, 6, 7, 8):
             (raw / log / f"2026-01-0{day}.parquet").write_bytes(b"PAR1")
-    ledger = built / "warehouse" / "feed.db" / "stg_feed__raw_files"
+    ledger = built / "warehouse" / "feed.db" / "raw_file_ledger"
     _write_ledger(ledger)
     run_dir = tmp_path / "run"
     _write_event_log(run_dir / "events", raw, tmp_path / "spark" / "warehouse")

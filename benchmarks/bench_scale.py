@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from feedpipe.benchpage import machine_facts, write_section
-from feedpipe.measure import (
+from benchmarks.benchpage import machine_facts, write_section
+from benchmarks.measure import (
     PROJECT_DIR,
     START,
     dbt_command,
@@ -93,7 +93,7 @@ def render(result: dict) -> str:
     lines = [
         "## The lesson's scale: one day of 100M impressions",
         "",
-        "`python -m feedpipe.bench scale` (part of `make bench`): two generated days of",
+        "`python -m benchmarks.bench scale` (part of `make bench`): two generated days of",
         f"{result['impressions_per_day']:,} impressions each, with their engagements. (a) A",
         "full build of the first day on an empty DuckDB file; (b) the second day delivered",
         "and the scheduled refresh run on top (its window re-opens the first day, whose",

@@ -2,10 +2,10 @@
 
 contract: the project's full build beside a hand-written DuckDB script (the
 engine's floor), pandas and polars, at sizes from 1M to 64M impressions
-(feedpipe.bench_contract).
+(benchmarks.bench_contract).
 
 scale: one day of 100M impressions, a full build and a scheduled refresh
-(feedpipe.bench_scale).
+(benchmarks.bench_scale).
 
 engines: a full build of the same logs on DuckDB and on local Spark at two
 sizes, so users know when Spark starts to pay.
@@ -18,7 +18,7 @@ same built database.
 
 spark-refresh: the scheduled daily refresh on local Spark with 7 and 28 days
 of history built, per node, and the raw files Spark's scans read, from its
-event log (feedpipe.bench_spark).
+event log (benchmarks.bench_spark).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import sys
 import time
 from pathlib import Path
 
-from feedpipe import bench_contract, bench_scale, bench_spark
-from feedpipe.benchpage import machine_facts, write_section
-from feedpipe.measure import (
+from benchmarks import bench_contract, bench_scale, bench_spark
+from benchmarks.benchpage import machine_facts, write_section
+from benchmarks.measure import (
     PROJECT_DIR,
     START,
     dbt_command,
@@ -114,7 +114,7 @@ def render_refresh(result: dict) -> str:
     lines = [
         "## Daily refresh cost",
         "",
-        f"`python -m feedpipe.bench refresh` (part of `make bench`): "
+        f"`python -m benchmarks.bench refresh` (part of `make bench`): "
         f"{result['impressions_per_day']:,} impressions a day,",
         f"{result['repeats']} runs each. Synthetic logs for 30 days; the history (7 or 28",
         "days) is built once with a full `dbt build`, the next day's files are delivered,",

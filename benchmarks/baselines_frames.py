@@ -1,0 +1,385 @@
+"""The dataframe baselines (benchmarks.baselines): the project's contract hand-written in
+pandas (with pyarrow reading the files) and in polars."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from benchmarks.baselines_contract import (
+    ACTION_ALIASES,
+    LABEL_WINDOW,
+    LOOKBACK,
+    NEGATIVES_PER_POSITIVE,
+    SALT,
+    SQL_TRIM_CHARS,
+    TASKS,
+    TEST_DAYS,
+    VALIDATION_DAYS,
+    fresh_dir,
+    last_mature_day,
+    latest_valid_ts,
+    split_of,
+)
+
+if TYPE_CHECKING:  # each baseline imports only its own libraries (time and RSS are measured)
+    import pandas as pd
+    import pyarrow as pa
+
+HASH_CHUNK_ROWS = 1 << 20  # rows turned into Python objects at a time when hashing
+
+
+def _read_clean(raw: Path, log: str, columns: list[str], latest_valid: dt.datetime) -> pa.Table:
+    """Read one log's needed columns, dropping null keys and future timestamps on read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    ts_column = columns[-1]
+    valid = (
+        pc.field("user_id").is_valid()
+        & pc.field("tweet_id").is_valid()
+        & pc.field(ts_column).is_valid()
+        & (pc.field(ts_column) <= pa.scalar(latest_valid, pa.timestamp("us")))
+    )
+    return pq.read_table(raw / log, columns=columns, filters=valid)
+
+
+def _md5_draws(key_chunks: Iterable[list[str]], n: int) -> np.ndarray:
+    """u[i, k] = hex digits [6k, 6k + 6) of md5(key i) over 2^24, for the five tasks.
+
+    Keys come a chunk at a time (lists of str), so that only one chunk of Python
+    objects is alive at once; the draws go into one (n, 5) array.
+    """
+    md5 = hashlib.md5
+    draws = np.empty((n, len(TASKS)), dtype=np.float64)
+    position = 0
+    for keys in key_chunks:
+        digests = b"".join([md5(key.encode()).digest() for key in keys])
+        # hex digits [6k, 6k + 6) are digest bytes [3k, 3k + 3), read big-endian
+        octets = np.frombuffer(digests, np.uint8).reshape(-1, 16)[:, :15]
+        octets = octets.reshape(-1, 5, 3).astype(np.uint32)
+        value = (octets[..., 0] << 16) | (octets[..., 1] << 8) | octets[..., 2]
+        draws[position : position + len(keys)] = value / 16777216.0
+        position += len(keys)
+    if position != n:
+        raise ValueError(f"hashed {position} keys, expected {n}")
+    return draws
+
+
+def _example_key_chunks(
+    user_ids: np.ndarray, tweet_ids: np.ndarray, day_codes: np.ndarray, day_text: Sequence[str]
+) -> Iterator[list[str]]:
+    """'salt|0|user_id|tweet_id|YYYY-MM-DD' of every example, a chunk at a time."""
+    prefix = f"{SALT}|0|"
+    for start in range(0, len(user_ids), HASH_CHUNK_ROWS):
+        chunk = slice(start, start + HASH_CHUNK_ROWS)
+        yield [
+            f"{prefix}{u}|{t}|{day_text[c]}"
+            for u, t, c in zip(
+                user_ids[chunk].tolist(),
+                tweet_ids[chunk].tolist(),
+                day_codes[chunk].tolist(),
+                strict=True,
+            )
+        ]
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame as Parquet with event_date as a date column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    position = table.schema.get_field_index("event_date")
+    table = table.set_column(position, "event_date", table["event_date"].cast(pa.date32()))
+    pq.write_table(table, path)
+
+
+def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
+    """pandas version; writes ``out/sampled.parquet`` and ``out/daily_counts.parquet``."""
+    import pandas as pd
+
+    out = fresh_dir(out)
+    latest_valid = latest_valid_ts(run_started_at)
+    day = pd.Timedelta(days=1)
+
+    # Examples: (user, tweet, UTC day) with the first impression of the day.
+    impressions = _read_clean(
+        raw, "impressions", ["user_id", "tweet_id", "impression_ts"], latest_valid
+    ).to_pandas()
+    impressions_max = impressions["impression_ts"].max() if len(impressions) else None
+    impressions["event_date"] = impressions["impression_ts"].dt.floor("D")
+    examples = (
+        impressions.groupby(["user_id", "tweet_id", "event_date"], sort=False)["impression_ts"]
+        .min()
+        .rename("example_ts")
+        .reset_index()
+    )
+    del impressions
+
+    # Clean engagements: fold the action, drop null / blank / unknown ones, dedup.
+    engagements = _read_clean(
+        raw, "engagements", ["user_id", "tweet_id", "action", "engagement_ts"], latest_valid
+    ).to_pandas()
+    folded = engagements["action"].str.strip(SQL_TRIM_CHARS).str.lower().map(ACTION_ALIASES)
+    engagements = engagements.assign(action=folded).dropna(subset=["action"]).drop_duplicates()
+    engagements_max = engagements["engagement_ts"].max() if len(engagements) else None
+    last_mature = last_mature_day(impressions_max, engagements_max)
+
+    # Attribution: latest example at or before the engagement (looking back one day),
+    # attributed when the engagement is less than 24 h after it.
+    engagements["engagement_id"] = np.arange(len(engagements))
+    candidates = engagements.merge(
+        examples.assign(example_row=np.arange(len(examples))), on=["user_id", "tweet_id"]
+    )
+    candidates = candidates[
+        (candidates["example_ts"] <= candidates["engagement_ts"])
+        & (candidates["event_date"] >= candidates["engagement_ts"].dt.floor("D") - day)
+    ]
+    latest = candidates.loc[candidates.groupby("engagement_id")["example_ts"].idxmax()]
+    attributed = latest[latest["engagement_ts"] - latest["example_ts"] < LABEL_WINDOW]
+    labels = np.zeros((len(examples), len(TASKS)), dtype=np.int8)
+    for k, (_, actions) in enumerate(TASKS):
+        labels[attributed.loc[attributed["action"].isin(actions), "example_row"].to_numpy(), k] = 1
+
+    # Mature examples, per-day counts and rates.
+    if last_mature is None:
+        mature = np.zeros(len(examples), dtype=bool)
+    else:
+        mature = (examples["event_date"] <= pd.Timestamp(last_mature)).to_numpy()
+    examples = examples[mature].reset_index(drop=True)
+    labels = labels[mature]
+    day_codes, days = pd.factorize(examples["event_date"], sort=True)
+    n_days = len(days)
+    examples_per_day = np.bincount(day_codes, minlength=n_days)
+    positives = np.stack(
+        [np.bincount(day_codes, weights=labels[:, k], minlength=n_days) for k in range(len(TASKS))],
+        axis=1,
+    ).astype(np.int64)
+    negatives = examples_per_day[:, None] - positives
+    with np.errstate(divide="ignore", invalid="ignore"):
+        negative_sampling_rate = np.where(
+            (positives == 0) | (negatives == 0),
+            0.0,
+            np.minimum(1.0, NEGATIVES_PER_POSITIVE * positives / negatives),
+        )
+    day_dates = [d.date() for d in days]
+    splits = np.array([split_of(d, max(day_dates)) for d in day_dates], dtype=object)
+
+    # One md5 per example; keep when the draw is below the class's rate.
+    user_ids = examples["user_id"].to_numpy()
+    tweet_ids = examples["tweet_id"].to_numpy()
+    day_text = [d.isoformat() for d in day_dates]
+    draws = _md5_draws(_example_key_chunks(user_ids, tweet_ids, day_codes, day_text), len(examples))
+    rates = np.where(labels == 1, 1.0, negative_sampling_rate[day_codes])
+    kept = draws < rates
+
+    parts = []
+    count_parts = []
+    for k, (task, _) in enumerate(TASKS):
+        rows = np.flatnonzero(kept[:, k])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "task": task,
+                    "user_id": user_ids[rows],
+                    "tweet_id": tweet_ids[rows],
+                    "event_date": examples["event_date"].to_numpy()[rows],
+                    "label": labels[rows, k].astype(np.int32),
+                    "sampling_rate": rates[rows, k],
+                    "sample_weight": 1.0 / rates[rows, k],
+                    "example_ts": examples["example_ts"].to_numpy()[rows],
+                    "split": splits[day_codes[rows]],
+                }
+            )
+        )
+        kept_positive = kept[:, k] & (labels[:, k] == 1)
+        kept_negative = kept[:, k] & (labels[:, k] == 0)
+        count_parts.append(
+            pd.DataFrame(
+                {
+                    "task": task,
+                    "event_date": days,
+                    "examples": examples_per_day.astype(np.int64),
+                    "positives": positives[:, k],
+                    "kept_positives": np.bincount(day_codes[kept_positive], minlength=n_days),
+                    "kept_negatives": np.bincount(day_codes[kept_negative], minlength=n_days),
+                }
+            )
+        )
+    _write_parquet(pd.concat(parts, ignore_index=True), out / "sampled.parquet")
+    _write_parquet(pd.concat(count_parts, ignore_index=True), out / "daily_counts.parquet")
+
+
+def run_polars(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
+    """polars (lazy) version; writes ``out/sampled.parquet`` and ``out/daily_counts.parquet``."""
+    import polars as pl
+
+    out = fresh_dir(out)
+    latest_valid = latest_valid_ts(run_started_at)
+    keys = ["user_id", "tweet_id", "event_date"]
+
+    def scan(log: str, columns: list[str]) -> pl.LazyFrame:
+        """The clean rows of one log (null keys and future timestamps dropped)."""
+        ts_column = columns[-1]
+        return (
+            pl.scan_parquet(
+                raw / log / "**" / "*.parquet", missing_columns="insert", extra_columns="ignore"
+            )
+            .select(columns)
+            .filter(
+                pl.col("user_id").is_not_null(),
+                pl.col("tweet_id").is_not_null(),
+                pl.col(ts_column).is_not_null(),
+                pl.col(ts_column) <= latest_valid,
+            )
+        )
+
+    impressions = scan("impressions", ["user_id", "tweet_id", "impression_ts"])
+    examples_plan = impressions.group_by(
+        "user_id", "tweet_id", pl.col("impression_ts").dt.date().alias("event_date")
+    ).agg(pl.col("impression_ts").min().alias("example_ts"))
+    engagements_plan = (
+        scan("engagements", ["user_id", "tweet_id", "action", "engagement_ts"])
+        .with_columns(
+            pl.col("action")
+            .str.strip_chars(SQL_TRIM_CHARS)
+            .str.to_lowercase()
+            .replace_strict(ACTION_ALIASES, default=None, return_dtype=pl.String)
+        )
+        .drop_nulls("action")
+        .unique()
+    )
+    examples, engagements, impressions_max = pl.collect_all(
+        [examples_plan, engagements_plan, impressions.select(pl.col("impression_ts").max())]
+    )
+    last_mature = last_mature_day(
+        impressions_max.item(), engagements.select(pl.col("engagement_ts").max()).item()
+    )
+
+    labels = (
+        engagements.lazy()
+        .join(examples.lazy(), on=["user_id", "tweet_id"])
+        .filter(
+            pl.col("example_ts") <= pl.col("engagement_ts"),
+            pl.col("event_date") >= pl.col("engagement_ts").dt.date() - LOOKBACK,
+        )
+        .group_by("user_id", "tweet_id", "action", "engagement_ts")
+        .agg(pl.col("example_ts").max())
+        .filter(pl.col("engagement_ts") < pl.col("example_ts") + LABEL_WINDOW)
+        .group_by("user_id", "tweet_id", pl.col("example_ts").dt.date().alias("event_date"))
+        .agg(pl.col("action").is_in(list(a)).any().alias(f"label_{t}") for t, a in TASKS)
+    )
+    label_columns = [f"label_{t}" for t, _ in TASKS]
+    labeled = (
+        examples.lazy()
+        .filter(pl.col("event_date") <= last_mature if last_mature else pl.lit(False))
+        .join(labels, on=keys, how="left")
+        .with_columns(pl.col(label_columns).fill_null(False))
+    )
+    days = (
+        labeled.group_by("event_date")
+        .agg(pl.len().alias("examples"), *(pl.col(c).sum().alias(f"p_{c}") for c in label_columns))
+        .with_columns(
+            pl.when(
+                pl.col("event_date") > pl.col("event_date").max() - dt.timedelta(days=TEST_DAYS)
+            )
+            .then(pl.lit("test"))
+            .when(
+                pl.col("event_date")
+                > pl.col("event_date").max() - dt.timedelta(days=TEST_DAYS + VALIDATION_DAYS)
+            )
+            .then(pl.lit("validation"))
+            .otherwise(pl.lit("train"))
+            .alias("split"),
+            *(
+                pl.when((pl.col(f"p_{c}") == 0) | (pl.col(f"p_{c}") == pl.col("examples")))
+                .then(0.0)
+                .otherwise(
+                    pl.min_horizontal(
+                        1.0,
+                        NEGATIVES_PER_POSITIVE
+                        * pl.col(f"p_{c}")
+                        / (pl.col("examples") - pl.col(f"p_{c}")),
+                    )
+                )
+                .alias(f"n_{c}")
+                for c in label_columns
+            ),
+        )
+    )
+
+    def draws_of_keys(keys: pl.Series) -> pl.Series:
+        """The five draws of each key string (a batch of the streaming engine)."""
+        starts = range(0, len(keys), HASH_CHUNK_ROWS)
+        chunks = (keys.slice(start, HASH_CHUNK_ROWS).to_list() for start in starts)
+        return pl.Series(_md5_draws(chunks, len(keys)))
+
+    kept_plan = (
+        labeled.join(days.select("event_date", "split", pl.col("^n_.*$")), on="event_date")
+        .with_columns(
+            pl.concat_str(
+                pl.lit(f"{SALT}|0|"),
+                pl.col("user_id"),
+                pl.lit("|"),
+                pl.col("tweet_id"),
+                pl.lit("|"),
+                pl.col("event_date"),
+            )
+            .map_batches(
+                draws_of_keys,
+                return_dtype=pl.Array(pl.Float64, len(TASKS)),
+                is_elementwise=True,
+            )
+            .alias("draws")
+        )
+        .with_columns(
+            *(
+                pl.when(pl.col(c)).then(1.0).otherwise(pl.col(f"n_{c}")).alias(f"r_{c}")
+                for c in label_columns
+            ),
+            *(pl.col("draws").arr.get(k).alias(f"u_{c}") for k, c in enumerate(label_columns)),
+        )
+        .filter(pl.any_horizontal(pl.col(f"u_{c}") < pl.col(f"r_{c}") for c in label_columns))
+    )
+    kept, days_frame = pl.collect_all([kept_plan, days], engine="streaming")
+
+    sampled = pl.concat(
+        kept.filter(pl.col(f"u_{c}") < pl.col(f"r_{c}")).select(
+            pl.lit(task).alias("task"),
+            "user_id",
+            "tweet_id",
+            "event_date",
+            pl.col(c).cast(pl.Int32).alias("label"),
+            pl.col(f"r_{c}").alias("sampling_rate"),
+            (1.0 / pl.col(f"r_{c}")).alias("sample_weight"),
+            "example_ts",
+            "split",
+        )
+        for (task, _), c in zip(TASKS, label_columns, strict=True)
+    )
+    kept_counts = sampled.group_by("task", "event_date").agg(
+        (pl.col("label") == 1).sum().cast(pl.Int64).alias("kept_positives"),
+        (pl.col("label") == 0).sum().cast(pl.Int64).alias("kept_negatives"),
+    )
+    daily_counts = (
+        pl.concat(
+            days_frame.select(
+                pl.lit(task).alias("task"),
+                "event_date",
+                pl.col("examples").cast(pl.Int64),
+                pl.col(f"p_{c}").cast(pl.Int64).alias("positives"),
+            )
+            for (task, _), c in zip(TASKS, label_columns, strict=True)
+        )
+        .join(kept_counts, on=["task", "event_date"], how="left")
+        .with_columns(pl.col("kept_positives", "kept_negatives").fill_null(0))
+    )
+    sampled.write_parquet(out / "sampled.parquet")
+    daily_counts.write_parquet(out / "daily_counts.parquet")
