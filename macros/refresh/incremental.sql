@@ -1,16 +1,13 @@
-{#- Applying the window to the tables that grow by day: the pre-hooks that
-    delete the window's days before a run appends them (reading the window
-    in SQL, no extra query), and the data tests that check only those days. -#}
+{#- Applying the window to the tables that grow by day: the pre-hooks that delete
+    its days before a run appends them, and the data tests of those days only. -#}
 
 {% macro window_days_condition(day_column) %}
-    exists (
-        select 1
-        from {{ source('feed_refresh', 'windows') }} as refresh_window
-        where
-            refresh_window.invocation_id = '{{ invocation_id }}'
-            and (window_start is null or {{ day_column }} >= window_start)
-            and (window_end is null or {{ day_column }} <= window_end)
-    )
+    {#- Scalar subqueries: Spark prunes partitions with them, DuckDB reads one row. -#}
+    {%- set planned = '(select {} from ' ~ source('feed_refresh', 'windows')
+        ~ " where invocation_id = '" ~ invocation_id ~ "')" -%}
+    {{- return('((' ~ planned.format('window_start') ~ ' is null or ' ~ day_column ~ ' >= '
+        ~ planned.format('window_start') ~ ') and (' ~ planned.format('window_end')
+        ~ ' is null or ' ~ day_column ~ ' <= ' ~ planned.format('window_end') ~ '))') -}}
 {%- endmacro %}
 
 {% macro delete_refresh_window() %}
@@ -49,12 +46,10 @@
         condition holds for (rows without a day stay), in one statement. -#}
     {%- set days = run_query('select distinct cast(' ~ day_column ~ ' as string) from ' ~ this
         ~ ' as refreshed where ' ~ day_column ~ ' is not null and (' ~ condition ~ ')').columns[0].values() -%}
+    {%- set partition = 'partition (' ~ day_column ~ " = '" -%}
     {%- if days | length > 0 -%}
-        {%- set partitions = [] -%}
-        {%- for day in days | sort -%}
-            {%- do partitions.append('partition (' ~ day_column ~ " = '" ~ day ~ "')") -%}
-        {%- endfor -%}
-        {%- do run_query('alter table ' ~ this ~ ' drop if exists ' ~ (partitions | join(', '))) -%}
+        {%- do run_query('alter table ' ~ this ~ ' drop if exists ' ~ partition
+            ~ (days | sort | join("'), " ~ partition)) ~ "')") -%}
     {%- endif -%}
 {% endmacro %}
 
@@ -100,9 +95,7 @@
         if tested and tested.config.materialized == 'incremental' else none -%}
     {%- set conditions = ['(' ~ where ~ ')'] if where else [] -%}
     {%- if day_column -%}
-        {#- Literal days, so that the engine skips the other days' data. -#}
-        {%- set plan = refresh_plan() -%}
-        {%- do conditions.append(in_refresh_window(day_column, plan)) if is_refresh(plan) -%}
+        {%- do conditions.append(adapter.dispatch('tested_days', 'feed_training_data')(day_column)) -%}
     {%- endif -%}
     {%- if not conditions -%}
         {{ return(relation) }}
@@ -110,3 +103,14 @@
     {{ return('(select * from ' ~ relation ~ ' where ' ~ (conditions | join(' and '))
         ~ ') dbt_subquery') }}
 {%- endmacro %}
+
+{% macro default__tested_days(day_column) %}
+    {{ return(window_days_condition(day_column)) }}
+{% endmacro %}
+
+{% macro duckdb__tested_days(day_column) %}
+    {#- Literal days from the plan (one in-process query): DuckDB skips the
+        other days' row groups. -#}
+    {%- set plan = refresh_plan() -%}
+    {{ return(in_refresh_window(day_column, plan) if is_refresh(plan) else 'true') }}
+{% endmacro %}

@@ -29,14 +29,8 @@
 {% endmacro %}
 
 {% macro duckdb__raw_file_column_types(files) %}
-    {%- set query -%}
-        select
-            {{ relative_source_file('file_name') }} as source_file,
-            lower(name) as column_name,
-            lower(duckdb_type) as column_type
-        from parquet_schema({{ raw_file_list_literal(files) }})
-        where duckdb_type is not null
-    {%- endset -%}
+    {%- set query = 'select ' ~ relative_source_file('file_name') ~ ', lower(name), lower(duckdb_type)'
+        ~ ' from parquet_schema(' ~ raw_file_list_literal(files) ~ ') where duckdb_type is not null' -%}
     {%- set types = {} -%}
     {%- for row in run_query(query).rows -%}
         {%- do types.setdefault(row[0], {}).update({row[1]: row[2]}) -%}
