@@ -18,70 +18,69 @@ with
 
 {# The rows and days of each file new to the ledger, from the rows the run
    read (every row of a new file is read). -#}
-impression_files as (
+rows_of_new_files as (
 
     select
+        'impressions' as source_name,
         source_file,
-        count(*) as raw_rows,
-        count(row_date) as rows_with_day,
-        min(row_date) as min_row_date,
-        max(row_date) as max_row_date
+        row_date
     from {{ ref('base_feed__impressions') }}
     where {{ raw_files_predicate(plan, 'impressions', which='new') }}
-    group by source_file
+    union all
+    select
+        'engagements' as source_name,
+        source_file,
+        row_date
+    from {{ ref('base_feed__engagements') }}
+    where {{ raw_files_predicate(plan, 'engagements', which='new') }}
 
 ),
 
-engagement_files as (
+new_files as (
 
     select
+        source_name,
         source_file,
         count(*) as raw_rows,
         count(row_date) as rows_with_day,
         min(row_date) as min_row_date,
         max(row_date) as max_row_date
-    from {{ ref('base_feed__engagements') }}
-    where {{ raw_files_predicate(plan, 'engagements', which='new') }}
-    group by source_file
+    from rows_of_new_files
+    group by source_name, source_file
 
 ),
 
 {# What the staging models took in from each new file. Reading them makes
    the ledger their child: a run that fails before they are built records
    no file, so the next run (or dbt retry) still sees the files as new. -#}
-clean_impressions as (
+clean_rows_of_new_files as (
 
     select
         'impressions' as source_name,
-        source_file,
-        count(*) as clean_rows
+        source_file
     from {{ ref('stg_feed__impressions') }}
     where
         {{ raw_files_predicate(plan, 'impressions', which='new') }}
         and {{ in_refresh_window('impression_date', plan) }}
-    group by source_file
-
-),
-
-clean_engagements as (
-
+    union all
     select
         'engagements' as source_name,
-        source_file,
-        count(*) as clean_rows
+        source_file
     from {{ ref('stg_feed__engagements') }}
     where
         {{ raw_files_predicate(plan, 'engagements', which='new') }}
         and {{ in_refresh_window('engagement_date', plan) }}
-    group by source_file
 
 ),
 
 clean_files as (
 
-    select * from clean_impressions
-    union all
-    select * from clean_engagements
+    select
+        source_name,
+        source_file,
+        count(*) as clean_rows
+    from clean_rows_of_new_files
+    group by source_name, source_file
 
 ),
 
@@ -102,20 +101,6 @@ rejected_per_file as (
             and {{ raw_files_predicate(plan, 'engagements', which='new') }}
         )
     group by source_name, source_file
-
-),
-
-new_files as (
-
-    select
-        'impressions' as source_name,
-        *
-    from impression_files
-    union all
-    select
-        'engagements' as source_name,
-        *
-    from engagement_files
 
 ),
 

@@ -2,52 +2,16 @@
     input of the user features. -#}
 {{ daily_incremental('activity_date') }}
 {%- set tasks = get_tasks() %}
-{%- set action_lists = {} %}
-{%- for task in tasks %}
-    {%- do action_lists.update({task.name: "('" ~ task.actions | join("', '") ~ "')"}) %}
-{%- endfor %}
 {%- set plan = refresh_plan() %}
 
 with
 
-impressions as (
+activity_events as (
 
-    select
-        user_id,
-        1 as impressions,
-        {% for task in tasks -%}
-            0 as engagements_{{ task.name }},
-        {% endfor -%}
-        impression_date as activity_date
-    from {{ ref('stg_feed__impressions') }}
+    select * from {{ ref('int_activity_events') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('impression_date', plan) }}
+        where {{ in_refresh_window('activity_date', plan) }}
     {%- endif %}
-
-),
-
-engagements as (
-
-    select
-        user_id,
-        0 as impressions,
-        {% for task in tasks -%}
-            case when action in {{ action_lists[task.name] }} then 1 else 0 end
-                as engagements_{{ task.name }},
-        {% endfor -%}
-        engagement_date as activity_date
-    from {{ ref('stg_feed__engagements') }}
-    {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date', plan) }}
-    {%- endif %}
-
-),
-
-events as (
-
-    select * from impressions
-    union all
-    select * from engagements
 
 ),
 
@@ -60,7 +24,7 @@ daily_activity as (
             sum(engagements_{{ task.name }}) as engagements_{{ task.name }},
         {% endfor -%}
         activity_date
-    from events
+    from activity_events
     group by user_id, activity_date
 
 )
