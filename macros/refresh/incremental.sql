@@ -48,7 +48,7 @@
         ~ ' as refreshed where ' ~ day_column ~ ' is not null and (' ~ condition ~ ')').columns[0].values() -%}
     {%- set partition = 'partition (' ~ day_column ~ " = '" -%}
     {%- if days | length > 0 -%}
-        {%- do run_query('alter table ' ~ this ~ ' drop if exists ' ~ partition
+        {%- do adapter.execute('alter table ' ~ this ~ ' drop if exists ' ~ partition
             ~ (days | sort | join("'), " ~ partition)) ~ "')") -%}
     {%- endif -%}
 {% endmacro %}

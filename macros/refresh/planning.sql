@@ -189,7 +189,7 @@
             {%- do values.append("('" ~ invocation_id ~ "', '" ~ source_name ~ "', " ~ row
                 ~ ", " ~ dbt.current_timestamp() ~ ")") -%}
         {%- endfor -%}
-        {%- do run_query('insert into ' ~ source('feed_refresh', 'files') ~ ' values '
+        {%- do adapter.execute('insert into ' ~ source('feed_refresh', 'files') ~ ' values '
             ~ (values | join(', '))) -%}
     {%- endfor -%}
     {%- if taken_in.quarantined -%}
@@ -204,7 +204,7 @@
                 ~ (sql_string(fingerprints[file]) if file in fingerprints else 'null') ~ ", "
                 ~ dbt.current_timestamp() ~ ")") -%}
         {%- endfor -%}
-        {%- do run_query('insert into ' ~ source('feed_refresh', 'quarantined') ~ ' values '
+        {%- do adapter.execute('insert into ' ~ source('feed_refresh', 'quarantined') ~ ' values '
             ~ (values | join(', '))) -%}
     {%- endif -%}
 {% endmacro %}

@@ -5,17 +5,19 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- do run_query('create schema if not exists '
+    {%- do adapter.execute('create schema if not exists '
         ~ source('feed_refresh', 'runs').without_identifier()) -%}
-    {#- The columns and types the source declares; one statement per call:
-        Spark's session cursor takes one at a time. -#}
+    {#- The source's columns and types; commands (adapter.execute fetches
+        nothing), one per call: Spark's session cursor takes one at a time. -#}
     {%- for table in graph.sources.values() if table.source_name == 'feed_refresh' -%}
         {%- set columns = [] -%}
         {%- for column in table.columns.values() -%}
             {%- do columns.append(column.name ~ ' ' ~ column.data_type) -%}
         {%- endfor -%}
-        {%- do run_query('create table if not exists ' ~ source('feed_refresh', table.name)
-            ~ ' (' ~ (columns | join(', ')) ~ ')') -%}
+        {%- if load_relation(source('feed_refresh', table.name)) is none -%}
+            {%- do adapter.execute('create table if not exists ' ~ source('feed_refresh', table.name)
+                ~ ' (' ~ (columns | join(', ')) ~ ')') -%}
+        {%- endif -%}
     {%- endfor -%}
 {% endmacro %}
 

@@ -16,7 +16,9 @@
         'engagements': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type
             ~ ', action string, engagement_ts timestamp',
     } -%}
-    {%- do run_query('create schema if not exists ' ~ source('feed', 'impressions').without_identifier()) -%}
+    {#- Commands, not queries: adapter.execute fetches nothing. -#}
+    {%- do adapter.execute('create schema if not exists '
+        ~ source('feed', 'impressions').without_identifier()) -%}
     {%- for name, columns in logs.items() -%}
         {%- set options -%}
             options (
@@ -26,14 +28,12 @@
             )
         {%- endset -%}
         {%- set raw, listing = source('feed', name), source('feed_files', name) -%}
-        {%- do run_query('drop table if exists ' ~ raw) -%}
-        {%- do run_query('create table ' ~ raw ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
-        {#- The temporary view is read by the next statement only, on this connection. -#}
-        {%- do run_query('create or replace temporary view ' ~ listing.identifier
-            ~ '_listed using binaryFile ' ~ options) -%}
-        {%- do run_query('drop table if exists ' ~ listing) -%}
-        {%- do run_query('create table ' ~ listing ~ ' using parquet as select path as file, '
-            ~ 'length as file_size, modificationTime as file_modified_ts from '
-            ~ listing.identifier ~ '_listed') -%}
+        {%- set listed = listing.incorporate(path={'identifier': listing.identifier ~ '_listed'}) -%}
+        {%- do adapter.execute('drop table if exists ' ~ raw) -%}
+        {%- do adapter.execute('create table ' ~ raw ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
+        {%- do adapter.execute('drop table if exists ' ~ listed) -%}
+        {%- do adapter.execute('create table ' ~ listed ~ ' using binaryFile ' ~ options) -%}
+        {%- do adapter.execute('create or replace view ' ~ listing ~ ' as select path as file, '
+            ~ 'length as file_size, modificationTime as file_modified_ts from ' ~ listed) -%}
     {%- endfor -%}
 {% endmacro %}
