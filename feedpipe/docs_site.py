@@ -45,7 +45,12 @@ DEFAULT_OUT = Path("data/docs/index.html")
 STATIC_PAGE = "static_index.html"
 # The refresh's bookkeeping tables (source feed_refresh), which the on-run-start
 # hooks create before any model is built.
-LEDGER_TABLES = {"feed_refresh_runs", "feed_refresh_windows", "feed_refresh_files"}
+LEDGER_TABLES = {
+    "feed_refresh_runs",
+    "feed_refresh_windows",
+    "feed_refresh_files",
+    "feed_refresh_quarantined",
+}
 LOGS = ("impressions", "engagements")
 
 
