@@ -58,33 +58,13 @@
     {%- if not is_incremental() -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set last_day = last_day_in(this) if execute else none -%}
+    {%- set last_day = run_query('select cast(max(event_date) as ' ~ dbt.type_string()
+        ~ ') from ' ~ this).columns[0].values()[0] if execute else none -%}
     {%- if not last_day -%}
         {{ return('true') }}
     {%- endif -%}
     {{ return('(' ~ in_refresh_window('event_date', plan)
         ~ " or event_date > cast('" ~ last_day ~ "' as date))") }}
-{% endmacro %}
-
-{% macro last_day_in(relation) %}
-    {{- return(adapter.dispatch('last_day_in', 'feed_training_data')(relation)) -}}
-{% endmacro %}
-
-{% macro default__last_day_in(relation) %}
-    {{ return(run_query('select cast(max(event_date) as ' ~ dbt.type_string() ~ ') from '
-        ~ relation).columns[0].values()[0]) }}
-{% endmacro %}
-
-{% macro spark__last_day_in(relation) %}
-    {#- From the partition listing, without reading a file. -#}
-    {%- set days = [] -%}
-    {%- for row in run_query('show partitions ' ~ relation).rows -%}
-        {%- set value = (row[0] | string).split('=', 1)[-1] -%}
-        {%- if modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
-            {%- do days.append(value) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(days | max if days else none) }}
 {% endmacro %}
 
 {% macro get_where_subquery(relation) -%}

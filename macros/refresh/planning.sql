@@ -93,26 +93,27 @@
 {% endmacro %}
 
 {% macro scheduled_start(window, taken_in, ledger) %}
+    {%- set query -%}
+        {%- for source_name, timestamp_column in [
+            ('impressions', 'impression_ts'), ('engagements', 'engagement_ts')] %}
+        select min(cast({{ cast_utc_timestamp(timestamp_column) }} as date))
+        from {{ raw_rows_of(source_name, taken_in[source_name].files) }}
+        {%- if ledger is not none %}
+        union all
+        select min(min_row_date)
+        from {{ ledger }}
+        where
+            source_name = '{{ source_name }}'
+            and quarantine_reason is null
+            and first_seen_ts > cast('{{ window.completed_ts }}' as {{ dbt.type_timestamp() }})
+        {%- endif %}
+        {{ 'union all' if loop.first }}
+        {%- endfor %}
+    {%- endset -%}
     {%- set days = [] -%}
-    {%- for source_name, timestamp_column in [
-        ('impressions', 'impression_ts'), ('engagements', 'engagement_ts')] -%}
-        {%- set query -%}
-            select min(cast({{ cast_utc_timestamp(timestamp_column) }} as date))
-            from {{ raw_rows_of(source_name, taken_in[source_name].files) }}
-            {%- if ledger is not none %}
-            union all
-            select min(min_row_date)
-            from {{ ledger }}
-            where
-                source_name = '{{ source_name }}'
-                and quarantine_reason is null
-                and first_seen_ts > cast('{{ window.completed_ts }}' as {{ dbt.type_timestamp() }})
-            {%- endif %}
-        {%- endset -%}
-        {%- for row in run_query(query).rows if row[0] is not none -%}
-            {%- do days.append(modules.datetime.date.fromisoformat(row[0])
-                if row[0] is string else row[0]) -%}
-        {%- endfor -%}
+    {%- for row in run_query(query).rows if row[0] is not none -%}
+        {%- do days.append(modules.datetime.date.fromisoformat(row[0])
+            if row[0] is string else row[0]) -%}
     {%- endfor -%}
     {#- Nothing new: redo the last day (cheap, and changes nothing). -#}
     {%- set first_new_day = days | min if days else window.watermark_ts.date() -%}

@@ -5,8 +5,10 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- do adapter.execute('create schema if not exists '
-        ~ source('feed_refresh', 'runs').without_identifier()) -%}
+    {%- if load_relation(source('feed_refresh', 'runs')) is none -%}
+        {%- do adapter.execute('create schema if not exists '
+            ~ source('feed_refresh', 'runs').without_identifier()) -%}
+    {%- endif -%}
     {#- The source's columns and types; commands (adapter.execute fetches
         nothing), one per call: Spark's session cursor takes one at a time. -#}
     {%- for table in graph.sources.values() if table.source_name == 'feed_refresh' -%}
