@@ -63,8 +63,15 @@
     {%- if not last_day -%}
         {{ return('true') }}
     {%- endif -%}
+    {%- set day_after = (modules.datetime.date.fromisoformat(last_day | string)
+        + modules.datetime.timedelta(days=1)).isoformat() -%}
+    {#- A window without an end: one comparison, which the engines carry across
+        the join to both tables the marts read (and so skip their other days). -#}
+    {%- if plan.start and plan.end is none -%}
+        {{ return("event_date >= cast('" ~ ([plan.start, day_after] | min) ~ "' as date)") }}
+    {%- endif -%}
     {{ return('(' ~ in_refresh_window('event_date', plan)
-        ~ " or event_date > cast('" ~ last_day ~ "' as date))") }}
+        ~ " or event_date >= cast('" ~ day_after ~ "' as date))") }}
 {% endmacro %}
 
 {% macro get_where_subquery(relation) -%}

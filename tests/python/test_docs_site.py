@@ -207,7 +207,7 @@ def test_model_page_shows_description_columns_and_lineage(docs, tmp_path):
 
     assert "Depends On" in shown["depends_on"].text
     parents = {p for p in node["depends_on"]["nodes"] if p.startswith("model.")}
-    assert f"model.{PROJECT}.int_examples_sampled" in parents
+    assert f"model.{PROJECT}.int_examples_with_features" in parents
     assert linked_ids(shown["depends_on"]) == parents
     assert "Referenced By" in shown["referenced_by"].text
     children = set(manifest["child_map"][MODEL])
