@@ -30,8 +30,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,37 +38,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from feedpipe.dbt_api import close_duckdb, environment
+
 LOGS = ("impressions", "engagements")
 DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 # DuckDB types that Parquet cannot hold exactly: written as text (the type is kept in
 # snapshot.json).
 AS_TEXT = re.compile(r"^(U?HUGEINT|INTERVAL|UNION|BIT|TIME WITH TIME ZONE)\b")
-
-
-@contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the block, then restore the previous values."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def close_duckdb() -> None:
-    """dbt-duckdb keeps its database open after a programmatic run: close it."""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:
-        return
-    if DuckDBConnectionManager._ENV is not None:
-        DuckDBConnectionManager._ENV.close()
-    DuckDBConnectionManager._ENV = None
 
 
 class Builder:
