@@ -51,7 +51,3 @@
 {% macro duckdb__iso_day_of_week(timestamp_expression) %}
     isodow({{ timestamp_expression }})
 {%- endmacro %}
-
-{% macro day_number(date_expression) %}
-    {{ return(dbt.datediff("cast('1970-01-01' as date)", date_expression, 'day')) }}
-{% endmacro %}

@@ -27,6 +27,9 @@ TASKS = {
     "any": {"like", "reply", "retweet", "quote"},
 }
 ALIASES = {"favorite": "like", "comment": "reply", "retweet_with_comment": "quote"}
+# Features are computed for kept examples only: on a day with a positive, keep
+# every negative too, so that the hand-made examples all have features.
+KEEP_EVERY_NEGATIVE = {"negatives_per_positive": 1000.0}
 
 
 def _days_before(days: int, at: dt.timedelta = dt.timedelta()) -> dt.datetime:
@@ -141,14 +144,22 @@ def events_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("events")
     raw, database = work / "raw", work / "feed.duckdb"
     _write(raw, IMPRESSIONS, ENGAGEMENTS, "events.parquet")
-    build(raw, database, work)
+    build(raw, database, work, dbt_vars=KEEP_EVERY_NEGATIVE)
     return raw, database
 
 
 def test_features_equal_a_recomputation_from_the_raw_events(events_build: tuple[Path, Path]):
     built = _features(events_build[1])
+    with duckdb.connect(str(events_build[1]), read_only=True) as connection:
+        kept = set(
+            connection.execute(
+                "select distinct user_id, tweet_id, event_date from int_examples_sampled"
+            ).fetchall()
+        )
     examples = {(u, t, at.date()) for u, t, at in IMPRESSIONS if t is not None}
-    assert set(built) == examples
+    # One row per kept example (kept for some task), and only those.
+    assert set(built) == kept
+    assert {(1, 10, DAY), (5, 10, DAY), (1, 22, DAY)} <= kept < examples
     for key, row in built.items():
         expected = _expected(*key)
         assert {name: row[name] for name in expected} == expected, key
@@ -178,7 +189,7 @@ def test_events_at_or_after_midnight_do_not_move_that_days_features(
         [(u, 10, "like", at) for u in (1, 2, 5) for at in later],
         "later.parquet",
     )
-    build(raw, database, tmp_path)
+    build(raw, database, tmp_path, dbt_vars=KEEP_EVERY_NEGATIVE)
     after = _features(database)
     assert any(key[2] > DAY for key in after)  # the later delivery was taken in
     # example_hour is the example's own (its first impression moved to 00:00);
@@ -205,9 +216,13 @@ def test_a_backfill_with_an_end_rebuilds_the_days_whose_features_read_it(
         raw,
         database,
         tmp_path,
-        dbt_vars={"refresh_start_date": str(late_day), "refresh_end_date": str(late_day)},
+        dbt_vars={
+            **KEEP_EVERY_NEGATIVE,
+            "refresh_start_date": str(late_day),
+            "refresh_end_date": str(late_day),
+        },
     )
     full = tmp_path / "full.duckdb"
-    build(raw, full, tmp_path)
+    build(raw, full, tmp_path, dbt_vars=KEEP_EVERY_NEGATIVE)
     assert _features(database) == _features(full)
     assert _features(database)[1, 10, DAY]["user_impressions_28d"] == 4

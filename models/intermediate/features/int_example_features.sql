@@ -1,5 +1,6 @@
-{#- Point-in-time features of each example (user, tweet, UTC day D), from
-    clean events timestamped before D 00:00 UTC only:
+{#- Point-in-time features of each kept example (user, tweet, UTC day D:
+    kept for at least one task), from clean events timestamped before
+    D 00:00 UTC only:
       user_impressions_28d, user_engagements_28d_<task>: the user's clean
         impressions and engagements (per task) in [D - 28 days, D);
       tweet_impressions_7d, tweet_engagements_7d_<task>: the tweet's, in
@@ -7,6 +8,9 @@
       user_tweet_seen_before: an impression of the tweet by the user in
         [D - 28 days, D);
       example_hour, example_day_of_week: of example_ts (UTC; Monday 1).
+    Only the kept examples, which are all the marts carry. Each sum joins a
+    kept (user, day) or (tweet, day) to the daily activity of the days
+    before it; seen-before looks up the pair's examples on those days.
     Incremental by day: a refresh rebuilds its window's days, reading the
     daily activity from 28 days before the window's first day. A window with
     an end is extended by 28 days (see docs/operations.md), so the days
@@ -22,12 +26,12 @@ with
 
 examples as (
 
-    select
+    select distinct
         user_id,
         tweet_id,
         event_date,
         example_ts
-    from {{ ref('int_examples_built') }}
+    from {{ ref('int_examples_sampled') }}
     {% if is_incremental() -%}
         where {{ in_refresh_window('event_date', plan) }}
     {%- endif %}
@@ -36,10 +40,7 @@ examples as (
 
 user_days as (
 
-    select
-        *,
-        {{ day_number('activity_date') }} as day_number
-    from {{ ref('int_user_daily_activity') }}
+    select * from {{ ref('int_user_daily_activity') }}
     {% if is_incremental() and reads_from -%}
         where activity_date >= {{ reads_from }}
     {%- endif %}
@@ -48,23 +49,19 @@ user_days as (
 
 tweet_days as (
 
-    select
-        *,
-        {{ day_number('activity_date') }} as day_number
-    from {{ ref('int_tweet_daily_activity') }}
+    select * from {{ ref('int_tweet_daily_activity') }}
     {% if is_incremental() and reads_from -%}
         where activity_date >= {{ reads_from }}
     {%- endif %}
 
 ),
 
-user_tweet_days as (
+earlier_examples as (
 
     select
         user_id,
         tweet_id,
-        event_date,
-        {{ day_number('event_date') }} as day_number
+        event_date
     from {{ ref('int_examples_built') }}
     {% if is_incremental() and reads_from -%}
         where event_date >= {{ reads_from }}
@@ -72,59 +69,82 @@ user_tweet_days as (
 
 ),
 
-{# Frames over whole days before the row's day: a day with no activity
-   has no row, so a range over day numbers, not a count of rows. -#}
+examples_per_user_day as (
+
+    select distinct
+        user_id,
+        event_date
+    from examples
+
+),
+
+examples_per_tweet_day as (
+
+    select distinct
+        tweet_id,
+        event_date
+    from examples
+
+),
+
+{# A day with no activity has no row: the sums add the rows of the days
+   in [D - 28, D) that exist, and a user or tweet with none gets 0. -#}
 user_features as (
 
     select
-        user_id,
-        activity_date,
+        examples_per_user_day.user_id,
+        examples_per_user_day.event_date,
         {%- for task in tasks %}
-            coalesce(sum(engagements_{{ task.name }}) over last_28_days, 0)
+            sum(user_days.engagements_{{ task.name }})
                 as user_engagements_28d_{{ task.name }},
         {%- endfor %}
-        coalesce(sum(impressions) over last_28_days, 0) as user_impressions_28d
-    from user_days
-    window last_28_days as (
-        partition by user_id
-        order by day_number
-        range between {{ lookback }} preceding and 1 preceding
-    )
+        sum(user_days.impressions) as user_impressions_28d
+    from examples_per_user_day
+    inner join user_days
+        on
+            examples_per_user_day.user_id = user_days.user_id
+            and examples_per_user_day.event_date > user_days.activity_date
+            and {{ add_days('examples_per_user_day.event_date', -lookback) }}
+            <= user_days.activity_date
+    group by examples_per_user_day.user_id, examples_per_user_day.event_date
 
 ),
 
 tweet_features as (
 
     select
-        tweet_id,
-        activity_date,
+        examples_per_tweet_day.tweet_id,
+        examples_per_tweet_day.event_date,
         {%- for task in tasks %}
-            coalesce(sum(engagements_{{ task.name }}) over last_7_days, 0)
+            sum(tweet_days.engagements_{{ task.name }})
                 as tweet_engagements_7d_{{ task.name }},
         {%- endfor %}
-        coalesce(sum(impressions) over last_7_days, 0) as tweet_impressions_7d
-    from tweet_days
-    window last_7_days as (
-        partition by tweet_id
-        order by day_number
-        range between 7 preceding and 1 preceding
-    )
+        sum(tweet_days.impressions) as tweet_impressions_7d
+    from examples_per_tweet_day
+    inner join tweet_days
+        on
+            examples_per_tweet_day.tweet_id = tweet_days.tweet_id
+            and examples_per_tweet_day.event_date > tweet_days.activity_date
+            and {{ add_days('examples_per_tweet_day.event_date', -7) }} <= tweet_days.activity_date
+    group by examples_per_tweet_day.tweet_id, examples_per_tweet_day.event_date
 
 ),
 
-user_tweet_features as (
+{# The kept examples whose pair has an example on one of the 28 days
+   before theirs. -#}
+seen_before as (
 
-    select
-        user_id,
-        tweet_id,
-        event_date,
-        count(*) over last_28_days > 0 as user_tweet_seen_before
-    from user_tweet_days
-    window last_28_days as (
-        partition by user_id, tweet_id
-        order by day_number
-        range between {{ lookback }} preceding and 1 preceding
-    )
+    select distinct
+        examples.user_id,
+        examples.tweet_id,
+        examples.event_date
+    from examples
+    inner join earlier_examples
+        on
+            examples.user_id = earlier_examples.user_id
+            and examples.tweet_id = earlier_examples.tweet_id
+            and examples.event_date > earlier_examples.event_date
+            and {{ add_days('examples.event_date', -lookback) }} <= earlier_examples.event_date
 
 ),
 
@@ -134,33 +154,35 @@ example_features as (
         examples.user_id,
         examples.tweet_id,
         examples.event_date,
-        cast(user_features.user_impressions_28d as bigint) as user_impressions_28d,
+        cast(coalesce(user_features.user_impressions_28d, 0) as bigint)
+            as user_impressions_28d,
         {%- for task in tasks %}
-            cast(user_features.user_engagements_28d_{{ task.name }} as bigint)
+            cast(coalesce(user_features.user_engagements_28d_{{ task.name }}, 0) as bigint)
                 as user_engagements_28d_{{ task.name }},
         {%- endfor %}
-        cast(tweet_features.tweet_impressions_7d as bigint) as tweet_impressions_7d,
+        cast(coalesce(tweet_features.tweet_impressions_7d, 0) as bigint)
+            as tweet_impressions_7d,
         {%- for task in tasks %}
-            cast(tweet_features.tweet_engagements_7d_{{ task.name }} as bigint)
+            cast(coalesce(tweet_features.tweet_engagements_7d_{{ task.name }}, 0) as bigint)
                 as tweet_engagements_7d_{{ task.name }},
         {%- endfor %}
-        user_tweet_features.user_tweet_seen_before,
+        seen_before.user_id is not null as user_tweet_seen_before,
         cast(extract(hour from examples.example_ts) as integer) as example_hour,
         cast({{ iso_day_of_week('examples.example_ts') }} as integer) as example_day_of_week
     from examples
-    inner join user_features
+    left join user_features
         on
             examples.user_id = user_features.user_id
-            and examples.event_date = user_features.activity_date
-    inner join tweet_features
+            and examples.event_date = user_features.event_date
+    left join tweet_features
         on
             examples.tweet_id = tweet_features.tweet_id
-            and examples.event_date = tweet_features.activity_date
-    inner join user_tweet_features
+            and examples.event_date = tweet_features.event_date
+    left join seen_before
         on
-            examples.user_id = user_tweet_features.user_id
-            and examples.tweet_id = user_tweet_features.tweet_id
-            and examples.event_date = user_tweet_features.event_date
+            examples.user_id = seen_before.user_id
+            and examples.tweet_id = seen_before.tweet_id
+            and examples.event_date = seen_before.event_date
 
 )
 
