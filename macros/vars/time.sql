@@ -29,6 +29,16 @@
     {{ return(((hours | float) * 3600) | round | int) }}
 {% endmacro %}
 
+{% macro reach_min_day_share() %}
+    {%- set share = var('reach_min_day_share') -%}
+    {%- if share is not number or share is sameas true or share is sameas false
+        or share < 0 or share >= 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "var reach_min_day_share must be a number in [0, 1), got " ~ (share | string | tojson)) }}
+    {%- endif -%}
+    {{ return(share | float) }}
+{% endmacro %}
+
 {% macro closed_collection() %}
     {%- set value = var('closed_collection') -%}
     {%- if value is not sameas true and value is not sameas false -%}

@@ -58,6 +58,7 @@ DEFAULT_VARS: dict = {
     "test_end_date": None,
     "id_type": "bigint",
     "max_future_hours": 24,
+    "reach_min_day_share": 0.01,
 }
 
 # The action_aliases seed as written in the doc: canonical actions map to themselves.
@@ -641,7 +642,7 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     features = _features(ex, imp, eng, v["tasks"])
     attribution = _attribution(ex, eng, v)
     ex = _labels(ex, attribution, v["tasks"], id_dtype)
-    W = _watermark(imp, eng)
+    W = _watermark(imp, eng, v["reach_min_day_share"])
     ex = _maturity(ex, W, v)
     sampling = _sampling_rates(ex, task_names, v)
     mature = ex[ex["is_mature"]].reset_index(drop=True)
@@ -789,11 +790,20 @@ def _labels(ex: pd.DataFrame, m: pd.DataFrame, tasks, id_dtype) -> pd.DataFrame:
     return ex
 
 
-def _watermark(imp: pd.DataFrame, eng: pd.DataFrame):
-    """The watermark: the earlier of the two logs' latest clean timestamps (None
-    when either log is empty)."""
+def _reach(ts: pd.Series, share: float):
+    """How far a log reaches: its latest timestamp on a UTC day that holds at least
+    `share` of the log's busiest day."""
+    days = ts.dt.floor("D")
+    counts = days.value_counts()
+    carrying = counts.index[counts >= share * counts.max()]
+    return ts[days.isin(carrying)].max()
+
+
+def _watermark(imp: pd.DataFrame, eng: pd.DataFrame, share: float):
+    """The watermark: the earlier of the two logs' reaches (None when either log is
+    empty)."""
     if len(imp) and len(eng):
-        return min(imp["impression_ts"].max(), eng["engagement_ts"].max())
+        return min(_reach(imp["impression_ts"], share), _reach(eng["engagement_ts"], share))
     return None
 
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -462,3 +463,74 @@ def test_a_removed_file_stops_the_refresh_and_comes_back_as_a_new_file(tmp_path:
     shutil.move(kept, raw / "impressions" / "day3.parquet")
     build(raw, database, tmp_path)
     assert _query(database, day_rows) == [(30,)]
+
+
+def test_a_few_rows_from_a_clock_far_ahead_do_not_make_days_mature(
+    logs: Path, clean_build: Path, tmp_path: Path
+):
+    """A historical load with one impression and one engagement from a device
+    whose clock is ten months ahead of the data (still before the run, so not
+    future_timestamp): the logs' reach, the mature days and the marts are the
+    clean load's; the two rows stay in the clean logs, counted as outlying, and
+    the run's log names their file, day and count."""
+    raw = tmp_path / "raw"
+    shutil.copytree(logs, raw)
+    ahead = dt.datetime(2026, 11, 2, 12, 0)
+    pq.write_table(
+        pa.table(
+            {
+                "user_id": pa.array([1], pa.int64()),
+                "tweet_id": pa.array([1], pa.int64()),
+                "impression_ts": pa.array([ahead], pa.timestamp("us")),
+            }
+        ),
+        raw / "impressions" / "clock_ahead.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "user_id": pa.array([1], pa.int64()),
+                "tweet_id": pa.array([1], pa.int64()),
+                "action": ["like"],
+                "engagement_ts": pa.array([ahead + dt.timedelta(hours=1)], pa.timestamp("us")),
+            }
+        ),
+        raw / "engagements" / "clock_ahead.parquet",
+    )
+    database = tmp_path / "feed.duckdb"
+    build(raw, database, tmp_path, dbt_vars=SPLIT_VARS, threads=2)
+
+    # The marts and stats are the clean load's (the rows' own example is on a
+    # day that is not mature, so it is in no mart), and so is the watermark.
+    marts = ["train_examples", "validation_examples", "test_examples", "daily_label_stats"]
+    got, want = read_tables(database, marts), read_tables(clean_build, marts)
+    for name in marts:
+        assert len(want[name]) > 0, name
+        pd.testing.assert_frame_equal(got[name], want[name], obj=name)
+
+    def reach(built: Path) -> tuple:
+        with duckdb.connect(str(built), read_only=True) as connection:
+            return connection.execute(
+                "select impressions_max_ts, engagements_max_ts, last_mature_date "
+                "from int_log_watermark"
+            ).fetchone()
+
+    assert reach(database) == reach(clean_build)
+    assert reach(database)[2] < ahead.date()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        outlying = connection.execute(
+            "select impressions_outlying_events, engagements_outlying_events from int_log_watermark"
+        ).fetchone()
+        kept = connection.execute(
+            "select count(*) from stg_feed__impressions where impression_ts = ?", [ahead]
+        ).fetchone()
+    assert outlying == (1, 1)
+    assert kept == (1,)  # in the clean log, not rejected
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    for line in (
+        "log_name=impressions, source_file=impressions/clock_ahead.parquet, "
+        "activity_date=2026-11-02, events=1",
+        "log_name=engagements, source_file=engagements/clock_ahead.parquet, "
+        "activity_date=2026-11-02, events=1",
+    ):
+        assert f"feed finding: log_reach_outliers: {line}" in log

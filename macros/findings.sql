@@ -1,0 +1,21 @@
+{#- What a warning or failing data test found, written to the run's log. -#}
+
+{% macro log_test_findings(results) %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- for result in results
+        if result.node.resource_type == 'test' and result.status in ['warn', 'fail']
+        and (result.node.config.meta or {}).get('log_findings') -%}
+        {%- set found = run_query('select * from (' ~ result.node.compiled_code
+            ~ ') as findings limit 20') -%}
+        {%- for row in found.rows -%}
+            {%- set fields = [] -%}
+            {%- for name in found.column_names -%}
+                {%- do fields.append(name ~ '=' ~ row[name]) -%}
+            {%- endfor -%}
+            {{ log('feed finding: ' ~ result.node.name ~ ': ' ~ (fields | join(', ')), info=true) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
