@@ -33,7 +33,7 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test test-all venv spark-venv bench-venv generate build summary refresh backfill freshness lint \
-	pytest pytest-rest dbt-test spark-test check-java bench bench-test clean export verify-export model-check \
+	pytest pytest-rest dbt-test spark-test spark-cluster-test check-java bench bench-test clean export verify-export model-check \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
@@ -181,16 +181,16 @@ dataset-build: venv
 test: lint pytest
 
 ## test-all: what CI runs: the fast tier, then every other test (slow, kill, property,
-## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity,
-## and the benchmark code's own tests
-test-all: test pytest-rest dbt-test spark-test bench-test
+## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity
+## (in-process, then through a Thrift server on a local cluster), and the benchmark code's own tests
+test-all: test pytest-rest dbt-test spark-test spark-cluster-test bench-test
 
 # Both cores (pytest-xdist; a module's tests stay on one worker, which builds the
 # fixtures they share once) and the 25 slowest tests printed on every run.
 # PYTEST_ARGS adds options (e.g. PYTEST_ARGS="-x -k refresh" or "-n 0").
 PYTEST_ARGS ?=
 PYTEST := $(PY) -m pytest tests/python -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
-FAST_TIER := not (slow or kill or property or browser or spark)
+FAST_TIER := not (slow or kill or property or browser or spark or spark_cluster)
 
 lint: venv
 	$(VENV)/bin/ruff check feedpipe benchmarks tests tools
@@ -202,11 +202,20 @@ pytest: venv
 	$(PYTEST) -m "$(FAST_TIER)"
 
 pytest-rest: venv
-	$(PYTEST) -m "not ($(FAST_TIER)) and not spark"
+	$(PYTEST) -m "not ($(FAST_TIER)) and not spark and not spark_cluster"
 
 ## spark-test: the DuckDB/Spark parity test (local Spark in-process; needs Java 17+)
 spark-test: spark-venv check-java
 	$(PY) -m pytest tests/python -q -m spark -p no:warnings --durations=25 $(PYTEST_ARGS)
+
+## spark-cluster-test: the DuckDB/Spark parity through a Thrift server on a local standalone
+## cluster (a master, two workers; spark/cluster.sh starts it around pytest and stops it;
+## needs Java 17+; its state in SPARK_CLUSTER_DIR, emptied first)
+SPARK_CLUSTER_DIR ?= data/spark-cluster-test
+spark-cluster-test: spark-venv check-java
+	rm -rf "$(SPARK_CLUSTER_DIR)"
+	FEED_SPARK_CLUSTER_DIR="$(SPARK_CLUSTER_DIR)" spark/cluster.sh run \
+		$(PY) -m pytest tests/python -q -m spark_cluster -p no:warnings -s --durations=10 $(PYTEST_ARGS)
 
 check-java:
 	@v=$$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \

@@ -119,6 +119,37 @@ def read_tables(database: Path, names: list[str] | None = None) -> dict[str, pd.
     return frames
 
 
+def normalise(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A table read from either engine in comparable form: the columns in the given
+    order, days as dates, timestamps in microseconds, integers as int64, a missing
+    split as None."""
+    frame = frame[columns].copy()
+    for column in frame.columns:
+        if column.endswith("_date"):
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+        elif column.endswith("_ts"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+        elif pd.api.types.is_integer_dtype(frame[column]):
+            frame[column] = frame[column].astype("int64")
+        elif column == "split":
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def assert_engines_agree(got: pd.DataFrame, want: pd.DataFrame, name: str) -> None:
+    """A table built on Spark (got) holds the rows and columns of the DuckDB build (want),
+    which is not empty; rows compared in the order of the table's keys (MART_KEYS, or an
+    example's user, tweet and day)."""
+    assert len(want) > 0, name
+    assert sorted(got.columns) == sorted(want.columns), name
+    columns = list(want.columns)
+    keys = MART_KEYS.get(name, ["user_id", "tweet_id", "event_date"])
+    got, want = (
+        normalise(frame, columns).sort_values(keys).reset_index(drop=True) for frame in (got, want)
+    )
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
+
+
 def parse(work_dir: Path) -> Path:
     """`dbt parse` of the project (no database, no logs read); the manifest's path."""
     result = run_dbt(["parse", "--quiet"], work_dir / "parse.duckdb", work_dir)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import MART_KEYS, build, read_tables, run_dbt
+from dbt_harness import MART_KEYS, assert_engines_agree, build, normalise, read_tables, run_dbt
 
 from feedpipe.generate import generate
 
@@ -34,20 +34,6 @@ def _spark_tables(schema: str, names: list[str]) -> dict[str, pd.DataFrame]:
     for name in names:
         frames[name] = spark.table(f"{schema}.{name}").toPandas()
     return frames
-
-
-def _normalise(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    frame = frame[columns].copy()
-    for column in frame.columns:
-        if column.endswith("_date"):
-            frame[column] = pd.to_datetime(frame[column]).dt.date
-        elif column.endswith("_ts"):
-            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-        elif pd.api.types.is_integer_dtype(frame[column]):
-            frame[column] = frame[column].astype("int64")
-        elif column == "split":
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    return frame
 
 
 @pytest.fixture(scope="module")
@@ -101,16 +87,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.mark.parametrize("name", TABLES)
 def test_spark_and_duckdb_give_identical_tables(builds: dict, name: str):
-    want = builds["duckdb"][name]
-    got = builds["spark"][name]
-    assert len(want) > 0, name
-    assert sorted(got.columns) == sorted(want.columns), name
-    columns = list(want.columns)
-    keys = MART_KEYS.get(name, ["user_id", "tweet_id", "event_date"])
-    got, want = (
-        _normalise(frame, columns).sort_values(keys).reset_index(drop=True) for frame in (got, want)
-    )
-    pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
+    assert_engines_agree(builds["spark"][name], builds["duckdb"][name], name)
 
 
 def test_a_day_that_became_empty_is_emptied_on_both_engines(builds: dict):
@@ -124,7 +101,7 @@ def test_a_day_that_became_empty_is_emptied_on_both_engines(builds: dict):
     columns = list(labeled["duckdb"].columns)
     keys = ["user_id", "tweet_id", "event_date"]
     got, want = (
-        _normalise(labeled[engine], columns).sort_values(keys).reset_index(drop=True)
+        normalise(labeled[engine], columns).sort_values(keys).reset_index(drop=True)
         for engine in ("spark", "duckdb")
     )
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
