@@ -59,6 +59,15 @@ from benchmarks.baselines_contract import COUNT_COLUMNS, KEYS, SAMPLED_COLUMNS
 from benchmarks.baselines_duckdb import DUCKDB_FILE, run_duckdb
 from benchmarks.baselines_frames import run_pandas, run_polars
 
+FEATURE_INTEGERS = [
+    "user_impressions_28d",
+    "user_engagements_28d",
+    "tweet_impressions_7d",
+    "tweet_engagements_7d",
+    "example_hour",
+    "example_day_of_week",
+]
+
 if TYPE_CHECKING:  # each baseline imports only its own libraries (time and RSS are measured)
     import pandas as pd
 
@@ -109,6 +118,9 @@ def normalise_outputs(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         frame["sample_weight"] = frame["sample_weight"].astype(np.float64)
         frame["example_ts"] = pd.to_datetime(frame["example_ts"]).astype("datetime64[us]")
         frame["split"] = frame["split"].astype(str)
+        for column in FEATURE_INTEGERS:
+            frame[column] = frame[column].astype(np.int64)
+        frame["user_tweet_seen_before"] = frame["user_tweet_seen_before"].astype(bool)
     return frame.sort_values(KEYS[name]).reset_index(drop=True)
 
 
