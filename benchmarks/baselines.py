@@ -12,7 +12,11 @@ Each writes the same two outputs over the mature days:
 
 - ``sampled``: one row per kept (example, task): ``task``, ``user_id``,
   ``tweet_id``, ``event_date``, ``label``, ``sampling_rate``, ``sample_weight``,
-  ``example_ts``, ``split`` (the project's three split marts in one table);
+  ``example_ts``, ``split`` and the seven point-in-time features of the marts
+  (``user_impressions_28d``, ``user_engagements_28d`` and ``tweet_impressions_7d``,
+  ``tweet_engagements_7d``, engagements of the row's task; ``user_tweet_seen_before``,
+  ``example_hour``, ``example_day_of_week``; docs/training.md), i.e. the project's
+  three split marts in one table;
 - ``daily_counts``: per (task, event_date): ``examples``, ``positives`` (before
   sampling), ``kept_positives``, ``kept_negatives`` (from ``daily_label_stats``).
 
@@ -20,11 +24,13 @@ Scope: integer IDs and naive UTC timestamps in the raw Parquet files, default
 vars (24 h label window, tasks like / reply / retweet / quote / any, one negative
 per positive, no daily cap, salt ``feed-v1``, 3 validation and 4 test days).
 
-Shortcuts that change no output: exact duplicate impressions cannot change an
-example's first impression, so the impressions' dedup is implied by the group by
-into examples (the sparse engagements are deduplicated); rejected rows are
-filtered out, not kept with a reason (no output depends on the reason); only the
-mature days' examples are hashed.
+Shortcuts that change no output: exact duplicate impressions share user, tweet
+and time, so they fall in one example: the examples carry their distinct
+impressions, which is all the features need of the impressions' dedup (the
+sparse engagements are deduplicated); rejected rows are filtered out, not kept
+with a reason (no output depends on the reason); only the mature days' examples
+are hashed; features are computed for the kept examples only (from every clean
+event before their day: benchmarks.baselines_features for pandas and polars).
 
 md5: once per example, as in the project. DuckDB reads the digest as a 128-bit
 integer (``md5_number``) instead of formatting and parsing hex text; pandas,
@@ -58,6 +64,15 @@ import numpy as np
 from benchmarks.baselines_contract import COUNT_COLUMNS, KEYS, SAMPLED_COLUMNS
 from benchmarks.baselines_duckdb import DUCKDB_FILE, run_duckdb
 from benchmarks.baselines_frames import run_pandas, run_polars
+
+FEATURE_INTEGERS = [
+    "user_impressions_28d",
+    "user_engagements_28d",
+    "tweet_impressions_7d",
+    "tweet_engagements_7d",
+    "example_hour",
+    "example_day_of_week",
+]
 
 if TYPE_CHECKING:  # each baseline imports only its own libraries (time and RSS are measured)
     import pandas as pd
@@ -109,6 +124,9 @@ def normalise_outputs(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         frame["sample_weight"] = frame["sample_weight"].astype(np.float64)
         frame["example_ts"] = pd.to_datetime(frame["example_ts"]).astype("datetime64[us]")
         frame["split"] = frame["split"].astype(str)
+        for column in FEATURE_INTEGERS:
+            frame[column] = frame[column].astype(np.int64)
+        frame["user_tweet_seen_before"] = frame["user_tweet_seen_before"].astype(bool)
     return frame.sort_values(KEYS[name]).reset_index(drop=True)
 
 

@@ -65,7 +65,19 @@ SAMPLED_COLUMNS = [
     "sample_weight",
     "example_ts",
     "split",
+    "user_impressions_28d",
+    "user_engagements_28d",
+    "tweet_impressions_7d",
+    "tweet_engagements_7d",
+    "user_tweet_seen_before",
+    "example_hour",
+    "example_day_of_week",
 ]
+
+
+# The point-in-time features (docs/training.md): look-back days of the user and tweet sums.
+USER_DAYS = 28
+TWEET_DAYS = 7
 
 
 COUNT_COLUMNS = ["task", "event_date", "examples", "positives", "kept_positives", "kept_negatives"]

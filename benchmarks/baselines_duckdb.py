@@ -23,14 +23,16 @@ CREATE TEMP MACRO draw(digest, k) AS
     (octet(digest, 3 * k) * 65536 + octet(digest, 3 * k + 1) * 256 + octet(digest, 3 * k + 2))
     / 16777216;
 
--- Clean impressions folded into examples: (user, tweet, UTC day), first impression.
--- Duplicate impressions cannot change a min(): no separate dedup.
+-- Clean impressions folded into examples: (user, tweet, UTC day), first impression,
+-- and the example's distinct impressions (exact duplicates share user, tweet and time,
+-- so they fall in one example: counted once here, the features' dedup).
 CREATE TEMP TABLE examples AS
 SELECT
     user_id,
     tweet_id,
     cast(impression_ts AS date) AS event_date,
-    min(impression_ts) AS example_ts
+    min(impression_ts) AS example_ts,
+    count(DISTINCT impression_ts) AS impressions
 FROM read_parquet('{impressions}', union_by_name = true)
 WHERE
     user_id IS NOT NULL
@@ -175,8 +177,8 @@ SELECT
 FROM counts;
 
 -- One md5 per mature example; keep decisions on the wide rows, then only the kept
--- examples are widened to one row per task.
-CREATE TABLE sampled AS
+-- examples get features and are widened to one row per task.
+CREATE TEMP TABLE kept AS
 WITH hashed AS (
     SELECT
         x.user_id,
@@ -222,41 +224,181 @@ drawn AS (
         draw(digest, 3) AS u_quote,
         draw(digest, 4) AS u_any
     FROM hashed
-),
-kept AS MATERIALIZED (
-    SELECT *
-    FROM drawn
-    WHERE
-        u_like < r_like
-        OR u_reply < r_reply
-        OR u_retweet < r_retweet
-        OR u_quote < r_quote
-        OR u_any < r_any
+)
+SELECT *
+FROM drawn
+WHERE
+    u_like < r_like
+    OR u_reply < r_reply
+    OR u_retweet < r_retweet
+    OR u_quote < r_quote
+    OR u_any < r_any;
+
+-- Clean activity by UTC day: the examples' distinct impressions and every clean
+-- engagement (attributed or not), one column per task; summed per user and per tweet
+-- of the kept examples.
+CREATE TEMP VIEW activity AS
+SELECT
+    user_id,
+    tweet_id,
+    event_date AS activity_date,
+    impressions,
+    0 AS e_like,
+    0 AS e_reply,
+    0 AS e_retweet,
+    0 AS e_quote,
+    0 AS e_any
+FROM examples
+UNION ALL
+SELECT
+    user_id,
+    tweet_id,
+    cast(engagement_ts AS date),
+    0,
+    cast(action = 'like' AS integer),
+    cast(action = 'reply' AS integer),
+    cast(action = 'retweet' AS integer),
+    cast(action = 'quote' AS integer),
+    1
+FROM engagements;
+
+CREATE TEMP TABLE user_days AS
+SELECT
+    user_id,
+    activity_date,
+    sum(impressions) AS impressions,
+    sum(e_like) AS e_like,
+    sum(e_reply) AS e_reply,
+    sum(e_retweet) AS e_retweet,
+    sum(e_quote) AS e_quote,
+    sum(e_any) AS e_any
+FROM activity
+WHERE user_id IN (SELECT user_id FROM kept)
+GROUP BY ALL;
+
+CREATE TEMP TABLE tweet_days AS
+SELECT
+    tweet_id,
+    activity_date,
+    sum(impressions) AS impressions,
+    sum(e_like) AS e_like,
+    sum(e_reply) AS e_reply,
+    sum(e_retweet) AS e_retweet,
+    sum(e_quote) AS e_quote,
+    sum(e_any) AS e_any
+FROM activity
+WHERE tweet_id IN (SELECT tweet_id FROM kept)
+GROUP BY ALL;
+
+-- Sums over the days in [D - 28, D) (user) and [D - 7, D) (tweet) of each kept day D.
+CREATE TEMP TABLE user_features AS
+SELECT
+    k.user_id,
+    k.event_date,
+    sum(a.impressions) AS impressions,
+    sum(a.e_like) AS e_like,
+    sum(a.e_reply) AS e_reply,
+    sum(a.e_retweet) AS e_retweet,
+    sum(a.e_quote) AS e_quote,
+    sum(a.e_any) AS e_any
+FROM (SELECT DISTINCT user_id, event_date FROM kept) AS k
+INNER JOIN user_days AS a
+    ON
+        k.user_id = a.user_id
+        AND a.activity_date < k.event_date
+        AND a.activity_date >= k.event_date - 28
+GROUP BY ALL;
+
+CREATE TEMP TABLE tweet_features AS
+SELECT
+    k.tweet_id,
+    k.event_date,
+    sum(a.impressions) AS impressions,
+    sum(a.e_like) AS e_like,
+    sum(a.e_reply) AS e_reply,
+    sum(a.e_retweet) AS e_retweet,
+    sum(a.e_quote) AS e_quote,
+    sum(a.e_any) AS e_any
+FROM (SELECT DISTINCT tweet_id, event_date FROM kept) AS k
+INNER JOIN tweet_days AS a
+    ON
+        k.tweet_id = a.tweet_id
+        AND a.activity_date < k.event_date
+        AND a.activity_date >= k.event_date - 7
+GROUP BY ALL;
+
+-- Seen before: the pair has an example on one of the 28 days before.
+CREATE TEMP TABLE seen_before AS
+SELECT
+    k.user_id,
+    k.tweet_id,
+    k.event_date
+FROM kept AS k
+SEMI JOIN examples AS x
+    ON
+        k.user_id = x.user_id
+        AND k.tweet_id = x.tweet_id
+        AND x.event_date < k.event_date
+        AND x.event_date >= k.event_date - 28;
+
+CREATE TABLE sampled AS
+WITH featured AS MATERIALIZED (
+    SELECT
+        k.*,
+        coalesce(uf.impressions, 0) AS user_impressions_28d,
+        coalesce(uf.e_like, 0) AS ue_like,
+        coalesce(uf.e_reply, 0) AS ue_reply,
+        coalesce(uf.e_retweet, 0) AS ue_retweet,
+        coalesce(uf.e_quote, 0) AS ue_quote,
+        coalesce(uf.e_any, 0) AS ue_any,
+        coalesce(tf.impressions, 0) AS tweet_impressions_7d,
+        coalesce(tf.e_like, 0) AS te_like,
+        coalesce(tf.e_reply, 0) AS te_reply,
+        coalesce(tf.e_retweet, 0) AS te_retweet,
+        coalesce(tf.e_quote, 0) AS te_quote,
+        coalesce(tf.e_any, 0) AS te_any,
+        s.user_id IS NOT NULL AS user_tweet_seen_before,
+        hour(k.example_ts) AS example_hour,
+        isodow(k.example_ts) AS example_day_of_week
+    FROM kept AS k
+    LEFT JOIN user_features AS uf USING (user_id, event_date)
+    LEFT JOIN tweet_features AS tf USING (tweet_id, event_date)
+    LEFT JOIN seen_before AS s USING (user_id, tweet_id, event_date)
 )
 SELECT
     'like' AS task, user_id, tweet_id, event_date, cast(label_like AS integer) AS label,
-    r_like AS sampling_rate, 1.0 / r_like AS sample_weight, example_ts, split
-FROM kept WHERE u_like < r_like
+    r_like AS sampling_rate, 1.0 / r_like AS sample_weight, example_ts, split,
+    user_impressions_28d, ue_like AS user_engagements_28d, tweet_impressions_7d,
+    te_like AS tweet_engagements_7d, user_tweet_seen_before, example_hour, example_day_of_week
+FROM featured WHERE u_like < r_like
 UNION ALL
 SELECT
     'reply', user_id, tweet_id, event_date, cast(label_reply AS integer),
-    r_reply, 1.0 / r_reply, example_ts, split
-FROM kept WHERE u_reply < r_reply
+    r_reply, 1.0 / r_reply, example_ts, split,
+    user_impressions_28d, ue_reply, tweet_impressions_7d,
+    te_reply, user_tweet_seen_before, example_hour, example_day_of_week
+FROM featured WHERE u_reply < r_reply
 UNION ALL
 SELECT
     'retweet', user_id, tweet_id, event_date, cast(label_retweet AS integer),
-    r_retweet, 1.0 / r_retweet, example_ts, split
-FROM kept WHERE u_retweet < r_retweet
+    r_retweet, 1.0 / r_retweet, example_ts, split,
+    user_impressions_28d, ue_retweet, tweet_impressions_7d,
+    te_retweet, user_tweet_seen_before, example_hour, example_day_of_week
+FROM featured WHERE u_retweet < r_retweet
 UNION ALL
 SELECT
     'quote', user_id, tweet_id, event_date, cast(label_quote AS integer),
-    r_quote, 1.0 / r_quote, example_ts, split
-FROM kept WHERE u_quote < r_quote
+    r_quote, 1.0 / r_quote, example_ts, split,
+    user_impressions_28d, ue_quote, tweet_impressions_7d,
+    te_quote, user_tweet_seen_before, example_hour, example_day_of_week
+FROM featured WHERE u_quote < r_quote
 UNION ALL
 SELECT
     'any', user_id, tweet_id, event_date, cast(label_any AS integer),
-    r_any, 1.0 / r_any, example_ts, split
-FROM kept WHERE u_any < r_any;
+    r_any, 1.0 / r_any, example_ts, split,
+    user_impressions_28d, ue_any, tweet_impressions_7d,
+    te_any, user_tweet_seen_before, example_hour, example_day_of_week
+FROM featured WHERE u_any < r_any;
 
 CREATE TABLE daily_counts AS
 WITH counts AS (

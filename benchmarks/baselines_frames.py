@@ -26,6 +26,7 @@ from benchmarks.baselines_contract import (
     latest_valid_ts,
     split_of,
 )
+from benchmarks.baselines_features import pandas_features, polars_features
 
 if TYPE_CHECKING:  # each baseline imports only its own libraries (time and RSS are measured)
     import pandas as pd
@@ -101,6 +102,20 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path)
 
 
+def _task_features(features: pd.DataFrame, rows: np.ndarray, task: str) -> dict:
+    """The mart's feature columns of some feature rows, engagement counts of ``task``."""
+    return {
+        "user_impressions_28d": features["user_impressions_28d"].to_numpy()[rows],
+        "user_engagements_28d": features[f"user_engagements_28d_{task}"].to_numpy()[rows],
+        "tweet_impressions_7d": features["tweet_impressions_7d"].to_numpy()[rows],
+        "tweet_engagements_7d": features[f"tweet_engagements_7d_{task}"].to_numpy()[rows],
+        **{
+            column: features[column].to_numpy()[rows]
+            for column in ("user_tweet_seen_before", "example_hour", "example_day_of_week")
+        },
+    }
+
+
 def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
     """pandas version; writes ``out/sampled.parquet`` and ``out/daily_counts.parquet``."""
     import pandas as pd
@@ -109,16 +124,17 @@ def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
     latest_valid = latest_valid_ts(run_started_at)
     day = pd.Timedelta(days=1)
 
-    # Examples: (user, tweet, UTC day) with the first impression of the day.
+    # Examples: (user, tweet, UTC day) with the first impression of the day and the
+    # distinct impressions (exact duplicates dropped), which the features count.
     impressions = _read_clean(
         raw, "impressions", ["user_id", "tweet_id", "impression_ts"], latest_valid
     ).to_pandas()
     impressions_max = impressions["impression_ts"].max() if len(impressions) else None
+    impressions = impressions.drop_duplicates()
     impressions["event_date"] = impressions["impression_ts"].dt.floor("D")
     examples = (
-        impressions.groupby(["user_id", "tweet_id", "event_date"], sort=False)["impression_ts"]
-        .min()
-        .rename("example_ts")
+        impressions.groupby(["user_id", "tweet_id", "event_date"], sort=False)
+        .agg(example_ts=("impression_ts", "min"), impressions=("impression_ts", "size"))
         .reset_index()
     )
     del impressions
@@ -153,6 +169,7 @@ def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
         mature = np.zeros(len(examples), dtype=bool)
     else:
         mature = (examples["event_date"] <= pd.Timestamp(last_mature)).to_numpy()
+    every_example = examples
     examples = examples[mature].reset_index(drop=True)
     labels = labels[mature]
     day_codes, days = pd.factorize(examples["event_date"], sort=True)
@@ -180,6 +197,16 @@ def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
     rates = np.where(labels == 1, 1.0, negative_sampling_rate[day_codes])
     kept = draws < rates
 
+    # Features of the examples kept for some task; feature_row maps an example to its row.
+    kept_any = kept.any(axis=1)
+    features = pandas_features(
+        examples.loc[kept_any, ["user_id", "tweet_id", "event_date", "example_ts"]],
+        every_example,
+        engagements,
+    )
+    del every_example
+    feature_row = np.cumsum(kept_any) - 1
+
     parts = []
     count_parts = []
     for k, (task, _) in enumerate(TASKS):
@@ -196,6 +223,7 @@ def run_pandas(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
                     "sample_weight": 1.0 / rates[rows, k],
                     "example_ts": examples["example_ts"].to_numpy()[rows],
                     "split": splits[day_codes[rows]],
+                    **_task_features(features, feature_row[rows], task),
                 }
             )
         )
@@ -242,9 +270,13 @@ def run_polars(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
         )
 
     impressions = scan("impressions", ["user_id", "tweet_id", "impression_ts"])
-    examples_plan = impressions.group_by(
-        "user_id", "tweet_id", pl.col("impression_ts").dt.date().alias("event_date")
-    ).agg(pl.col("impression_ts").min().alias("example_ts"))
+    # Examples with their distinct impressions (exact duplicates dropped), which the
+    # features count.
+    examples_plan = (
+        impressions.unique()
+        .group_by("user_id", "tweet_id", pl.col("impression_ts").dt.date().alias("event_date"))
+        .agg(pl.col("impression_ts").min().alias("example_ts"), pl.len().alias("impressions"))
+    )
     engagements_plan = (
         scan("engagements", ["user_id", "tweet_id", "action", "engagement_ts"])
         .with_columns(
@@ -349,6 +381,8 @@ def run_polars(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
         .filter(pl.any_horizontal(pl.col(f"u_{c}") < pl.col(f"r_{c}") for c in label_columns))
     )
     kept, days_frame = pl.collect_all([kept_plan, days], engine="streaming")
+    features = polars_features(kept.lazy(), examples.lazy(), engagements.lazy())
+    kept = kept.join(features.collect(), on=keys, how="left")
 
     sampled = pl.concat(
         kept.filter(pl.col(f"u_{c}") < pl.col(f"r_{c}")).select(
@@ -361,6 +395,13 @@ def run_polars(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
             (1.0 / pl.col(f"r_{c}")).alias("sample_weight"),
             "example_ts",
             "split",
+            "user_impressions_28d",
+            pl.col(f"user_engagements_28d_{task}").alias("user_engagements_28d"),
+            "tweet_impressions_7d",
+            pl.col(f"tweet_engagements_7d_{task}").alias("tweet_engagements_7d"),
+            "user_tweet_seen_before",
+            "example_hour",
+            "example_day_of_week",
         )
         for (task, _), c in zip(TASKS, label_columns, strict=True)
     )

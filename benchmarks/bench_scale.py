@@ -33,17 +33,8 @@ from benchmarks.measure import (
     deliver_day,
     generated_logs,
     measure,
+    slowest_nodes,
 )
-
-
-def _slowest_nodes(work: Path, count: int = 8) -> list[dict]:
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    results.sort(key=lambda result: -result["execution_time"])
-    # unique_id is "<type>.<project>.<name>[.<hash>]": the name is the third part.
-    return [
-        {"node": result["unique_id"].split(".")[2], "seconds": result["execution_time"]}
-        for result in results[:count]
-    ]
 
 
 def bench_scale(work: Path, impressions_per_day: int, memory_limit: str) -> dict:
@@ -70,7 +61,7 @@ def bench_scale(work: Path, impressions_per_day: int, memory_limit: str) -> dict
             "impressions_delivered": delivered,
             "wall_s": measured.wall_s,
             "peak_rss_gib": measured.peak_rss_gib,
-            "slowest_nodes": _slowest_nodes(step_work),
+            "slowest_nodes": slowest_nodes(step_work),
         }
         print(f"  {step}: {measured.wall_s:.1f} s, {measured.peak_rss_gib:.2f} GiB", flush=True)
     with duckdb.connect(str(database), read_only=True) as connection:
@@ -152,7 +143,7 @@ def main(
         result = json.loads((out / "scale.json").read_text())
         for step, measured in result["steps"].items():
             if (work / f"scale_{step}" / "target" / "run_results.json").exists():
-                measured["slowest_nodes"] = _slowest_nodes(work / f"scale_{step}")
+                measured["slowest_nodes"] = slowest_nodes(work / f"scale_{step}")
     else:
         result = bench_scale(work, impressions_per_day, memory_limit)
     out.mkdir(parents=True, exist_ok=True)

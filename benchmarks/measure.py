@@ -149,3 +149,15 @@ def measure(
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command)
     return Measured(wall, peak_bytes)
+
+
+def slowest_nodes(work: Path, count: int | None = 8) -> list[dict]:
+    """The nodes of the dbt run whose target folder is under ``work``, slowest first
+    (all of them when ``count`` is None), with their time from run_results.json."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    results.sort(key=lambda result: -result["execution_time"])
+    # unique_id is "<type>.<project>.<name>[.<hash>]": the name is the third part.
+    return [
+        {"node": result["unique_id"].split(".")[2], "seconds": result["execution_time"]}
+        for result in results[:count]
+    ]

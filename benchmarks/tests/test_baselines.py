@@ -1,6 +1,7 @@
 """The hand-written baselines of the benchmark (benchmarks.baselines) give exactly
 the project's marts on the default logs: the same sampled rows (task, keys,
-label, rate, weight, example_ts, split) and the same daily counts."""
+label, rate, weight, example_ts, split, the seven point-in-time features) and the
+same daily counts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.baselines import KINDS, load_outputs, normalise_outputs, run
+from benchmarks.baselines_contract import KEYS, SAMPLED_COLUMNS
 
 SPLITS = ("train", "validation", "test")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -31,16 +33,55 @@ def expected(default_marts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     }
 
 
+FEATURES = SAMPLED_COLUMNS[SAMPLED_COLUMNS.index("split") + 1 :]
+
+
+@pytest.fixture(scope="module")
+def outputs(
+    default_logs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """Each baseline's outputs on the default logs, run once for the module."""
+    got = {}
+    for kind in KINDS:
+        out = tmp_path_factory.mktemp(f"baseline_{kind}")
+        run(kind, default_logs, out)
+        got[kind] = load_outputs(kind, out)
+    return got
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_baseline_equals_marts(
-    kind: str, default_logs: Path, expected: dict[str, pd.DataFrame], tmp_path: Path
+    kind: str, outputs: dict[str, dict[str, pd.DataFrame]], expected: dict[str, pd.DataFrame]
 ) -> None:
-    run(kind, default_logs, tmp_path)
-    got = load_outputs(kind, tmp_path)
+    got = outputs[kind]
     assert set(got["sampled"]["split"]) == set(SPLITS)
     for name, want in expected.items():
         assert len(want) > 0, name
         pd.testing.assert_frame_equal(got[name], want, obj=f"{kind} {name}")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_baseline_features_equal_marts(
+    kind: str, outputs: dict[str, dict[str, pd.DataFrame]], expected: dict[str, pd.DataFrame]
+) -> None:
+    """Every sampled row's features equal the marts', and the logs exercise them: counts
+    that vary, the first day without history (zeros), pairs seen before and not,
+    engagement counts that follow the row's own task, every hour and day of week."""
+    want = expected["sampled"][KEYS["sampled"] + FEATURES]
+    got = outputs[kind]["sampled"][KEYS["sampled"] + FEATURES]
+    pd.testing.assert_frame_equal(got, want, obj=f"{kind} features")
+    first_day = want["event_date"] == want["event_date"].min()
+    later = want[~first_day]
+    for column in ("user_impressions_28d", "tweet_impressions_7d"):
+        assert (want.loc[first_day, column] == 0).all(), column
+        assert later[column].nunique() > 10, column
+    for column in ("user_engagements_28d", "tweet_engagements_7d"):
+        assert later[column].gt(0).any(), column
+        per_task = later.groupby("task")[column].sum()
+        assert per_task["any"] > per_task["like"] > 0, column
+    assert set(later["user_tweet_seen_before"]) == {True, False}
+    assert want["example_hour"].nunique() == 24
+    assert set(want["example_day_of_week"]) == set(range(1, 8))
 
 
 def test_baselines_reject_future_rows_alike(default_logs: Path, tmp_path: Path) -> None:
