@@ -9,8 +9,11 @@ at its cap, a day left immature, a burst of rejected rows, a refresh that
 covered the wrong window) stands out. Figures, each a `<figure id=...>` with a
 caption that says what it shows and names the tables it reads:
 
-    fig-daily-volume     clean impressions and examples per day
-    fig-positive-rate    positive rate per task and day (daily_label_stats)
+    fig-daily-volume     clean impressions and examples per day; the days the
+                         monitors flag (daily_monitors) marked and listed, with
+                         engagements per action
+    fig-positive-rate    positive rate per task and day (daily_label_stats),
+                         flagged days marked
     fig-kept-counts      kept positives and negatives per task and day, against
                          the daily cap (sample_definition.daily_cap; "no cap")
     fig-sampling-rates   positive and negative sampling rates per task and day

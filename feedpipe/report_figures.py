@@ -108,6 +108,45 @@ def missing_note(table: str) -> str:
     return f"{table} is not in this database"
 
 
+def monitor_flags(build: Build, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """The days the monitors put outside their expected range (daily_monitors), for
+    these metrics; empty when the table is absent (a build from before them)."""
+    if "daily_monitors" not in build.tables:
+        return pd.DataFrame(columns=["day", "metric", "subject", "value", "low", "high"])
+    listed = ", ".join(f"'{metric}'" for metric in metrics)
+    return read_frame(
+        build.connection,
+        "select monitored_date as day, metric, subject, monitored_value as value, "
+        "expected_low as low, expected_high as high from daily_monitors "
+        f"where is_outside_range and metric in ({listed}) order by all",
+    )
+
+
+def flags_text(flags: pd.DataFrame) -> str:
+    """The flagged days for a caption, each with its value and expected range."""
+    if flags.empty:
+        return "No day is outside its expected range (daily_monitors)."
+    items = [
+        f"{row.day:%Y-%m-%d} {row.metric} {row.subject} {row.value:.4g} "
+        f"(expected {row.low:.4g} to {row.high:.4g})"
+        for row in flags.itertuples()
+    ]
+    return "Outside the expected range (daily_monitors, marked x): " + "; ".join(items) + "."
+
+
+def mark_flags(axes, days: pd.Series, values: pd.Series) -> None:
+    if len(days):
+        axes.scatter(
+            pd.to_datetime(days),
+            values,
+            marker="x",
+            s=90,
+            color="#d62728",
+            zorder=5,
+            label="outside expected range",
+        )
+
+
 def daily_volume(build: Build) -> Section:
     fig_id, title = "fig-daily-volume", "Impressions and examples per day"
     parts = []
@@ -155,6 +194,9 @@ def daily_volume(build: Build) -> Section:
         days = pd.to_datetime(frame["day"])
         axes.plot(days, frame["n"], marker=marker, color=colour, label=name, linewidth=2)
         totals.append(f"{int(frame['n'].sum()):,} {name} over {day_range(days)}")
+    flags = monitor_flags(build, ("impressions", "engagements", "examples"))
+    plotted = flags[flags["metric"] != "engagements"]
+    mark_flags(axes, plotted["day"], plotted["value"])
     axes.set_ylabel("rows per day")
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
@@ -162,7 +204,7 @@ def daily_volume(build: Build) -> Section:
     date_axis(axes)
     missing = [name for name in ("clean impressions", "examples") if name not in frames]
     parts += [f"No {name}." for name in missing]
-    text = f"{caption} {'; '.join(totals)}. {' '.join(parts)}".strip()
+    text = f"{caption} {'; '.join(totals)}. {flags_text(flags)} {' '.join(parts)}".strip()
     return Section(fig_id, title, text, png_of(figure))
 
 
@@ -196,6 +238,8 @@ def positive_rate(build: Build) -> Section:
         )
         weighted = rows["positives"].sum() / max(rows["examples"].sum(), 1) * 100
         means.append(f"{task} {weighted:.2f}%")
+    flags = monitor_flags(build, ("positive_rate",))
+    mark_flags(axes, flags["day"], flags["value"] * 100)
     axes.set_ylabel("positive rate (%)")
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
@@ -203,7 +247,7 @@ def positive_rate(build: Build) -> Section:
     date_axis(axes)
     text = (
         f"{caption}: {', '.join(build.tasks)}. Over all days: {', '.join(means)}; "
-        f"{day_range(stats['event_date'])}."
+        f"{day_range(stats['event_date'])}. {flags_text(flags)}"
     )
     return Section(fig_id, title, text, png_of(figure))
 

@@ -1,12 +1,8 @@
 {#- What a warning or failing data test found, written to the run's log. -#}
 
 {% macro log_test_findings(results) %}
-    {%- if not execute -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- for result in results
-        if result.node.resource_type == 'test' and result.status in ['warn', 'fail']
-        and (result.node.config.meta or {}).get('log_findings') -%}
+    {%- for result in results if execute and result.node.resource_type == 'test'
+        and result.status in ['warn', 'fail'] and (result.node.config.meta or {}).get('log_findings') -%}
         {%- set found = run_query('select * from (' ~ result.node.compiled_code
             ~ ') as findings limit 20') -%}
         {%- for row in found.rows -%}

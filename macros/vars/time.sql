@@ -31,10 +31,9 @@
 
 {% macro reach_min_day_share() %}
     {%- set share = var('reach_min_day_share') -%}
-    {%- if share is not number or share is sameas true or share is sameas false
-        or share < 0 or share >= 1 -%}
+    {%- if share is not number or share is boolean or not (0 <= share < 1) -%}
         {{ exceptions.raise_compiler_error(
-            "var reach_min_day_share must be a number in [0, 1), got " ~ (share | string | tojson)) }}
+            "var reach_min_day_share must be a number in [0, 1), got " ~ (share | tojson)) }}
     {%- endif -%}
     {{ return(share | float) }}
 {% endmacro %}

@@ -16,6 +16,7 @@ MARTS = {
     "test_examples",
     "daily_label_stats",
     "sample_definition",
+    "daily_monitors",
 }
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

@@ -297,6 +297,8 @@ def test_hand_written_logs_in_the_contract(tmp_path: Path):
         ({"actions": ["like", "like"]}, "lists an action twice"),
         ({"actions": ["click"]}, "names action 'like', which is not in var 'actions' (click)"),
         ({"closed_collection": "yes"}, "closed_collection must be true or false"),
+        ({"reach_min_day_share": 1.5}, "reach_min_day_share must be a number in [0, 1)"),
+        ({"monitor_severity": "loud"}, 'monitor_severity must be warn or error, got "loud"'),
     ],
 )
 def test_invalid_vars_stop_the_build_with_a_clear_message(

@@ -230,7 +230,11 @@ def _built_counts(database: Path) -> dict[str, dict]:
         rejected = connection.sql(
             "select source_name, reject_reason, count(*) from stg_feed__rejected_rows group by all"
         ).fetchall()
+        [(flagged,)] = connection.sql(
+            "select count(*) from daily_monitors where is_outside_range"
+        ).fetchall()
     return {
+        "monitor_alarms": flagged,
         "stats": {
             (task, day): (examples, positives) for task, day, _, examples, positives, _ in stats
         },
@@ -281,6 +285,7 @@ def test_one_command_reproduces_the_datasets_own_labels(
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     built = _built_counts(root / dataset / "feed.duckdb")
     assert built["stats"] == expected
+    assert built["monitor_alarms"] == 0
     dataset_vars = yaml.safe_load((PROJECT_DIR / "vars" / f"{dataset}.yml").read_text())
     _assert_splits_follow_days(built, expected, dataset_vars)
     # The converter's own rejects are listed with their line numbers; staging's are
