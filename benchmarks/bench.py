@@ -141,7 +141,7 @@ def render_refresh(result: dict) -> str:
         f"{'met' if rebuild >= 5 else 'missed'}).",
         "",
         "A refresh at this size is mostly fixed cost: a dbt process (start, parse, the",
-        "on-run-start planning) and some 120 nodes, 100 of them data tests on the window's",
+        "on-run-start planning) and some 110 nodes, 80 of them data tests on the window's",
         "days, for 2M impressions of work; the full rebuild is nearly all per-row work.",
         "So the cheaper the work per row, the lower this ratio, even as both get faster;",
         "at the lesson's scale the per-row work dominates the refresh too (see the 100M",
