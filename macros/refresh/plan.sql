@@ -62,7 +62,8 @@
     {%- if plan.end is not none -%}
         {%- do conditions.append(day_column ~ " <= cast('" ~ plan.end ~ "' as date)") -%}
     {%- endif -%}
-    {{- return('(' ~ (conditions | join(' and ') if conditions else 'true') ~ ')') -}}
+    {#- A bare true: Spark reads `<table> where (true)` as an alias with a column list. -#}
+    {{- return('(' ~ conditions | join(' and ') ~ ')' if conditions else 'true') -}}
 {% endmacro %}
 
 {% macro is_refresh(plan) %}

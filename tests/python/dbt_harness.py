@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from feedpipe.dbt_api import close_duckdb, environment
@@ -136,14 +137,16 @@ def normalise(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def assert_engines_agree(got: pd.DataFrame, want: pd.DataFrame, name: str) -> None:
+def assert_engines_agree(
+    got: pd.DataFrame, want: pd.DataFrame, name: str, keys: list[str] | None = None
+) -> None:
     """A table built on Spark (got) holds the rows and columns of the DuckDB build (want),
-    which is not empty; rows compared in the order of the table's keys (MART_KEYS, or an
-    example's user, tweet and day)."""
+    which is not empty; rows compared in the order of the keys (default: MART_KEYS, or
+    an example's user, tweet and day)."""
     assert len(want) > 0, name
     assert sorted(got.columns) == sorted(want.columns), name
     columns = list(want.columns)
-    keys = MART_KEYS.get(name, ["user_id", "tweet_id", "event_date"])
+    keys = keys or MART_KEYS.get(name, ["user_id", "tweet_id", "event_date"])
     got, want = (
         normalise(frame, columns).sort_values(keys).reset_index(drop=True) for frame in (got, want)
     )
@@ -181,3 +184,27 @@ def assert_same_tables(got: Path, want: Path) -> None:
     for name in COMPARED:
         assert len(want_tables[name]) > 0, name
         pd.testing.assert_frame_equal(got_tables[name], want_tables[name], obj=name)
+
+
+def damage_column(path: Path, column: str) -> bytes:
+    """Damage the compressed pages of one column of a Parquet file in place, as a
+    transfer error would: its footer and every other column still read, that
+    column does not. Returns the file's bytes before, to deliver it again."""
+    original = path.read_bytes()
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    [chunk] = [
+        group.column(index)
+        for index in range(group.num_columns)
+        if group.column(index).path_in_schema == column
+    ]
+    start = chunk.data_page_offset + chunk.total_compressed_size // 2
+    damaged = bytearray(original)
+    damaged[start : start + 64] = b"\xff" * 64
+    path.write_bytes(bytes(damaged))
+    return original
+
+
+def node_statuses(work_dir: Path) -> dict[str, str]:
+    """The status of each node of the last invocation (its run_results.json)."""
+    results = json.loads((work_dir / "target" / "run_results.json").read_text())["results"]
+    return {result["unique_id"]: result["status"] for result in results}

@@ -97,6 +97,9 @@ def test_no_ordering_hint_and_no_table_read_by_a_written_out_name():
     assert not offenders, offenders
 
 
+LEFTOVER_HOOK = "{{ clear_leftover_table_folder() }}"
+
+
 def test_configuration_cascades_from_dbt_project(parsed_manifest: Path):
     models = _project_nodes(_manifest(parsed_manifest), "model")
     own_materialization = re.compile(r"materialized\s*=")
@@ -110,11 +113,13 @@ def test_configuration_cascades_from_dbt_project(parsed_manifest: Path):
             if config["materialized"] == "incremental":
                 assert config["incremental_strategy"] == "append", name
                 assert config["on_schema_change"] == "fail", name
-            assert hooks == ["{{ delete_refresh_window() }}"], (name, hooks)
+            assert hooks == [LEFTOVER_HOOK, "{{ delete_refresh_window() }}"], (name, hooks)
         if node["fqn"][1] == "marts":
-            assert hooks == ["{{ delete_days_outside_split() }}"], (name, hooks)
+            assert hooks == [LEFTOVER_HOOK, "{{ delete_days_outside_split() }}"], (name, hooks)
             assert config["meta"].get("split") == SPLIT_MARTS.get(name), name
             assert (config["materialized"] == "incremental") == (name in SPLIT_MARTS), name
+        if node["fqn"][1] == "operations":
+            assert hooks == [LEFTOVER_HOOK], (name, hooks)
         if day_column:
             assert config["materialized"] == "incremental", name
             assert day_column in {column for column in node["columns"]}, name
@@ -207,8 +212,8 @@ def test_every_macro_documented_once_and_each_family_with_a_portable_default(
 def test_a_reader_opens_few_macro_files_for_any_model():
     measured = measure(ROOT)
     assert measured["files"] <= 35
-    assert measured["lines"] <= 1300
-    assert measured["refresh_lines"] <= 700
+    assert measured["lines"] <= 1350
+    assert measured["refresh_lines"] <= 740
     too_many = {
         name: model
         for name, model in measured["models"].items()
