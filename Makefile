@@ -33,7 +33,7 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test test-all venv spark-venv bench-venv generate build summary refresh backfill freshness lint \
-	pytest pytest-rest dbt-test spark-test spark-cluster-test check-java bench bench-test clean export verify-export model-check \
+	pytest pytest-rest dbt-test spark-test spark-cluster-test check-java bench bench-test clean export verify-export export-changes export-compact model-check \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
@@ -126,9 +126,11 @@ backfill: venv
 freshness: venv
 	$(DBT) source freshness --select source:feed
 
-## export: the three split marts as Parquet datasets partitioned by task and day, with a
-## manifest.json (OUT=folder, default data/export; replaced whole); verify-export checks
-## an export against its manifest (run it before training from a copied export)
+## export: the three split marts as the next version of the export (OUT=folder, default
+## data/export): Parquet partitioned by task and day, only the partitions that changed since
+## the last version written, and a manifest.json of the full state; no version when nothing
+## changed (docs/export.md). Then verify-export: the latest version and its chain against
+## their manifests (run it before training from a copied export)
 OUT ?= data/export
 export FEED_EXPORT_DIR = $(OUT)
 export: venv
@@ -137,6 +139,16 @@ export: venv
 
 verify-export: venv
 	$(PY) -m feedpipe.export verify "$$FEED_EXPORT_DIR"
+
+## export-changes: what a version changed, per split, task and day, with the reason
+## (VERSION=N, default the latest)
+export-changes: venv
+	$(PY) -m feedpipe.export changes "$$FEED_EXPORT_DIR" $(if $(VERSION),--version $(VERSION))
+
+## export-compact: fold the chain into one new version holding every partition's files;
+## REMOVE_OLDER=1 then deletes the older versions (only when no trainer still reads them)
+export-compact: venv
+	$(PY) -m feedpipe.export compact "$$FEED_EXPORT_DIR" $(if $(REMOVE_OLDER),--remove-older)
 
 ## model-check: generate 6 weeks of logs with learnable structure, build them, train a model
 ## per task on the train split and write docs/model-check.md (AUC, calibration raw vs

@@ -1,59 +1,67 @@
-"""Export the split marts for trainers: Parquet datasets partitioned by task and
-day, with a manifest that says what they hold, and a check of an export against
-its manifest.
+"""Export the split marts for trainers as versions: each export writes only the
+partitions (task, day) whose rows changed since the last one, and a manifest of
+the full state that points every partition at the version holding its files.
 
-    python -m feedpipe.export write OUT     # from $FEED_DUCKDB_PATH (data/feed.duckdb)
-    python -m feedpipe.export verify OUT    # exit 0, or 1 naming what differs
+    python -m feedpipe.export write OUT      # a new version from $FEED_DUCKDB_PATH
+    python -m feedpipe.export verify OUT     # the latest version and its chain
+    python -m feedpipe.export changes OUT [--version N]
+    python -m feedpipe.export compact OUT [--remove-older]
 
-Layout of OUT::
+Layout of OUT (docs/export.md)::
 
-    manifest.json
-    train/task=like/event_date=2026-01-05/data_0.parquet
-    validation/...
-    test/...
+    CURRENT                                   # the latest version: 000003
+    versions/000001/manifest.json
+    versions/000001/task=like/event_date=2026-01-05/data_0.parquet
+    versions/000003/...                       # only the partitions 3 changed
 
-Hive-style folders: pyarrow, pandas, polars, DuckDB and Spark read each split as
-one dataset, with `task` and `event_date` from the folder names. The files hold
-the other columns of the mart (user_id, tweet_id, label, sampling_rate,
-sample_weight, example_ts, and any feature columns), sorted by task, day, user
-and tweet. The manifest records what produced the export (project version, git
-commit, the dbt invocation of the last completed build), the sample's
-definition (the `sample_definition` mart: tasks, salt, negatives per positive,
-daily cap, label window, split settings), the watermark, per split, task and day
-the rows, positives, negatives and both sampling rates, and every file with its
-rows and sha256. Written from one DuckDB thread in a fixed order, an export of
-the same build is byte-identical, manifest included but for `created_at`.
+Files are laid out by task and day, not by split: a day that rolls from test to
+validation to train keeps its files, and the manifest gives its split. The
+files hold the other columns of the mart (user_id, tweet_id, label,
+sampling_rate, sample_weight, example_ts and the feature columns), sorted by
+user and tweet. `feedpipe.export_read` reads the state of a version or the
+delta since one.
+
+A version is written into `versions/.staging-<id>-<pid>` and published by one
+rename, then `CURRENT` is replaced; nothing published is rewritten. Writers
+hold `OUT/.lock`. When no partition changed, no version is written.
 
 On Spark the marts are Parquet tables under the warehouse folder: read them
-there (`spark.table(...)`) or write them with `df.write.partitionBy("task",
-"event_date").parquet(...)`; this module reads DuckDB only.
+there (`spark.table(...)`); this module reads DuckDB only.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
+from feedpipe.export_read import CURRENT, MANIFEST, VERSIONS, current_version, version_name
+
 SPLITS = ("train", "validation", "test")
 PARTITIONING = ("task", "event_date")
+# An example's key within a partition (the marts' key is task, day, user, tweet).
+EXAMPLE_KEY = ("user_id", "tweet_id")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-MANIFEST = "manifest.json"
+FORMAT = "feed-training-data export 2"
+LOCK = ".lock"
+STAGING_PREFIX = ".staging-"
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -74,8 +82,8 @@ def _git_commit() -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def _records(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    cursor = connection.execute(sql)
+def _records(connection: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
+    cursor = connection.execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -85,6 +93,17 @@ def _plain(value):
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
+
+
+def sql_path(path: Path) -> str:
+    return "'" + path.as_posix().replace("'", "''") + "'"
+
+
+def parquet_sql(paths: list[Path]) -> str:
+    """SQL reading exported files: their own columns only (the task and day in
+    their folder names are not read as columns)."""
+    files = ", ".join(sql_path(path) for path in paths)
+    return f"read_parquet([{files}], hive_partitioning = false)"
 
 
 def _producer(connection: duckdb.DuckDBPyConnection, database: Path) -> dict:
@@ -122,165 +141,401 @@ def _sample_definition(connection: duckdb.DuckDBPyConnection) -> dict:
     return {"tasks": tasks, **shared, "watermark_ts": _plain(first["watermark_ts"])}
 
 
-def _day_counts(connection: duckdb.DuckDBPyConnection, split: str) -> list[dict]:
+def row_hash_sql(columns: list[str]) -> str:
+    """SQL for an order-free hash of a partition's rows: the sum, as a 128-bit
+    integer, of the md5 (lower 64 bits) of each row's text over `columns`. Equal
+    multisets of rows give equal sums whatever the order of files or rows."""
+    fields = ", ".join(f'"{column}" := "{column}"' for column in columns)
+    return f"sum(md5_number_lower(cast(struct_pack({fields}) as varchar))::hugeint)"
+
+
+def content_hash(rows: int, row_sum: int | None) -> str:
+    return f"{rows}:{(row_sum or 0):032x}"
+
+
+def _exported_columns(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    names = [row[0] for row in connection.execute("describe train_examples").fetchall()]
+    return [name for name in names if name not in PARTITIONING]
+
+
+def _current_partitions(connection: duckdb.DuckDBPyConnection, columns: list[str]) -> dict:
+    """Per (task, day) of the marts: split, counts, both sampling rates, content hash."""
+    union = " union all ".join(
+        f"select '{split}' as split, * from {split}_examples" for split in SPLITS
+    )
+    connection.execute(f"create or replace temp view examples as {union}")
     rows = _records(
         connection,
         f"""
         select
+            examples.split,
             examples.task,
-            examples.event_date,
+            cast(examples.event_date as varchar) as event_date,
             count(*) as rows,
             count(*) filter (where examples.label = 1) as positives,
             count(*) filter (where examples.label = 0) as negatives,
             any_value(stats.positive_sampling_rate) as positive_sampling_rate,
-            any_value(stats.negative_sampling_rate) as negative_sampling_rate
-        from {split}_examples as examples
+            any_value(stats.negative_sampling_rate) as negative_sampling_rate,
+            {row_hash_sql(columns)} as row_sum
+        from examples
         left join daily_label_stats as stats
             on examples.task = stats.task and examples.event_date = stats.event_date
-        group by examples.task, examples.event_date
-        order by examples.task, examples.event_date
+        group by all
+        order by examples.task, event_date, examples.split
         """,
     )
-    return [{key: _plain(value) for key, value in row.items()} for row in rows]
+    partitions: dict = {}
+    for row in rows:
+        key = (row["task"], row["event_date"])
+        if key in partitions:
+            raise SystemExit(f"{key[0]} {key[1]}: in two splits ({row['split']} too)")
+        row["content_hash"] = content_hash(row["rows"], row.pop("row_sum"))
+        partitions[key] = row
+    return partitions
 
 
-def _files(out: Path) -> list[dict]:
-    files = []
-    for path in sorted(p for p in out.rglob("*.parquet")):
-        files.append(
+def _compare(
+    connection: duckdb.DuckDBPyConnection, out: Path, entry: dict, columns: list[str]
+) -> dict:
+    """Examples added, removed, with a flipped label or other values changed, between
+    a partition's rows in the marts and its files in the parent version."""
+    files = parquet_sql([out / file["path"] for file in entry["files"]])
+    text = "cast(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in columns) + ") as varchar)"
+    keys = ", ".join(EXAMPLE_KEY)
+    on = " and ".join(f"new.{key} = old.{key}" for key in EXAMPLE_KEY)
+    [counts] = _records(
+        connection,
+        f"""
+        with
+            new as (
+                select {keys}, label, {text} as row_text from examples
+                where task = ? and cast(event_date as varchar) = ?
+            ),
+            old as (select {keys}, label, {text} as row_text from {files})
+        select
+            count(*) filter (where old.label is null) as examples_added,
+            count(*) filter (where new.label is null) as examples_removed,
+            count(*) filter (where new.label <> old.label) as labels_flipped,
+            count(*) filter (
+                where new.label = old.label and new.row_text <> old.row_text
+            ) as values_changed
+        from new full outer join old on {on}
+        """,
+        [entry["task"], entry["event_date"]],
+    )
+    return counts
+
+
+def _change(connection, out: Path, new: dict | None, old: dict | None, columns) -> dict | None:
+    """The change of one (task, day) from the parent's state, None when none."""
+    if new is None:
+        return {**_where(old), "reasons": ["left"], "rows": old["rows"], "detail": {}}
+    if old is None:
+        return {**_where(new), "reasons": ["new_day"], "rows": new["rows"], "detail": {}}
+    reasons, detail = [], {}
+    if new["split"] != old["split"]:
+        reasons.append("moved")
+        detail.update({"from": old["split"], "to": new["split"]})
+    if new["content_hash"] != old["content_hash"]:
+        counts = _compare(connection, out, old, columns)
+        found = [reason for reason, count in counts.items() if count]
+        reasons += found or ["values_changed"]
+        detail.update({reason: counts[reason] for reason in found})
+    rates = ("positive_sampling_rate", "negative_sampling_rate")
+    if any(new[rate] != old[rate] for rate in rates):
+        reasons.append("sampling_rate_changed")
+        detail.update({f"old_{rate}": old[rate] for rate in rates})
+    if not reasons:
+        return None
+    return {**_where(new), "reasons": reasons, "rows": new["rows"], "detail": detail}
+
+
+def _where(entry: dict) -> dict:
+    return {key: entry[key] for key in ("split", "task", "event_date")}
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold OUT/.lock: one writer (write, compact) at a time."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _clear_leftovers(out: Path) -> None:
+    """Under the lock: remove staging folders of killed exports, and versions a
+    killed export published but never made current (no reader was pointed at them)."""
+    versions = out / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    latest = current_version(out) or 0
+    for folder in versions.iterdir():
+        staged = folder.name.startswith(STAGING_PREFIX)
+        if staged or (folder.name.isdigit() and int(folder.name) > latest):
+            shutil.rmtree(folder)
+
+
+def _publish(out: Path, staging: Path, version: int, manifest: dict) -> None:
+    """Write the manifest, rename the staging folder to its version and point
+    CURRENT at it (a temporary file replaced in one step)."""
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.rename(staging, out / VERSIONS / version_name(version))
+    pointer = out / f".{CURRENT}.{os.getpid()}"
+    pointer.write_text(version_name(version) + "\n")
+    os.replace(pointer, out / CURRENT)
+
+
+def _files_by_partition(out: Path, staging: Path, version: int) -> dict:
+    """The files written into staging, keyed by (task, day), as they will be
+    listed once published."""
+    found: dict = {}
+    for path in sorted(staging.rglob("*.parquet")):
+        relative = path.relative_to(staging)
+        task, day = (unquote(part.split("=", 1)[1]) for part in relative.parts[:2])
+        found.setdefault((task, day), []).append(
             {
-                "path": path.relative_to(out).as_posix(),
+                "path": f"{VERSIONS}/{version_name(version)}/{relative.as_posix()}",
                 "rows": pq.ParquetFile(path).metadata.num_rows,
-                "sha256": _sha256(path),
+                "sha256": sha256_of(path),
             }
         )
-    return files
+    return found
 
 
-def write(database: Path, out: Path) -> dict:
-    """Export the three split marts of `database` to `out` (replaced whole) and
-    return the manifest written beside them."""
+def _manifest(version: int, parent: dict | None, producer: dict, definition: dict) -> dict:
+    return {
+        "format": FORMAT,
+        "version": version,
+        "parent": parent["version"] if parent else None,
+        "producer": producer,
+        "sample_definition": definition,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _splits(partitions: list[dict]) -> dict:
+    return {
+        split: {"rows": sum(p["rows"] for p in partitions if p["split"] == split)}
+        for split in SPLITS
+    }
+
+
+def write(database: Path, out: Path) -> dict | None:
+    """Export the split marts of `database` as the next version of `out`; return
+    its manifest, or None when no partition changed (no version is written)."""
     if not database.exists():
         raise SystemExit(f"no database at {database} (FEED_DUCKDB_PATH): build it first")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        with duckdb.connect(str(database), read_only=True) as connection:
-            # One thread and a fixed order: the same build exports the same bytes.
-            connection.execute("set threads = 1")
-            connection.execute("set preserve_insertion_order = true")
-            connection.execute("set TimeZone = 'UTC'")
-            splits = {}
-            for split in SPLITS:
-                folder = staging / split
-                connection.execute(
-                    f"""
-                    copy (
-                        select * from {split}_examples
-                        order by task, event_date, user_id, tweet_id
-                    ) to '{folder.as_posix().replace("'", "''")}' (
-                        format parquet,
-                        partition_by ({", ".join(PARTITIONING)}),
-                        compression zstd
-                    )
-                    """
-                )
-                days = _day_counts(connection, split)
-                splits[split] = {
-                    "path": split,
-                    "partitioning": list(PARTITIONING),
-                    "rows": sum(day["rows"] for day in days),
-                    "days": days,
-                }
-            manifest = {
-                "format": "feed-training-data export 1",
-                "producer": _producer(connection, database),
-                "sample_definition": _sample_definition(connection),
-                "splits": splits,
-            }
-        manifest["files"] = _files(staging)
-        manifest["created_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    with locked(out):
+        _clear_leftovers(out)
+        latest = current_version(out)
+        parent = _read_manifest(out, latest) if latest else None
+        version = (latest or 0) + 1
+        staging = out / VERSIONS / f"{STAGING_PREFIX}{version_name(version)}-{os.getpid()}"
+        try:
+            manifest = _write_version(database, out, staging, version, parent)
+            if manifest is not None:
+                _publish(out, staging, version, manifest)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
     return manifest
 
 
-def verify(out: Path) -> list[str]:
-    """What in the export at `out` differs from its manifest (empty when nothing):
-    files missing, extra, of other rows or sha256, and split counts per task and
-    day read back from the Parquet files."""
-    manifest_path = out / MANIFEST
-    if not manifest_path.exists():
-        return [f"{manifest_path}: no manifest"]
-    manifest = json.loads(manifest_path.read_text())
-    problems = []
-    listed = {file["path"]: file for file in manifest["files"]}
-    found = {path.relative_to(out).as_posix() for path in out.rglob("*.parquet")}
-    for path in sorted(listed.keys() - found):
-        problems.append(f"{path}: in the manifest, missing from the export")
-    for path in sorted(found - listed.keys()):
-        problems.append(f"{path}: in the export, not in the manifest")
-    for path in sorted(listed.keys() & found):
-        file = out / path
-        try:
-            rows = pq.ParquetFile(file).metadata.num_rows
-        except (OSError, ValueError) as error:
-            problems.append(f"{path}: not a readable Parquet file ({error})")
-            continue
-        if rows != listed[path]["rows"]:
-            problems.append(f"{path}: {rows} rows, the manifest says {listed[path]['rows']}")
-        if _sha256(file) != listed[path]["sha256"]:
-            problems.append(f"{path}: sha256 differs from the manifest")
-    if problems:
-        return problems
-    for split, expected in manifest["splits"].items():
-        dataset = ds.dataset(out / expected["path"], format="parquet", partitioning="hive")
-        table = dataset.to_table(columns=["task", "event_date", "label"])
-        with duckdb.connect() as connection:
-            connection.register("exported", table)
-            counts = _records(
-                connection,
-                "select task, cast(event_date as varchar) as event_date, count(*) as rows, "
-                "count(*) filter (where label = 1) as positives, "
-                "count(*) filter (where label = 0) as negatives "
-                "from exported group by all order by all",
+def _read_manifest(out: Path, version: int) -> dict:
+    return json.loads((out / VERSIONS / version_name(version) / MANIFEST).read_text())
+
+
+def _write_version(
+    database: Path, out: Path, staging: Path, version: int, parent: dict | None
+) -> dict | None:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        # One thread and a fixed order: the same build exports the same bytes.
+        connection.execute("set threads = 1")
+        connection.execute("set preserve_insertion_order = true")
+        connection.execute("set TimeZone = 'UTC'")
+        columns = _exported_columns(connection)
+        current = _current_partitions(connection, columns)
+        before = {(p["task"], p["event_date"]): p for p in (parent or {}).get("partitions", [])}
+        changes = []
+        for key in sorted(current.keys() | before.keys()):
+            change = _change(connection, out, current.get(key), before.get(key), columns)
+            if change is not None and parent is None:
+                change.update(reasons=["first_export"], detail={})
+            if change is not None:
+                changes.append(change)
+        if parent is not None and not changes:
+            return None
+        rewritten = sorted(
+            key
+            for key, entry in current.items()
+            if key not in before or before[key]["content_hash"] != entry["content_hash"]
+        )
+        staging.mkdir(parents=True)
+        if rewritten:
+            connection.execute("create or replace temp table rewritten (task varchar, day varchar)")
+            connection.executemany("insert into rewritten values (?, ?)", rewritten)
+            connection.execute(
+                f"""
+                copy (
+                    select * exclude (split) from examples
+                    where (task, cast(event_date as varchar)) in (select * from rewritten)
+                    order by task, event_date, {", ".join(EXAMPLE_KEY)}
+                ) to {sql_path(staging)} (
+                    format parquet,
+                    partition_by ({", ".join(PARTITIONING)}),
+                    compression zstd
+                )
+                """
             )
-        want = [
-            {key: day[key] for key in ("task", "event_date", "rows", "positives", "negatives")}
-            for day in expected["days"]
-        ]
-        if counts != want:
-            problems.append(f"{split}: rows per task and day differ from the manifest")
-    return problems
+        manifest = _manifest(
+            version, parent, _producer(connection, database), _sample_definition(connection)
+        )
+    files = _files_by_partition(out, staging, version)
+    partitions = []
+    for key, entry in sorted(current.items()):
+        if key in files:
+            held_by, held_files = version, files[key]
+        else:
+            held_by, held_files = before[key]["version"], before[key]["files"]
+        partitions.append({**entry, "version": held_by, "files": held_files})
+    manifest.update(partitions=partitions, splits=_splits(partitions), changes=changes)
+    return manifest
+
+
+def compact(out: Path, remove_older: bool = False) -> dict | None:
+    """Fold the chain into one new version holding a copy of every partition's
+    files (same bytes, same hashes); with `remove_older`, delete the older version
+    folders once it is published. None when the latest version already holds
+    every file (then only the removal is done)."""
+    with locked(out):
+        _clear_leftovers(out)
+        latest = current_version(out)
+        if latest is None:
+            raise SystemExit(f"{out}: no version to compact")
+        parent = _read_manifest(out, latest)
+        manifest = None
+        if any(entry["version"] != latest for entry in parent["partitions"]):
+            version = latest + 1
+            staging = out / VERSIONS / f"{STAGING_PREFIX}{version_name(version)}-{os.getpid()}"
+            try:
+                manifest = _compacted(out, staging, version, parent)
+                _publish(out, staging, version, manifest)
+            finally:
+                if staging.exists():
+                    shutil.rmtree(staging)
+            latest = version
+        if remove_older:
+            for folder in sorted((out / VERSIONS).iterdir()):
+                if folder.name.isdigit() and int(folder.name) < latest:
+                    shutil.rmtree(folder)
+    return manifest
+
+
+def _compacted(out: Path, staging: Path, version: int, parent: dict) -> dict:
+    manifest = {
+        **parent,
+        "version": version,
+        "parent": parent["version"],
+        "compacted": True,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "changes": [],
+    }
+    partitions = []
+    for entry in parent["partitions"]:
+        files = []
+        for file in entry["files"]:
+            holder = Path(VERSIONS) / version_name(entry["version"])
+            relative = Path(file["path"]).relative_to(holder)
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out / file["path"], staging / relative)
+            path = f"{VERSIONS}/{version_name(version)}/{relative.as_posix()}"
+            files.append({**file, "path": path})
+        partitions.append({**entry, "version": version, "files": files})
+    manifest["partitions"] = partitions
+    return manifest
+
+
+def changes_table(manifest: dict) -> str:
+    """A version's changes as a table: split, task, day, reasons, rows, detail."""
+    header = ("split", "task", "event_date", "reason", "rows", "detail")
+    lines = [header]
+    for change in manifest["changes"]:
+        detail = ", ".join(f"{key} {value}" for key, value in change["detail"].items())
+        lines.append(
+            (
+                change["split"],
+                change["task"],
+                change["event_date"],
+                "+".join(change["reasons"]),
+                f"{change['rows']:,}",
+                detail,
+            )
+        )
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+    text = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+    title = f"version {manifest['version']} (parent {manifest['parent']}): "
+    title += f"{len(manifest['changes'])} partitions changed"
+    return "\n".join([title, *text])
 
 
 def main(argv: list[str] | None = None) -> int:
+    from feedpipe.export_verify import verify
+
     parser = argparse.ArgumentParser(prog="feedpipe.export", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["write", "verify"])
+    parser.add_argument("command", choices=["write", "verify", "changes", "compact"])
     parser.add_argument("out", type=Path, help="the export folder")
     parser.add_argument(
         "--database",
         type=Path,
         default=Path(os.environ.get("FEED_DUCKDB_PATH", "data/feed.duckdb")),
-        help="the DuckDB database (default: $FEED_DUCKDB_PATH or data/feed.duckdb)",
+        help="write: the DuckDB database (default: $FEED_DUCKDB_PATH or data/feed.duckdb)",
+    )
+    parser.add_argument("--version", type=int, help="changes: this version (default: latest)")
+    parser.add_argument(
+        "--remove-older",
+        action="store_true",
+        help="compact: delete the older versions' folders after publishing",
     )
     args = parser.parse_args(argv)
+    out = args.out
     if args.command == "write":
-        manifest = write(args.database, args.out)
-        rows = sum(split["rows"] for split in manifest["splits"].values())
-        print(f"feedpipe.export: {rows:,} rows in {len(manifest['files'])} files -> {args.out}")
+        manifest = write(args.database, out)
+        if manifest is None:
+            print(f"feedpipe.export: no changes since version {current_version(out)}")
+            return 0
+        written = sum(
+            len(entry["files"])
+            for entry in manifest["partitions"]
+            if entry["version"] == manifest["version"]
+        )
+        rows = sum(entry["rows"] for entry in manifest["partitions"])
+        print(
+            f"feedpipe.export: version {manifest['version']}: {rows:,} rows in "
+            f"{len(manifest['partitions'])} partitions, {len(manifest['changes'])} changed, "
+            f"{written} files written -> {out}"
+        )
         return 0
-    problems = verify(args.out)
+    if args.command == "changes":
+        print(changes_table(_read_manifest(out, args.version or current_version(out))))
+        return 0
+    if args.command == "compact":
+        manifest = compact(out, args.remove_older)
+        state = f"version {manifest['version']}" if manifest else "already compact"
+        print(f"feedpipe.export: {state} at {out}")
+        return 0
+    problems = verify(out)
     for problem in problems:
         print(f"feedpipe.export: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"feedpipe.export: {args.out} matches its manifest")
+    latest = current_version(out)
+    print(f"feedpipe.export: {out} version {latest} and its chain match their manifests")
     return 0
 
 

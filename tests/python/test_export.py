@@ -1,6 +1,8 @@
-"""The export for trainers: every split mart row read back from the Parquet
-datasets, manifest counts equal to the marts, a re-export byte-identical but
-for its timestamp, and a damaged export caught by the verify command."""
+"""The export for trainers (its first version): every split mart row read back
+from the Parquet files, manifest counts equal to the marts, a fresh export
+byte-identical but for its timestamp and no new version from the same build,
+and a damaged export caught by the verify command. Later versions:
+test_export_versions.py."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow.dataset as ds
 import pytest
 
-from feedpipe.export import SPLITS, main, verify, write
+from feedpipe.export import SPLITS, main, write
+from feedpipe.export_read import read, state
+from feedpipe.export_verify import verify
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +33,8 @@ def _mart(database: Path, split: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("split", SPLITS)
 def test_every_mart_row_reads_back_from_the_export(split: str, exported: Path, default_build: Path):
-    frame = ds.dataset(exported / split, format="parquet", partitioning="hive").to_table()
-    got = frame.to_pandas()
+    got = read([p for p in state(exported) if p.split == split]).to_pandas()
+    assert set(got.pop("split")) == {split}
     want = _mart(default_build, split)
     assert len(want) > 0
     assert sorted(got.columns) == sorted(want.columns)
@@ -45,7 +48,7 @@ def test_every_mart_row_reads_back_from_the_export(split: str, exported: Path, d
 
 
 def test_the_manifest_counts_equal_the_marts(exported: Path, default_build: Path):
-    manifest = json.loads((exported / "manifest.json").read_text())
+    manifest = json.loads((exported / "versions/000001/manifest.json").read_text())
     with duckdb.connect(str(default_build), read_only=True) as connection:
         for split in SPLITS:
             want = connection.execute(
@@ -54,7 +57,8 @@ def test_the_manifest_counts_equal_the_marts(exported: Path, default_build: Path
             ).fetchall()
             got = [
                 (day["task"], day["event_date"], day["rows"], day["positives"], day["negatives"])
-                for day in manifest["splits"][split]["days"]
+                for day in manifest["partitions"]
+                if day["split"] == split
             ]
             assert got == want, split
         rates = connection.execute(
@@ -65,18 +69,21 @@ def test_the_manifest_counts_equal_the_marts(exported: Path, default_build: Path
             "select task, actions from sample_definition order by task_position"
         ).fetchall()
     by_day = {(task, day): (p, n) for task, day, p, n in rates}
-    for split in SPLITS:
-        for day in manifest["splits"][split]["days"]:
-            assert (day["positive_sampling_rate"], day["negative_sampling_rate"]) == by_day[
-                day["task"], day["event_date"]
-            ]
+    for day in manifest["partitions"]:
+        assert (day["positive_sampling_rate"], day["negative_sampling_rate"]) == by_day[
+            day["task"], day["event_date"]
+        ]
     definition = manifest["sample_definition"]
     assert [(task["task"], task["actions"]) for task in definition["tasks"]] == tasks
     assert definition["sampling_salt"] == "feed-v1"
     assert definition["negatives_per_positive"] == 1.0
-    assert sum(file["rows"] for file in manifest["files"]) == sum(
+    files = [file for day in manifest["partitions"] for file in day["files"]]
+    assert sum(file["rows"] for file in files) == sum(
         manifest["splits"][split]["rows"] for split in SPLITS
     )
+    assert (manifest["version"], manifest["parent"]) == (1, None)
+    assert {tuple(change["reasons"]) for change in manifest["changes"]} == {("first_export",)}
+    assert len(manifest["changes"]) == len(manifest["partitions"])
 
 
 def test_a_re_export_is_identical_but_for_its_timestamp(
@@ -84,11 +91,14 @@ def test_a_re_export_is_identical_but_for_its_timestamp(
 ):
     again = tmp_path / "again"
     write(default_build, again)
-    first = json.loads((exported / "manifest.json").read_text())
-    second = json.loads((again / "manifest.json").read_text())
+    first = json.loads((exported / "versions/000001/manifest.json").read_text())
+    second = json.loads((again / "versions/000001/manifest.json").read_text())
     first.pop("created_at"), second.pop("created_at")
     assert first == second
-    assert len(first["files"]) > 3 * 5
+    assert len(first["partitions"]) > 3 * 5
+    # The same build exported again into the same folder: no new version.
+    assert write(default_build, again) is None
+    assert (again / "CURRENT").read_text() == "000001\n"
 
 
 def test_verify_names_what_was_damaged(exported: Path, tmp_path: Path, capsys):
@@ -96,17 +106,18 @@ def test_verify_names_what_was_damaged(exported: Path, tmp_path: Path, capsys):
     assert main(["verify", str(exported)]) == 0
     damaged = tmp_path / "damaged"
     damaged_copy = Path(shutil.copytree(exported, damaged))
-    manifest = json.loads((damaged_copy / "manifest.json").read_text())
-    first, second, third, fourth = (file["path"] for file in manifest["files"][:4])
+    manifest = json.loads((damaged_copy / "versions/000001/manifest.json").read_text())
+    files = [file["path"] for day in manifest["partitions"] for file in day["files"]]
+    first, second, third, fourth = files[:4]
     shutil.copy(damaged_copy / fourth, damaged_copy / third)
     with (damaged_copy / first).open("ab") as handle:
         handle.write(b"\0")
     (damaged_copy / second).unlink()
-    (damaged_copy / "train" / "stray.parquet").write_bytes(b"")
+    (damaged_copy / "versions/000001/stray.parquet").write_bytes(b"")
     problems = verify(damaged_copy)
     assert any(problem.startswith(f"{first}: not a readable Parquet file") for problem in problems)
     assert f"{second}: in the manifest, missing from the export" in problems
-    assert "train/stray.parquet: in the export, not in the manifest" in problems
+    assert "versions/000001/stray.parquet: in the export, not in the manifest" in problems
     assert f"{third}: sha256 differs from the manifest" in problems
     assert main(["verify", str(damaged_copy)]) == 1
     assert first in capsys.readouterr().err
@@ -119,7 +130,7 @@ def test_the_readme_training_example_runs_on_an_export(exported: Path):
     block = block[: block.index("```")]
     assert len(block.strip().splitlines()) == 5
     namespace: dict = {}
-    exec(block.replace('"data/export/', f'"{exported}/'), namespace)
+    exec(block.replace('"data/export"', f'"{exported}"'), namespace)
     scores, test = namespace["scores"], namespace["test"]
     assert len(scores) == len(test) > 0
     assert ((scores > 0) & (scores < 1)).all()
