@@ -244,7 +244,7 @@ def _change(connection, out: Path, new: dict | None, old: dict | None, columns) 
     rates = ("positive_sampling_rate", "negative_sampling_rate")
     if any(new[rate] != old[rate] for rate in rates):
         reasons.append("sampling_rate_changed")
-        detail.update({f"old_{rate}": old[rate] for rate in rates})
+        detail.update({rate: [old[rate], new[rate]] for rate in rates if new[rate] != old[rate]})
     if not reasons:
         return None
     return {**_where(new), "reasons": reasons, "rows": new["rows"], "detail": detail}
@@ -458,12 +458,19 @@ def _compacted(out: Path, staging: Path, version: int, parent: dict) -> dict:
     return manifest
 
 
+def _shown(value) -> str:
+    """A change's detail value: a count or split as is, a rate's change as old -> new."""
+    if isinstance(value, list):
+        return " -> ".join(f"{rate:.4g}" if rate is not None else "none" for rate in value)
+    return str(value)
+
+
 def changes_table(manifest: dict) -> str:
     """A version's changes as a table: split, task, day, reasons, rows, detail."""
     header = ("split", "task", "event_date", "reason", "rows", "detail")
     lines = [header]
     for change in manifest["changes"]:
-        detail = ", ".join(f"{key} {value}" for key, value in change["detail"].items())
+        detail = ", ".join(f"{key} {_shown(value)}" for key, value in change["detail"].items())
         lines.append(
             (
                 change["split"],
@@ -522,7 +529,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     if args.command == "changes":
-        print(changes_table(_read_manifest(out, args.version or current_version(out))))
+        version = args.version or current_version(out)
+        if version is None:
+            print(f"feedpipe.export: {out}: no version written yet", file=sys.stderr)
+            return 1
+        print(changes_table(_read_manifest(out, version)))
         return 0
     if args.command == "compact":
         manifest = compact(out, args.remove_older)
