@@ -267,25 +267,35 @@ def locked(out: Path) -> Iterator[None]:
 
 
 def _clear_leftovers(out: Path) -> None:
-    """Under the lock: remove staging folders of killed exports, and versions a
-    killed export published but never made current (no reader was pointed at them)."""
+    """Under the lock: remove the staging folders and pointer files of killed
+    exports; a version a killed export published but did not yet name in CURRENT
+    is complete (its manifest is written before the rename), so CURRENT is
+    pointed at it."""
     versions = out / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
-    latest = current_version(out) or 0
     for folder in versions.iterdir():
-        staged = folder.name.startswith(STAGING_PREFIX)
-        if staged or (folder.name.isdigit() and int(folder.name) > latest):
+        if folder.name.startswith(STAGING_PREFIX):
             shutil.rmtree(folder)
+    for pointer in out.glob(f".{CURRENT}.*"):
+        pointer.unlink()
+    published = [int(f.name) for f in versions.iterdir() if f.name.isdigit()]
+    if published and max(published) > (current_version(out) or 0):
+        _point(out, max(published))
 
 
-def _publish(out: Path, staging: Path, version: int, manifest: dict) -> None:
-    """Write the manifest, rename the staging folder to its version and point
-    CURRENT at it (a temporary file replaced in one step)."""
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.rename(staging, out / VERSIONS / version_name(version))
+def _point(out: Path, version: int) -> None:
+    """Name `version` in CURRENT: a temporary file replaced in one step."""
     pointer = out / f".{CURRENT}.{os.getpid()}"
     pointer.write_text(version_name(version) + "\n")
     os.replace(pointer, out / CURRENT)
+
+
+def _publish(out: Path, staging: Path, version: int, manifest: dict) -> None:
+    """Write the manifest, rename the staging folder to its version and name it
+    in CURRENT."""
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.rename(staging, out / VERSIONS / version_name(version))
+    _point(out, version)
 
 
 def _files_by_partition(out: Path, staging: Path, version: int) -> dict:

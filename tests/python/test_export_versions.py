@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_harness import PROJECT_DIR, SPLIT_VARS, TINY_LOGS, build, deliver_day
 
-from feedpipe.export import compact, main, write
+from feedpipe.export import compact, locked, main, write
 from feedpipe.export_read import current_version, delta, manifest, read, state
 from feedpipe.export_verify import verify
 from feedpipe.generate import generate
@@ -202,40 +202,64 @@ def test_the_delta_since_a_version_brings_its_state_to_the_latest(history: dict)
     assert delta(out, current_version(out)).add == []
 
 
-def test_a_killed_export_leaves_the_previous_version_and_the_next_one_succeeds(
-    history: dict, tmp_path: Path
-):
-    """An export killed (SIGKILL) at the rename that would publish it: readers still
-    see the previous version, verify passes, and the next export clears the
-    staging folder and publishes."""
-    before, after = history["steps"][1], history["steps"][2]
-    out = Path(shutil.copytree(before["out"], tmp_path / "out"))
-    killed_at_publish = textwrap.dedent(
-        """
+def _write_killed_at(call: str, database: Path, out: Path) -> int:
+    """Run `write` in a process that SIGKILLs itself when the export calls `os.<call>`."""
+    script = textwrap.dedent(
+        f"""
         import os, signal, sys
         from pathlib import Path
         import feedpipe.export as export
-        export.os.rename = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+        export.os.{call} = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
         export.write(Path(sys.argv[1]), Path(sys.argv[2]))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", killed_at_publish, str(after["database"]), str(out)],
-        cwd=PROJECT_DIR,
-        check=False,
-    )
-    assert result.returncode == -9
-    [staging] = (out / "versions").glob(".staging-*")
-    assert (staging / "manifest.json").exists() and list(staging.rglob("*.parquet"))
+    command = [sys.executable, "-c", script, str(database), str(out)]
+    return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
+
+
+@pytest.mark.parametrize("call", ["rename", "replace"])
+def test_a_killed_export_leaves_the_previous_version_and_the_next_one_succeeds(
+    call: str, history: dict, tmp_path: Path
+):
+    """An export killed (SIGKILL) at the rename that would publish its version, or
+    after it, at the replace that would name it in CURRENT: readers still see the
+    previous version and verify passes. The next export clears the staging
+    folder and publishes; or finds the published version complete and names it."""
+    before, after = history["steps"][1], history["steps"][2]
+    out = Path(shutil.copytree(before["out"], tmp_path / "out"))
+    assert _write_killed_at(call, after["database"], out) == -9
+    left = [p.name for p in (out / "versions").iterdir()]
+    if call == "rename":
+        [staging] = (out / "versions").glob(".staging-*")
+        assert (staging / "manifest.json").exists() and list(staging.rglob("*.parquet"))
+    else:
+        assert f"{before['version'] + 1:06d}" in left
     assert current_version(out) == before["version"]
     assert verify(out) == []
     _assert_same_rows(_rows(out), _rows(before["full"]))
 
     published = write(after["database"], out)
-    assert published["version"] == before["version"] + 1
+    assert current_version(out) == before["version"] + 1
+    # Killed after the rename, the version was complete: nothing is left to write.
+    assert (published is None) == (call == "replace")
     assert not list((out / "versions").glob(".staging-*"))
+    assert not list(out.glob(".CURRENT.*"))
     assert verify(out) == []
     _assert_same_rows(_rows(out), _rows(after["full"]))
+
+
+def test_a_second_writer_waits_for_the_lock(history: dict, tmp_path: Path):
+    before, after = history["steps"][1], history["steps"][2]
+    out = Path(shutil.copytree(before["out"], tmp_path / "out"))
+    command = [sys.executable, "-m", "feedpipe.export", "write", str(out)]
+    command += ["--database", str(after["database"])]
+    with locked(out):
+        writer = subprocess.Popen(command, cwd=PROJECT_DIR)
+        with pytest.raises(subprocess.TimeoutExpired):
+            writer.wait(timeout=3)
+        assert current_version(out) == before["version"]
+    assert writer.wait(timeout=60) == 0
+    assert current_version(out) == before["version"] + 1
 
 
 def test_verify_names_damage_in_an_older_version_of_the_chain(history: dict, tmp_path: Path):
