@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--capped-sizes",
         default="16000000",
-        help="contract: sizes at which the project also runs with memory_limit 1GB",
+        help="contract: sizes at which the project also runs with a DuckDB memory_limit of 2GB",
     )
     parser.add_argument(
         "--memory-limit",

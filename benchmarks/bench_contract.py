@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,8 +47,8 @@ from benchmarks.measure import (
 TOOLS = ("project", "floor", "pandas", "polars")
 # The project again with DuckDB's memory capped (FEED_DUCKDB_MEMORY_LIMIT), at some sizes:
 # by default DuckDB keeps what it wrote cached up to 80% of RAM.
-CAPPED = "project_1gb"
-CAP = "1GB"
+CAPPED = "project_capped"
+CAP = "2GB"
 BASELINE_OF_TOOL = {"floor": "duckdb", "pandas": "pandas", "polars": "polars"}
 DAYS = 21
 SPLITS = ("train", "validation", "test")
@@ -132,6 +134,18 @@ def node_times(runs: list[dict]) -> dict[str, dict]:
     return dict(sorted(summaries.items(), key=lambda item: -item[1]["median"]))
 
 
+def how_it_failed(error: subprocess.CalledProcessError) -> str:
+    """A failed baseline run, in words: the kernel's out-of-memory kill or the exit code."""
+    if error.returncode == -signal.SIGKILL:
+        return "killed by the kernel (out of memory)"
+    return f"failed (exit code {error.returncode})"
+
+
+def finished_sizes(summary: dict, sizes: list[int], tool: str) -> list[int]:
+    """The sizes at which a tool finished every run."""
+    return [size for size in sizes if "wall_s" in summary[str(size)][tool]]
+
+
 def tools_at(size: int, capped_sizes: list[int]) -> tuple[str, ...]:
     return TOOLS + ((CAPPED,) if size in capped_sizes else ())
 
@@ -151,6 +165,7 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
         str(size): {tool: [] for tool in tools_at(size, capped_sizes)} for size in sizes
     }
     checked: dict[str, dict] = {}
+    failed: dict[tuple[int, str], str] = {}
     for repeat in range(repeats):
         for size in sizes:
             # Rotate the order so that no tool always runs first (or last) in a round.
@@ -160,7 +175,18 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
             # (it runs first in that round); each other tool's are compared and dropped.
             reference: dict[str, pd.DataFrame] = {}
             for tool in order:
-                measured, out = run_tool(tool, logs[size], work / str(size))
+                if failed.get((size, tool)):
+                    continue
+                try:
+                    measured, out = run_tool(tool, logs[size], work / str(size))
+                except subprocess.CalledProcessError as error:
+                    if tool == "project":
+                        raise
+                    # A baseline that runs out of the machine's memory is a result, not
+                    # a crash of the harness: it is not run again at this size.
+                    failed[(size, tool)] = how_it_failed(error)
+                    print(f"  {size:>11,} {tool:8} {failed[(size, tool)]}", flush=True)
+                    continue
                 runs[str(size)][tool].append(measured)
                 print(
                     f"  {size:>11,} {tool:8} {measured['wall_s']:8.2f} s "
@@ -182,6 +208,9 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
         summary[str(size)] = {}
         for tool in tools_at(size, capped_sizes):
             measured = runs[str(size)][tool]
+            if failed.get((size, tool)):
+                summary[str(size)][tool] = {"failed": failed[(size, tool)]}
+                continue
             summary[str(size)][tool] = {
                 "wall_s": summarize([r["wall_s"] for r in measured]),
                 "peak_rss_gib": summarize([r["peak_rss_bytes"] / 2**30 for r in measured]),
@@ -189,8 +218,11 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
         summary[str(size)]["project"]["nodes"] = node_times(runs[str(size)]["project"])
     exponents = {
         tool: fitted_exponent(
-            [raw_counts[size] for size in sizes],
-            [summary[str(size)][tool]["wall_s"]["median"] for size in sizes],
+            [raw_counts[size] for size in finished_sizes(summary, sizes, tool)],
+            [
+                summary[str(size)][tool]["wall_s"]["median"]
+                for size in finished_sizes(summary, sizes, tool)
+            ],
         )
         for tool in TOOLS
     }
@@ -215,12 +247,12 @@ def plot(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     sizes = result["sizes"]
-    impressions = [result["impressions"][str(size)] for size in sizes]
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
     for tool in TOOLS:
-        medians = [result["summary"][str(size)][tool]["wall_s"]["median"] for size in sizes]
+        finished = finished_sizes(result["summary"], sizes, tool)
+        medians = [result["summary"][str(size)][tool]["wall_s"]["median"] for size in finished]
         axes.loglog(
-            impressions,
+            [result["impressions"][str(size)] for size in finished],
             medians,
             marker="o",
             label=f"{tool} (exponent {result['exponents'][tool]:.2f})",
@@ -282,6 +314,12 @@ def render(result: dict, plot_name: str) -> str:
     for size in sizes:
         floor = result["summary"][str(size)]["floor"]["wall_s"]["median"]
         for tool in result["summary"][str(size)]:
+            if "failed" in result["summary"][str(size)][tool]:
+                lines.append(
+                    f"| {result['impressions'][str(size)]:,} | {tool} | "
+                    f"{result['summary'][str(size)][tool]['failed']} | - | - |"
+                )
+                continue
             wall = result["summary"][str(size)][tool]["wall_s"]
             rss = result["summary"][str(size)][tool]["peak_rss_gib"]
             name = {"project": "**project**", CAPPED: f"project, memory_limit {CAP}"}.get(
@@ -301,7 +339,10 @@ def render(result: dict, plot_name: str) -> str:
             "Fitted exponent of time against impressions, "
             f"{result['impressions'][str(sizes[0])]:,} to "
             f"{result['impressions'][str(sizes[-1])]:,}: "
-            + ", ".join(f"{tool} {result['exponents'][tool]:.2f}" for tool in TOOLS)
+            + ", ".join(
+                f"{tool} {result['exponents'][tool]:.2f}" + finished_range(result, tool)
+                for tool in TOOLS
+            )
             + "."
             if len(sizes) > 1
             else "One size: no fitted exponent."
@@ -309,8 +350,8 @@ def render(result: dict, plot_name: str) -> str:
         "",
         "Against the targets, at "
         f"{result['impressions'][str(target)]:,} impressions: the project takes "
-        f"{project / floor_time:.2f} times the floor (target at most 1.5: "
-        f"{'met' if project / floor_time <= 1.5 else 'missed'}), "
+        f"{project / floor_time:.2f} times the floor (target at most 1.3, stretch 1.1: "
+        f"{ratio_verdict(project / floor_time)}), "
         f"{'ahead of' if project < pandas else 'behind'} pandas ({project / pandas:.2f} of its "
         f"time) and {'ahead of' if project < polars else 'behind'} polars "
         f"({project / polars:.2f}); its peak RSS is {project_rss:.2f} GiB with DuckDB's default "
@@ -351,6 +392,21 @@ def render(result: dict, plot_name: str) -> str:
         + ".",
     ]
     return "\n".join(lines) + "\n"
+
+
+def finished_range(result: dict, tool: str) -> str:
+    """For a tool that did not finish at every size, the sizes its exponent is fitted on."""
+    finished = finished_sizes(result["summary"], result["sizes"], tool)
+    if finished == result["sizes"]:
+        return ""
+    return f" (to {result['impressions'][str(finished[-1])]:,}, the largest size it finished)"
+
+
+def ratio_verdict(ratio: float) -> str:
+    """Whether the project's time over the floor's meets the target (1.3) and the stretch (1.1)."""
+    if ratio <= 1.1:
+        return "met, stretch met"
+    return "met" if ratio <= 1.3 else "missed"
 
 
 def node_table(result: dict, size: int) -> list[str]:
