@@ -259,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"({row[tool]['wall_s']['median'] / floor:.2f}x floor, "
                     f"{row[tool]['peak_rss_gib']['median']:.2f} GiB)"
                     for tool in row
+                    if "wall_s" in row[tool]
                 )
             )
         print("exponents: " + ", ".join(f"{t} {e:.2f}" for t, e in result["exponents"].items()))
