@@ -85,7 +85,8 @@
         and adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
         {%- set location = (run_query('describe schema extended ' ~ this.schema).rows
             | selectattr('info_name', 'equalto', 'Location') | first).info_value -%}
-        {%- set probe = this.schema ~ '.feed_leftover_folder_probe' -%}
+        {#- One probe per model: nodes on other threads probe at the same time. -#}
+        {%- set probe = this.schema ~ '.' ~ this.identifier ~ '__leftover_probe' -%}
         {%- do adapter.execute('drop table if exists ' ~ probe) -%}
         {%- do adapter.execute('create table ' ~ probe ~ ' (probe int) using parquet') -%}
         {%- do adapter.execute('alter table ' ~ probe ~ " set location '" ~ location ~ '/'
