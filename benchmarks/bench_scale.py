@@ -157,11 +157,15 @@ def render(result: dict) -> str:
         f"{refresh['wall_s'] / full['wall_s']:.1f} times the one-day build because it "
         "rewrites two days (the new day and the day before it, whose label windows were "
         "still open) and tests them; each day of history beyond the window adds nothing "
-        "(see the refresh section). Most of the time goes to the three passes over every "
-        "impression that the design asks for: typing and validating the raw rows "
-        "(`base_feed__impressions`), removing duplicate events (`stg_feed__impressions`) "
-        "and folding them into examples (`int_examples_built`); then the md5 draw of "
-        "every example (`int_examples_sampled`).",
+        "(see the refresh section). What bounds it: the passes over every impression "
+        "of the window's days, each a table or a test: "
+        + ", ".join(
+            f"`{node['node']}` {node['seconds']:.0f} s" for node in refresh["slowest_nodes"][:3]
+        )
+        + " in the refresh. The test that accounts for every raw row "
+        "(`source_accounts_for_every_raw_row`) reads the raw files again to check that "
+        "each row reached the clean log or the rejected rows; the daily activity that "
+        "the features sum is a `group by` of every impression per user and per tweet.",
         "",
         f"After the refresh: {result['examples_built']:,} examples, "
         f"{result['sampled_rows']:,} sampled rows, a {result['database_gib']:.1f} GiB "
