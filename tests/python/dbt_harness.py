@@ -48,7 +48,24 @@ def run_dbt(
 ) -> dbtRunnerResult:
     """Invoke dbt with this project, a DuckDB file (or the spark target) and vars;
     close DuckDB after."""
-    command = [
+    command = dbt_args(args, work_dir, dbt_vars, target, threads)
+    with environment(FEED_DUCKDB_PATH=str(database)):
+        try:
+            return dbtRunner().invoke(command)
+        finally:
+            close_duckdb()
+
+
+def dbt_args(
+    args: list[str],
+    work_dir: Path,
+    dbt_vars: dict | None = None,
+    target: str = "duckdb",
+    threads: int = 1,
+) -> list[str]:
+    """The arguments of a dbt command on this project: its target, dbt's target
+    and log folders under `work_dir`, threads and vars."""
+    return [
         *args,
         "--target",
         target,
@@ -65,11 +82,6 @@ def run_dbt(
         "--vars",
         json.dumps(dbt_vars or {}),
     ]
-    with environment(FEED_DUCKDB_PATH=str(database)):
-        try:
-            return dbtRunner().invoke(command)
-        finally:
-            close_duckdb()
 
 
 def build(

@@ -12,7 +12,6 @@ Run by `make spark-test` (marker `spark`; Java 17+).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import pickle
 import signal
@@ -30,6 +29,7 @@ from dbt_harness import (
     assert_engines_agree,
     build,
     damage_column,
+    dbt_args,
     deliver_day,
     node_statuses,
     read_tables,
@@ -78,22 +78,7 @@ with open(out, "wb") as handle:
 
 
 def _command(args: list[str], raw: Path, work: Path) -> tuple[list[str], dict[str, str]]:
-    command = [
-        str(DBT),
-        *args,
-        "--target",
-        "spark",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--vars",
-        json.dumps({"raw_path": str(raw), **SPLIT_VARS}),
-    ]
+    command = [str(DBT), *dbt_args(args, work, {"raw_path": str(raw), **SPLIT_VARS}, "spark")]
     environment = {
         **os.environ,
         "FEED_SPARK_DIR": str(work / "spark"),
