@@ -50,3 +50,7 @@
     {%- endfor -%}
     {{ return(tasks) }}
 {% endmacro %}
+
+{% macro action_in_task(task, action_column='action') %}
+    {{- return(action_column ~ " in ('" ~ task.actions | join("', '") ~ "')") -}}
+{% endmacro %}

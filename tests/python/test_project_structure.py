@@ -22,8 +22,8 @@ REFRESH_STATE["quarantined"] = "feed_refresh_quarantined"
 # Models rebuilt whole by every run in a folder whose models are incremental:
 # each sets its own materialization, with the reason in the file.
 MATERIALIZATION_EXCEPTIONS = {"int_log_watermark", "int_mature_days_split"}
-# Bodies shared by two or three models, inlined into each (ephemeral).
-MATERIALIZATION_EXCEPTIONS |= {"int_examples_with_features", "int_activity_events"}
+# A body shared by the three split marts, inlined into each (ephemeral).
+MATERIALIZATION_EXCEPTIONS |= {"int_examples_with_features"}
 # The file ledger compares the folder's listing (a source) with what staging
 # took in from each file (models): the one model that reads both.
 READS_SOURCES_AND_MODELS = {"raw_file_ledger"}

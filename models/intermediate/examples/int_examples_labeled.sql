@@ -3,10 +3,6 @@
     Incremental by day. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
-{%- set action_lists = {} -%}
-{%- for task in tasks -%}
-    {%- do action_lists.update({task.name: "('" ~ task.actions | join("', '") ~ "')"}) -%}
-{%- endfor -%}
 {%- set plan = refresh_plan() -%}
 
 with
@@ -54,7 +50,7 @@ labels_per_example as (
         user_id,
         tweet_id,
         {% for task in tasks -%}
-            max(case when action in {{ action_lists[task.name] }} then 1 else 0 end)
+            max(case when {{ action_in_task(task) }} then 1 else 0 end)
                 as label_{{ task.name }},
         {% endfor -%}
         event_date

@@ -1,31 +1,79 @@
-{#- Per user and UTC day: clean impressions and engagements per task, the
-    input of the user features. -#}
+{#- Per user and UTC day: clean impressions and, per task, clean engagements
+    whose action belongs to the task; the input of the user features. Impressions
+    and the sparse engagements are counted apart, then joined: a day with
+    either has a row. Incremental by day. -#}
 {{ daily_incremental('activity_date') }}
 {%- set tasks = get_tasks() %}
 {%- set plan = refresh_plan() %}
 
 with
 
-activity_events as (
+impressions as (
 
-    select * from {{ ref('int_activity_events') }}
+    select
+        user_id,
+        impression_date
+    from {{ ref('stg_feed__impressions') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('activity_date', plan) }}
+        where {{ in_refresh_window('impression_date', plan) }}
     {%- endif %}
+
+),
+
+engagements as (
+
+    select
+        user_id,
+        action,
+        engagement_date
+    from {{ ref('stg_feed__engagements') }}
+    {% if is_incremental() -%}
+        where {{ in_refresh_window('engagement_date', plan) }}
+    {%- endif %}
+
+),
+
+impressions_per_day as (
+
+    select
+        user_id,
+        count(*) as impressions,
+        impression_date as activity_date
+    from impressions
+    group by user_id, impression_date
+
+),
+
+engagements_per_day as (
+
+    select
+        user_id,
+        {% for task in tasks -%}
+            sum(case when {{ action_in_task(task) }} then 1 else 0 end)
+                as engagements_{{ task.name }},
+        {% endfor -%}
+        engagement_date as activity_date
+    from engagements
+    group by user_id, engagement_date
 
 ),
 
 daily_activity as (
 
     select
-        user_id,
-        sum(impressions) as impressions,
+        coalesce(impressions_per_day.user_id, engagements_per_day.user_id) as user_id,
+        coalesce(impressions_per_day.impressions, 0) as impressions,
         {% for task in tasks -%}
-            sum(engagements_{{ task.name }}) as engagements_{{ task.name }},
+            coalesce(engagements_per_day.engagements_{{ task.name }}, 0)
+                as engagements_{{ task.name }},
         {% endfor -%}
-        activity_date
-    from activity_events
-    group by user_id, activity_date
+        coalesce(impressions_per_day.activity_date, engagements_per_day.activity_date)
+            as activity_date
+    from impressions_per_day
+    full outer join engagements_per_day
+        on
+            impressions_per_day.user_id = engagements_per_day.user_id
+            and impressions_per_day.activity_date = engagements_per_day.activity_date
 
 )
 
