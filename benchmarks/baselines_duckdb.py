@@ -4,11 +4,16 @@ DuckDB script over the raw files."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import time
 from pathlib import Path
 
 from benchmarks.baselines_contract import SALT, fresh_dir, latest_valid_ts
 
 DUCKDB_FILE = "baseline.duckdb"
+STEPS_FILE = "steps.json"
+CREATED = re.compile(r"CREATE (?:TEMP )?TABLE (\w+)")
 
 
 DUCKDB_SCRIPT = """
@@ -234,61 +239,68 @@ WHERE
     OR u_quote < r_quote
     OR u_any < r_any;
 
--- Clean activity by UTC day: the examples' distinct impressions and every clean
--- engagement (attributed or not), one column per task; summed per user and per tweet
--- of the kept examples.
-CREATE TEMP VIEW activity AS
-SELECT
-    user_id,
-    tweet_id,
-    event_date AS activity_date,
-    impressions,
-    0 AS e_like,
-    0 AS e_reply,
-    0 AS e_retweet,
-    0 AS e_quote,
-    0 AS e_any
-FROM examples
-UNION ALL
-SELECT
-    user_id,
-    tweet_id,
-    cast(engagement_ts AS date),
-    0,
-    cast(action = 'like' AS integer),
-    cast(action = 'reply' AS integer),
-    cast(action = 'retweet' AS integer),
-    cast(action = 'quote' AS integer),
-    1
-FROM engagements;
-
+-- Clean activity by UTC day per user and per tweet: the examples' distinct
+-- impressions and every clean engagement (attributed or not), one column per task.
+-- Impressions and the sparse engagements are counted apart and joined, which is
+-- cheaper than summing task columns over every impression; restricting the days to
+-- the kept examples' users and tweets first costs more than it saves.
 CREATE TEMP TABLE user_days AS
 SELECT
-    user_id,
-    activity_date,
-    sum(impressions) AS impressions,
-    sum(e_like) AS e_like,
-    sum(e_reply) AS e_reply,
-    sum(e_retweet) AS e_retweet,
-    sum(e_quote) AS e_quote,
-    sum(e_any) AS e_any
-FROM activity
-WHERE user_id IN (SELECT user_id FROM kept)
-GROUP BY ALL;
+    coalesce(i.user_id, e.user_id) AS user_id,
+    coalesce(i.activity_date, e.activity_date) AS activity_date,
+    coalesce(i.impressions, 0) AS impressions,
+    coalesce(e.e_like, 0) AS e_like,
+    coalesce(e.e_reply, 0) AS e_reply,
+    coalesce(e.e_retweet, 0) AS e_retweet,
+    coalesce(e.e_quote, 0) AS e_quote,
+    coalesce(e.e_any, 0) AS e_any
+FROM (
+    SELECT user_id, event_date AS activity_date, sum(impressions) AS impressions
+    FROM examples
+    GROUP BY ALL
+) AS i
+FULL JOIN (
+    SELECT
+        user_id,
+        cast(engagement_ts AS date) AS activity_date,
+        count_if(action = 'like') AS e_like,
+        count_if(action = 'reply') AS e_reply,
+        count_if(action = 'retweet') AS e_retweet,
+        count_if(action = 'quote') AS e_quote,
+        count(*) AS e_any
+    FROM engagements
+    GROUP BY ALL
+) AS e
+    ON i.user_id = e.user_id AND i.activity_date = e.activity_date;
 
 CREATE TEMP TABLE tweet_days AS
 SELECT
-    tweet_id,
-    activity_date,
-    sum(impressions) AS impressions,
-    sum(e_like) AS e_like,
-    sum(e_reply) AS e_reply,
-    sum(e_retweet) AS e_retweet,
-    sum(e_quote) AS e_quote,
-    sum(e_any) AS e_any
-FROM activity
-WHERE tweet_id IN (SELECT tweet_id FROM kept)
-GROUP BY ALL;
+    coalesce(i.tweet_id, e.tweet_id) AS tweet_id,
+    coalesce(i.activity_date, e.activity_date) AS activity_date,
+    coalesce(i.impressions, 0) AS impressions,
+    coalesce(e.e_like, 0) AS e_like,
+    coalesce(e.e_reply, 0) AS e_reply,
+    coalesce(e.e_retweet, 0) AS e_retweet,
+    coalesce(e.e_quote, 0) AS e_quote,
+    coalesce(e.e_any, 0) AS e_any
+FROM (
+    SELECT tweet_id, event_date AS activity_date, sum(impressions) AS impressions
+    FROM examples
+    GROUP BY ALL
+) AS i
+FULL JOIN (
+    SELECT
+        tweet_id,
+        cast(engagement_ts AS date) AS activity_date,
+        count_if(action = 'like') AS e_like,
+        count_if(action = 'reply') AS e_reply,
+        count_if(action = 'retweet') AS e_retweet,
+        count_if(action = 'quote') AS e_quote,
+        count(*) AS e_any
+    FROM engagements
+    GROUP BY ALL
+) AS e
+    ON i.tweet_id = e.tweet_id AND i.activity_date = e.activity_date;
 
 -- Sums over the days in [D - 28, D) (user) and [D - 7, D) (tweet) of each kept day D.
 CREATE TEMP TABLE user_features AS
@@ -445,11 +457,19 @@ def duckdb_script(raw: Path, run_started_at: dt.datetime) -> str:
 
 
 def run_duckdb(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
-    """Run the SQL script on a fresh ``out/baseline.duckdb``; tables sampled, daily_counts."""
+    """Run the SQL script on a fresh ``out/baseline.duckdb``; tables sampled, daily_counts.
+    Each statement's seconds go to ``out/steps.json``, keyed by the table it creates."""
     import duckdb
 
     database = fresh_dir(out) / DUCKDB_FILE
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)
+    steps: dict[str, float] = {}
     with duckdb.connect(str(database)) as connection:
-        connection.execute(duckdb_script(raw, run_started_at))
+        for statement in connection.extract_statements(duckdb_script(raw, run_started_at)):
+            started = time.perf_counter()
+            connection.execute(statement)
+            created = CREATED.search(statement.query)
+            if created:
+                steps[created.group(1)] = time.perf_counter() - started
+    (out / STEPS_FILE).write_text(json.dumps(steps, indent=1))

@@ -6,6 +6,7 @@ same daily counts."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ import pytest
 
 from benchmarks.baselines import KINDS, load_outputs, normalise_outputs, run
 from benchmarks.baselines_contract import KEYS, SAMPLED_COLUMNS
+from benchmarks.baselines_duckdb import STEPS_FILE
+from benchmarks.bench_contract import STAGES
 
 SPLITS = ("train", "validation", "test")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -105,3 +108,16 @@ def test_cli(default_logs: Path, tmp_path: Path) -> None:
     command += ["--run-started-at", "2026-11-28T12:00:00+00:00"]
     subprocess.run(command, check=True, capture_output=True, cwd=PROJECT_DIR)
     assert len(load_outputs("duckdb", tmp_path)["sampled"]) > 0
+    # The floor times each table it creates: every statement the page's stage table
+    # compares with the project's nodes, and no other.
+    steps = json.loads((tmp_path / STEPS_FILE).read_text())
+    compared = {step for _, floor_steps, _ in STAGES for step in floor_steps}
+    assert set(steps) == compared
+    assert all(seconds >= 0 for seconds in steps.values())
+
+
+def test_stage_table_names_the_project_s_models() -> None:
+    """Each project node the page's stage table sums is a model of the project."""
+    models = {path.stem for path in (PROJECT_DIR / "models").rglob("*.sql")}
+    compared = {model for _, _, stage_models in STAGES for model in stage_models}
+    assert compared <= models, compared - models
