@@ -164,8 +164,8 @@ def render(result: dict) -> str:
         )
         + " in the refresh. The test that accounts for every raw row "
         "(`source_accounts_for_every_raw_row`) reads the raw files again to check that "
-        "each row reached the clean log or the rejected rows; the daily activity that "
-        "the features sum is a `group by` of every impression per user and per tweet.",
+        "each row reached the clean log or the rejected rows; the others each make one "
+        "pass over every impression or example of those days and write a table of them.",
         "",
         f"After the refresh: {result['examples_built']:,} examples, "
         f"{result['sampled_rows']:,} sampled rows, a {result['database_gib']:.1f} GiB "
