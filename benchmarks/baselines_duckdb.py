@@ -244,63 +244,9 @@ WHERE
 -- Impressions and the sparse engagements are counted apart and joined, which is
 -- cheaper than summing task columns over every impression; restricting the days to
 -- the kept examples' users and tweets first costs more than it saves.
-CREATE TEMP TABLE user_days AS
-SELECT
-    coalesce(i.user_id, e.user_id) AS user_id,
-    coalesce(i.activity_date, e.activity_date) AS activity_date,
-    coalesce(i.impressions, 0) AS impressions,
-    coalesce(e.e_like, 0) AS e_like,
-    coalesce(e.e_reply, 0) AS e_reply,
-    coalesce(e.e_retweet, 0) AS e_retweet,
-    coalesce(e.e_quote, 0) AS e_quote,
-    coalesce(e.e_any, 0) AS e_any
-FROM (
-    SELECT user_id, event_date AS activity_date, sum(impressions) AS impressions
-    FROM examples
-    GROUP BY ALL
-) AS i
-FULL JOIN (
-    SELECT
-        user_id,
-        cast(engagement_ts AS date) AS activity_date,
-        count_if(action = 'like') AS e_like,
-        count_if(action = 'reply') AS e_reply,
-        count_if(action = 'retweet') AS e_retweet,
-        count_if(action = 'quote') AS e_quote,
-        count(*) AS e_any
-    FROM engagements
-    GROUP BY ALL
-) AS e
-    ON i.user_id = e.user_id AND i.activity_date = e.activity_date;
+{user_days}
 
-CREATE TEMP TABLE tweet_days AS
-SELECT
-    coalesce(i.tweet_id, e.tweet_id) AS tweet_id,
-    coalesce(i.activity_date, e.activity_date) AS activity_date,
-    coalesce(i.impressions, 0) AS impressions,
-    coalesce(e.e_like, 0) AS e_like,
-    coalesce(e.e_reply, 0) AS e_reply,
-    coalesce(e.e_retweet, 0) AS e_retweet,
-    coalesce(e.e_quote, 0) AS e_quote,
-    coalesce(e.e_any, 0) AS e_any
-FROM (
-    SELECT tweet_id, event_date AS activity_date, sum(impressions) AS impressions
-    FROM examples
-    GROUP BY ALL
-) AS i
-FULL JOIN (
-    SELECT
-        tweet_id,
-        cast(engagement_ts AS date) AS activity_date,
-        count_if(action = 'like') AS e_like,
-        count_if(action = 'reply') AS e_reply,
-        count_if(action = 'retweet') AS e_retweet,
-        count_if(action = 'quote') AS e_quote,
-        count(*) AS e_any
-    FROM engagements
-    GROUP BY ALL
-) AS e
-    ON i.tweet_id = e.tweet_id AND i.activity_date = e.activity_date;
+{tweet_days}
 
 -- Sums over the days in [D - 28, D) (user) and [D - 7, D) (tweet) of each kept day D.
 CREATE TEMP TABLE user_features AS
@@ -441,6 +387,39 @@ LEFT JOIN kept AS k USING (task, event_date);
 """
 
 
+# One entity's clean activity by UTC day (entity user or tweet), in DUCKDB_SCRIPT twice.
+ACTIVITY_DAYS = """
+CREATE TEMP TABLE {key}_days AS
+SELECT
+    coalesce(i.{key}_id, e.{key}_id) AS {key}_id,
+    coalesce(i.activity_date, e.activity_date) AS activity_date,
+    coalesce(i.impressions, 0) AS impressions,
+    coalesce(e.e_like, 0) AS e_like,
+    coalesce(e.e_reply, 0) AS e_reply,
+    coalesce(e.e_retweet, 0) AS e_retweet,
+    coalesce(e.e_quote, 0) AS e_quote,
+    coalesce(e.e_any, 0) AS e_any
+FROM (
+    SELECT {key}_id, event_date AS activity_date, sum(impressions) AS impressions
+    FROM examples
+    GROUP BY ALL
+) AS i
+FULL JOIN (
+    SELECT
+        {key}_id,
+        cast(engagement_ts AS date) AS activity_date,
+        count_if(action = 'like') AS e_like,
+        count_if(action = 'reply') AS e_reply,
+        count_if(action = 'retweet') AS e_retweet,
+        count_if(action = 'quote') AS e_quote,
+        count(*) AS e_any
+    FROM engagements
+    GROUP BY ALL
+) AS e
+    ON i.{key}_id = e.{key}_id AND i.activity_date = e.activity_date;
+"""
+
+
 def duckdb_script(raw: Path, run_started_at: dt.datetime) -> str:
     """The DuckDB SQL script for the logs under ``raw``."""
 
@@ -453,6 +432,8 @@ def duckdb_script(raw: Path, run_started_at: dt.datetime) -> str:
         engagements=quoted(raw / "engagements" / "**" / "*.parquet"),
         latest_valid=latest_valid_ts(run_started_at).isoformat(sep=" "),
         salt=SALT.replace("'", "''"),
+        user_days=ACTIVITY_DAYS.format(key="user").strip(),
+        tweet_days=ACTIVITY_DAYS.format(key="tweet").strip(),
     )
 
 
