@@ -51,6 +51,6 @@
     {{ return(tasks) }}
 {% endmacro %}
 
-{% macro action_in_task(task, action_column='action') %}
-    {{- return(action_column ~ " in ('" ~ task.actions | join("', '") ~ "')") -}}
+{% macro action_in_task(task) %}
+    {{- return("action in ('" ~ task.actions | join("', '") ~ "')") -}}
 {% endmacro %}
