@@ -9,7 +9,8 @@ the full state that points every partition at the version holding its files.
 
 Layout of OUT (docs/export.md)::
 
-    CURRENT                                   # the latest version: 000003
+    CURRENT                                   # the latest version and the
+                                              # sha256 of its manifest: 000003 9f86d0...
     versions/000001/manifest.json
     versions/000001/task=like/event_date=2026-01-05/data_0.parquet
     versions/000003/...                       # only the partitions 3 changed
@@ -22,7 +23,9 @@ user and tweet. `feedpipe.export_read` reads the state of a version or the
 delta since one.
 
 A version is written into `versions/.staging-<id>-<pid>` and published by one
-rename, then `CURRENT` is replaced; nothing published is rewritten. Writers
+rename, then `CURRENT` is replaced; nothing published is rewritten. Each
+manifest names the sha256 of its parent's (`parent_sha256`) and `CURRENT` that
+of the latest, so a manifest changed after it was written is found. Writers
 hold `OUT/.lock`. When no partition changed, no version is written.
 
 On Spark the marts are Parquet tables under the warehouse folder: read them
@@ -49,14 +52,23 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
-from feedpipe.export_read import CURRENT, MANIFEST, VERSIONS, current_version, version_name
+from feedpipe.export_read import (
+    CURRENT,
+    MANIFEST,
+    VERSIONS,
+    DamagedExport,
+    current_version,
+    manifest_path,
+    version_name,
+)
+from feedpipe.export_read import manifest as checked_manifest
 
 SPLITS = ("train", "validation", "test")
 PARTITIONING = ("task", "event_date")
 # An example's key within a partition (the marts' key is task, day, user, tweet).
 EXAMPLE_KEY = ("user_id", "tweet_id")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-FORMAT = "feed-training-data export 2"
+FORMAT = "feed-training-data export 3"
 LOCK = ".lock"
 STAGING_PREFIX = ".staging-"
 
@@ -280,22 +292,56 @@ def _clear_leftovers(out: Path) -> None:
         pointer.unlink()
     published = [int(f.name) for f in versions.iterdir() if f.name.isdigit()]
     if published and max(published) > (current_version(out) or 0):
-        _point(out, max(published))
+        _adopt(out, max(published))
 
 
-def _point(out: Path, version: int) -> None:
-    """Name `version` in CURRENT: a temporary file replaced in one step."""
+def _latest(out: Path) -> tuple[dict | None, str | None]:
+    """The latest manifest, checked against CURRENT, and its sha256 (None, None
+    before the first version)."""
+    version = current_version(out)
+    if version is None:
+        return None, None
+    return checked_manifest(out, version), sha256_of(out / manifest_path(version))
+
+
+def _adopt(out: Path, version: int) -> None:
+    """Name in CURRENT a version published after the latest: only when it was
+    written on the latest (its parent, with that manifest's sha256)."""
+    latest, latest_sha256 = _latest(out)
+    path = out / manifest_path(version)
+    data = path.read_bytes()
+    try:
+        found = json.loads(data)
+    except ValueError:
+        found = {}
+    parent = latest["version"] if latest else None
+    if (found.get("version"), found.get("parent"), found.get("parent_sha256")) != (
+        (parent or 0) + 1,
+        parent,
+        latest_sha256,
+    ):
+        raise SystemExit(
+            f"{manifest_path(version)}: published after version {parent} ({CURRENT}) but not "
+            f"written on it: inspect {VERSIONS}/{version_name(version)}, or remove it"
+        )
+    _point(out, version, hashlib.sha256(data).hexdigest())
+
+
+def _point(out: Path, version: int, manifest_sha256: str) -> None:
+    """Name `version` and the sha256 of its manifest in CURRENT: a temporary file
+    replaced in one step."""
     pointer = out / f".{CURRENT}.{os.getpid()}"
-    pointer.write_text(version_name(version) + "\n")
+    pointer.write_text(f"{version_name(version)} {manifest_sha256}\n")
     os.replace(pointer, out / CURRENT)
 
 
 def _publish(out: Path, staging: Path, version: int, manifest: dict) -> None:
     """Write the manifest, rename the staging folder to its version and name it
-    in CURRENT."""
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    (with its manifest's sha256) in CURRENT."""
+    data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    (staging / MANIFEST).write_bytes(data)
     os.rename(staging, out / VERSIONS / version_name(version))
-    _point(out, version)
+    _point(out, version, hashlib.sha256(data).hexdigest())
 
 
 def _files_by_partition(out: Path, staging: Path, version: int) -> dict:
@@ -315,11 +361,14 @@ def _files_by_partition(out: Path, staging: Path, version: int) -> dict:
     return found
 
 
-def _manifest(version: int, parent: dict | None, producer: dict, definition: dict) -> dict:
+def _manifest(
+    version: int, parent: dict | None, parent_sha256: str | None, producer: dict, definition: dict
+) -> dict:
     return {
         "format": FORMAT,
         "version": version,
         "parent": parent["version"] if parent else None,
+        "parent_sha256": parent_sha256,
         "producer": producer,
         "sample_definition": definition,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -340,12 +389,11 @@ def write(database: Path, out: Path) -> dict | None:
         raise SystemExit(f"no database at {database} (FEED_DUCKDB_PATH): build it first")
     with locked(out):
         _clear_leftovers(out)
-        latest = current_version(out)
-        parent = _read_manifest(out, latest) if latest else None
-        version = (latest or 0) + 1
+        parent, parent_sha256 = _latest(out)
+        version = (parent["version"] if parent else 0) + 1
         staging = out / VERSIONS / f"{STAGING_PREFIX}{version_name(version)}-{os.getpid()}"
         try:
-            manifest = _write_version(database, out, staging, version, parent)
+            manifest = _write_version(database, out, staging, version, parent, parent_sha256)
             if manifest is not None:
                 _publish(out, staging, version, manifest)
         finally:
@@ -354,12 +402,13 @@ def write(database: Path, out: Path) -> dict | None:
     return manifest
 
 
-def _read_manifest(out: Path, version: int) -> dict:
-    return json.loads((out / VERSIONS / version_name(version) / MANIFEST).read_text())
-
-
 def _write_version(
-    database: Path, out: Path, staging: Path, version: int, parent: dict | None
+    database: Path,
+    out: Path,
+    staging: Path,
+    version: int,
+    parent: dict | None,
+    parent_sha256: str | None,
 ) -> dict | None:
     with duckdb.connect(str(database), read_only=True) as connection:
         # One thread and a fixed order: the same build exports the same bytes.
@@ -401,7 +450,11 @@ def _write_version(
                 """
             )
         manifest = _manifest(
-            version, parent, _producer(connection, database), _sample_definition(connection)
+            version,
+            parent,
+            parent_sha256,
+            _producer(connection, database),
+            _sample_definition(connection),
         )
     files = _files_by_partition(out, staging, version)
     partitions = []
@@ -422,16 +475,16 @@ def compact(out: Path, remove_older: bool = False) -> dict | None:
     every file (then only the removal is done)."""
     with locked(out):
         _clear_leftovers(out)
-        latest = current_version(out)
-        if latest is None:
+        parent, parent_sha256 = _latest(out)
+        if parent is None:
             raise SystemExit(f"{out}: no version to compact")
-        parent = _read_manifest(out, latest)
+        latest = parent["version"]
         manifest = None
         if any(entry["version"] != latest for entry in parent["partitions"]):
             version = latest + 1
             staging = out / VERSIONS / f"{STAGING_PREFIX}{version_name(version)}-{os.getpid()}"
             try:
-                manifest = _compacted(out, staging, version, parent)
+                manifest = _compacted(out, staging, version, parent, parent_sha256)
                 _publish(out, staging, version, manifest)
             finally:
                 if staging.exists():
@@ -444,11 +497,15 @@ def compact(out: Path, remove_older: bool = False) -> dict | None:
     return manifest
 
 
-def _compacted(out: Path, staging: Path, version: int, parent: dict) -> dict:
+def _compacted(
+    out: Path, staging: Path, version: int, parent: dict, parent_sha256: str | None
+) -> dict:
     manifest = {
         **parent,
+        "format": FORMAT,
         "version": version,
         "parent": parent["version"],
+        "parent_sha256": parent_sha256,
         "compacted": True,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "changes": [],
@@ -502,8 +559,6 @@ def changes_table(manifest: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from feedpipe.export_verify import verify
-
     parser = argparse.ArgumentParser(prog="feedpipe.export", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["write", "verify", "changes", "compact"])
     parser.add_argument("out", type=Path, help="the export folder")
@@ -520,6 +575,16 @@ def main(argv: list[str] | None = None) -> int:
         help="compact: delete the older versions' folders after publishing",
     )
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except (DamagedExport, FileNotFoundError) as error:
+        print(f"feedpipe.export: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from feedpipe.export_verify import verify
+
     out = args.out
     if args.command == "write":
         manifest = write(args.database, out)
@@ -543,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         if version is None:
             print(f"feedpipe.export: {out}: no version written yet", file=sys.stderr)
             return 1
-        print(changes_table(_read_manifest(out, version)))
+        print(changes_table(checked_manifest(out, version)))
         return 0
     if args.command == "compact":
         manifest = compact(out, args.remove_older)

@@ -15,12 +15,20 @@ event_date=2026-01-05/data_0.parquet`); the manifest of each version says which
 split every partition belongs to. Readers follow `CURRENT` and read only
 published versions; `.staging-*` folders are an export in progress (or one that
 was killed) and are never read.
+
+The chain is checked as it is read: `CURRENT` names the latest version and the
+sha256 of its manifest (`000004 9f86d0...`), and each manifest names the sha256
+of its parent's. A manifest whose bytes do not match is refused
+(`DamagedExport`, naming the version and the file).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +38,15 @@ import pyarrow.parquet as pq
 VERSIONS = "versions"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+# Manifests of this format were written before the chain carried checksums:
+# read without one (the only manifests that may be).
+UNCHECKED_FORMAT = "feed-training-data export 2"
+_POINTER = re.compile(r"(\d+)(?: ([0-9a-f]{64}))?")
+
+
+class DamagedExport(ValueError):
+    """A manifest (or `CURRENT`) that does not match the checksum naming it, or
+    that does not say what its place in the chain says it must."""
 
 
 def version_name(version: int) -> str:
@@ -37,20 +54,97 @@ def version_name(version: int) -> str:
     return f"{version:06d}"
 
 
-def current_version(out: str | Path) -> int | None:
-    """The latest published version of the export at `out` (None before the first)."""
+def manifest_path(version: int) -> str:
+    """A version's manifest, relative to the export's folder."""
+    return f"{VERSIONS}/{version_name(version)}/{MANIFEST}"
+
+
+def current_pointer(out: str | Path) -> tuple[int, str | None] | None:
+    """What `CURRENT` names: the latest version and the sha256 of its manifest
+    (None for a `CURRENT` written before checksums); None before the first."""
     pointer = Path(out) / CURRENT
     if not pointer.exists():
         return None
-    return int(pointer.read_text().strip())
+    text = pointer.read_text().strip()
+    found = _POINTER.fullmatch(text)
+    if found is None:
+        raise DamagedExport(f"{pointer}: not '<version> <sha256>': {text[:100]!r}")
+    return int(found[1]), found[2]
+
+
+def current_version(out: str | Path) -> int | None:
+    """The latest published version of the export at `out` (None before the first)."""
+    named = current_pointer(out)
+    return None if named is None else named[0]
+
+
+def chain(out: str | Path, until: int | None = None) -> Iterator[dict]:
+    """The manifests from the latest version back to `until` (default: as far as
+    the chain goes: a first version, or a compacted one whose parents were
+    removed), each checked against the sha256 that `CURRENT` or its child names."""
+    root = Path(out)
+    named = current_pointer(root)
+    if named is None:
+        raise FileNotFoundError(f"{root}: no export written yet (no {CURRENT})")
+    version, expected = named
+    named_by = CURRENT
+    while True:
+        path = manifest_path(version)
+        try:
+            data = (root / path).read_bytes()
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"{path}: version {version} is not in the export ({named_by} names it)"
+            ) from None
+        digest = hashlib.sha256(data).hexdigest()
+        if expected is not None and digest != expected:
+            raise DamagedExport(
+                f"{path}: version {version}'s manifest was changed or damaged: its sha256 "
+                f"is {digest}, {named_by} names {expected}"
+            )
+        try:
+            found = json.loads(data)
+        except ValueError as error:
+            raise DamagedExport(
+                f"{path}: version {version}'s manifest is not JSON ({error})"
+            ) from None
+        if not isinstance(found, dict) or found.get("version") != version:
+            said = found.get("version") if isinstance(found, dict) else None
+            raise DamagedExport(f"{path}: says version {said}, not {version}")
+        if expected is None and found.get("format") != UNCHECKED_FORMAT:
+            raise DamagedExport(f"{path}: {named_by} names no sha256 for version {version}")
+        yield found
+        parent = found.get("parent")
+        if version == until or parent is None:
+            return
+        if not isinstance(parent, int) or not 0 < parent < version:
+            raise DamagedExport(f"{path}: parent {parent} is not an earlier version")
+        if found.get("compacted") and not (root / VERSIONS / version_name(parent)).exists():
+            return  # the versions before a compaction were removed
+        version, expected, named_by = parent, found.get("parent_sha256"), path
+
+
+def _manifests(out: str | Path, versions: set[int]) -> dict[int, dict]:
+    """The manifests of some versions, read along the chain from the latest."""
+    found = {}
+    for entry in chain(out, until=min(versions)):
+        found[entry["version"]] = entry
+    missing = versions - found.keys()
+    if missing:
+        raise FileNotFoundError(
+            f"{out}: version {min(missing)} is not in the export's chain "
+            f"(versions {min(found)} to {max(found)})"
+        )
+    return {version: found[version] for version in versions}
 
 
 def manifest(out: str | Path, version: int | None = None) -> dict:
-    """The manifest of a version (default: the latest)."""
+    """The manifest of a version (default: the latest), checked along the chain
+    from `CURRENT` (DamagedExport when a manifest on the way does not match)."""
     version = current_version(out) if version is None else version
     if version is None:
         raise FileNotFoundError(f"{out}: no export written yet (no {CURRENT})")
-    return json.loads((Path(out) / VERSIONS / version_name(version) / MANIFEST).read_text())
+    return _manifests(out, {version})[version]
 
 
 @dataclass(frozen=True)
@@ -69,18 +163,22 @@ class Partition:
 def state(out: str | Path, version: int | None = None) -> list[Partition]:
     """Every partition of the full state as of `version` (default: the latest),
     each with the files of the version that holds its content."""
+    return _partitions(out, manifest(out, version))
+
+
+def _partitions(out: str | Path, entry: dict) -> list[Partition]:
     root = Path(out)
     return [
         Partition(
-            split=entry["split"],
-            task=entry["task"],
-            event_date=entry["event_date"],
-            version=entry["version"],
-            files=tuple(root / file["path"] for file in entry["files"]),
-            rows=entry["rows"],
-            content_hash=entry["content_hash"],
+            split=partition["split"],
+            task=partition["task"],
+            event_date=partition["event_date"],
+            version=partition["version"],
+            files=tuple(root / file["path"] for file in partition["files"]),
+            rows=partition["rows"],
+            content_hash=partition["content_hash"],
         )
-        for entry in manifest(root, version)["partitions"]
+        for partition in entry["partitions"]
     ]
 
 
@@ -103,8 +201,9 @@ def delta(out: str | Path, since: int) -> Delta:
     until = current_version(out)
     if until is None:
         raise FileNotFoundError(f"{out}: no export written yet (no {CURRENT})")
-    old = {(p.task, p.event_date): p for p in state(out, since)}
-    new = {(p.task, p.event_date): p for p in state(out, until)}
+    manifests = _manifests(out, {since, until})
+    old = {(p.task, p.event_date): p for p in _partitions(out, manifests[since])}
+    new = {(p.task, p.event_date): p for p in _partitions(out, manifests[until])}
 
     def same(a: Partition, b: Partition) -> bool:
         return (a.split, a.content_hash) == (b.split, b.content_hash)

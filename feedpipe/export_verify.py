@@ -4,46 +4,32 @@ version it concerns; an empty list means the export is whole."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 
-from feedpipe.export import content_hash, parquet_sql, row_hash_sql, sha256_of
-from feedpipe.export_read import CURRENT, MANIFEST, VERSIONS, current_version, version_name
+from feedpipe.export import SPLITS, content_hash, parquet_sql, row_hash_sql, sha256_of
+from feedpipe.export_read import (
+    MANIFEST,
+    VERSIONS,
+    DamagedExport,
+    chain,
+    manifest_path,
+    version_name,
+)
+
+COUNTS = ("content_hash", "rows", "positives", "negatives")
 
 
 def _chain(out: Path, problems: list[str]) -> list[dict]:
-    """The manifests from the latest version back to a first (or compacted) one."""
+    """The manifests from the latest version back to a first (or compacted) one,
+    each matching the sha256 that CURRENT or its child names."""
     try:
-        version = current_version(out)
-    except ValueError:
-        problems.append(f"{CURRENT}: not a version number")
+        return list(chain(out))
+    except (DamagedExport, OSError) as error:
+        problems.append(str(error))
         return []
-    if version is None:
-        problems.append(f"{out}: no export ({CURRENT} missing)")
-        return []
-    chain = []
-    while version is not None:
-        path = f"{VERSIONS}/{version_name(version)}/{MANIFEST}"
-        try:
-            manifest = json.loads((out / path).read_text())
-        except (OSError, ValueError) as error:
-            problems.append(f"{path}: missing or not readable ({error})")
-            return chain
-        if manifest.get("version") != version:
-            problems.append(f"{path}: says version {manifest.get('version')}")
-            return chain
-        chain.append(manifest)
-        parent = manifest.get("parent")
-        if parent is not None and parent >= version:
-            problems.append(f"{path}: parent {parent} is not an earlier version")
-            return chain
-        if manifest.get("compacted") and not (out / VERSIONS / version_name(parent)).exists():
-            break  # the versions before a compaction were removed
-        version = parent
-    return chain
 
 
 def _files(out: Path, chain: list[dict], problems: list[str]) -> None:
@@ -89,37 +75,55 @@ def _file_problems(out: Path, path: str, file: dict) -> list[str]:
 
 
 def _contents(out: Path, chain: list[dict], problems: list[str]) -> None:
-    """Each partition's content hash and label counts, recomputed from its files."""
-    computed: dict[tuple[str, ...], tuple] = {}
+    """Each partition's content hash and label counts, and each split's rows,
+    recomputed from the files."""
+    computed: dict[tuple[str, ...], dict] = {}
     with duckdb.connect() as connection:
         for manifest in chain:
+            path = manifest_path(manifest["version"])
             for entry in manifest["partitions"]:
                 paths = tuple(file["path"] for file in entry["files"])
                 if paths not in computed:
-                    files = parquet_sql([out / path for path in paths])
-                    columns = [
-                        row[0]
-                        for row in connection.execute(f"describe select * from {files}").fetchall()
-                    ]
-                    rows, positives, row_sum = connection.execute(
-                        f"select count(*), count(*) filter (where label = 1), "
-                        f"{row_hash_sql(columns)} from {files}"
-                    ).fetchone()
-                    computed[paths] = (content_hash(rows, row_sum), rows, positives)
-                want = (entry["content_hash"], entry["rows"], entry["positives"])
-                if computed[paths] != want:
-                    where = f"{entry['split']} {entry['task']} {entry['event_date']}"
+                    computed[paths] = _counts(connection, [out / path for path in paths])
+                where = f"{entry['split']} {entry['task']} {entry['event_date']}"
+                for name in COUNTS:
+                    if computed[paths][name] != entry.get(name):
+                        problems.append(
+                            f"{path}: {where}: {name} {computed[paths][name]} in its files "
+                            f"({paths[0]}), the manifest says {entry.get(name)}"
+                        )
+            for split in SPLITS:
+                rows = sum(e["rows"] for e in manifest["partitions"] if e["split"] == split)
+                said = manifest.get("splits", {}).get(split, {}).get("rows")
+                if rows != said:
                     problems.append(
-                        f"{paths[0]}: content of {where} (version {manifest['version']}) "
-                        "differs from the manifest's hash or counts"
+                        f"{path}: {split} holds {rows} rows in its partitions, "
+                        f"the manifest's splits say {said}"
                     )
+
+
+def _counts(connection: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict:
+    files = parquet_sql(paths)
+    columns = [row[0] for row in connection.execute(f"describe select * from {files}").fetchall()]
+    rows, positives, negatives, row_sum = connection.execute(
+        f"select count(*), count(*) filter (where label = 1), count(*) filter (where label = 0), "
+        f"{row_hash_sql(columns)} from {files}"
+    ).fetchone()
+    return {
+        "content_hash": content_hash(rows, row_sum),
+        "rows": rows,
+        "positives": positives,
+        "negatives": negatives,
+    }
 
 
 def verify(out: Path) -> list[str]:
     """What in the export at `out` differs from its manifests (empty when nothing):
-    manifests that do not parse or chain, files missing, stray, of other rows or
-    sha256, and partitions whose content hash does not recompute. Staging folders
-    (`versions/.staging-*`) are not part of the export and are not read."""
+    manifests that do not parse, chain or match the sha256 that CURRENT or their
+    child names, files missing, stray, of other rows or sha256, partitions whose
+    content hash, rows, positives or negatives do not recompute from their files,
+    and split totals that do not add up. Staging folders (`versions/.staging-*`)
+    are not part of the export and are not read."""
     problems: list[str] = []
     chain = _chain(out, problems)
     if problems:

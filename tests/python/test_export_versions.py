@@ -2,13 +2,15 @@
 engagements): each version changes exactly the partitions whose rows differ
 from the export before, with the reasons; the state as of every version and
 the delta since it equal a full export made then; a killed export leaves the
-previous version whole; verify names damage anywhere in the chain; compaction
-keeps the state."""
+previous version whole; verify names damage anywhere in the chain, and a
+manifest changed inside it is refused by the reader; compaction keeps the
+state."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +24,7 @@ import pytest
 from dbt_harness import PROJECT_DIR, SPLIT_VARS, TINY_LOGS, build, deliver_day
 
 from feedpipe.export import compact, locked, main, write
-from feedpipe.export_read import current_version, delta, manifest, read, state
+from feedpipe.export_read import DamagedExport, current_version, delta, manifest, read, state
 from feedpipe.export_verify import verify
 from feedpipe.generate import generate
 
@@ -282,6 +284,30 @@ def test_verify_names_damage_in_an_older_version_of_the_chain(history: dict, tmp
         assert f"{path.relative_to(out).as_posix()}: sha256 differs from the manifest" in problems
     assert "versions/000002/stray.parquet: in the export, not in the manifest" in problems
     assert main(["verify", str(out)]) == 1
+
+
+def test_a_manifest_changed_inside_the_chain_is_named_and_refused(history: dict, tmp_path: Path):
+    """One byte of a split in version 2's manifest: version 3's manifest names
+    the sha256 it had. Verify names it; reading version 2 or older is refused,
+    reading from version 3 on is not."""
+    out = Path(shutil.copytree(history["out"], tmp_path / "out"))
+    path = out / "versions/000002/manifest.json"
+    path.write_text(path.read_text().replace('"split": "train"', '"split": "trail"', 1))
+    named = (
+        "versions/000002/manifest.json: version 2's manifest was changed or damaged: its sha256 is"
+    )
+    [problem] = verify(out)
+    assert problem.startswith(named) and problem.endswith(
+        "versions/000003/manifest.json names " + manifest(out, 3)["parent_sha256"]
+    )
+    for since in (1, 2):
+        with pytest.raises(DamagedExport, match=re.escape(named)):
+            delta(out, since)
+    added = [(p.split, p.task, p.event_date, p.content_hash) for p in delta(out, 3).add]
+    assert added == [
+        (p.split, p.task, p.event_date, p.content_hash) for p in delta(history["out"], 3).add
+    ]
+    assert added
 
 
 def test_compaction_keeps_the_state_and_older_versions_can_go(
