@@ -100,9 +100,19 @@ generate: venv
 build: venv
 	$(PY) -m feedpipe.preflight
 	$(DBT) build
+	$(PUBLISH)
 
 summary: venv
 	$(PY) -m feedpipe.summary
+
+## publish: copy the marts of the built database into the served file readers open
+## (FEED_SERVING_PATH, default beside it: data/feed_serving.duckdb), by one rename;
+## build, refresh, backfill and dataset-build run it when their dbt build succeeded; run it
+## yourself after a `dbt build` or `dbt retry` by hand that succeeded (docs/operations.md#readers)
+PUBLISH = $(PY) -m feedpipe.serving
+.PHONY: publish
+publish: venv
+	$(PUBLISH)
 
 ## refresh: the scheduled daily run (safe to re-run): source freshness, then the days
 ## that can have changed. DATE=YYYY-MM-DD runs that logical date's window instead.
@@ -112,6 +122,7 @@ refresh: venv
 	$(PY) -m feedpipe.preflight
 	$(if $(SKIP_FRESHNESS),,$(MAKE) --no-print-directory freshness)
 	$(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}')
+	$(PUBLISH)
 
 ## backfill: rebuild an explicit range of days, START=YYYY-MM-DD [END=YYYY-MM-DD]
 backfill: venv
@@ -119,6 +130,7 @@ backfill: venv
 	@$(check_dates)
 	$(PY) -m feedpipe.preflight
 	$(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
+	$(PUBLISH)
 
 ## freshness: fail (exit 1) when either log is older than freshness_error_after_hours
 ## (the raw logs only; `dbt source freshness --select source:feed_refresh.runs` checks
@@ -186,6 +198,7 @@ dataset-build: venv
 		FEED_RAW_PATH="$(DATASET_ROOT)/$(DATASET)/raw"; \
 	$(PY) -m feedpipe.preflight; \
 	$(DBT) build $(DAILY_SELECTION) --vars "$$(cat vars/$(DATASET).yml)"; \
+	$(PUBLISH); \
 	$(PY) -m feedpipe.summary
 
 ## test: the fast tier, a contributor's loop (a few minutes): lint, then the pytest tests

@@ -2,7 +2,7 @@
 partitions (task, day) whose rows changed since the last one, and a manifest of
 the full state that points every partition at the version holding its files.
 
-    python -m feedpipe.export write OUT      # a new version from $FEED_DUCKDB_PATH
+    python -m feedpipe.export write OUT      # a new version from the served database
     python -m feedpipe.export verify OUT     # the latest version and its chain
     python -m feedpipe.export changes OUT [--version N]
     python -m feedpipe.export compact OUT [--remove-older]
@@ -62,6 +62,7 @@ from feedpipe.export_read import (
     version_name,
 )
 from feedpipe.export_read import manifest as checked_manifest
+from feedpipe.serving import served_path
 
 SPLITS = ("train", "validation", "test")
 PARTITIONING = ("task", "event_date")
@@ -386,7 +387,7 @@ def write(database: Path, out: Path) -> dict | None:
     """Export the split marts of `database` as the next version of `out`; return
     its manifest, or None when no partition changed (no version is written)."""
     if not database.exists():
-        raise SystemExit(f"no database at {database} (FEED_DUCKDB_PATH): build it first")
+        raise SystemExit(f"no database at {database}: build it first (make build publishes it)")
     with locked(out):
         _clear_leftovers(out)
         parent, parent_sha256 = _latest(out)
@@ -565,8 +566,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database",
         type=Path,
-        default=Path(os.environ.get("FEED_DUCKDB_PATH", "data/feed.duckdb")),
-        help="write: the DuckDB database (default: $FEED_DUCKDB_PATH or data/feed.duckdb)",
+        default=served_path(),
+        help="write: the DuckDB database to read (default: the served database, "
+        "$FEED_SERVING_PATH or <name>_serving beside $FEED_DUCKDB_PATH)",
     )
     parser.add_argument("--version", type=int, help="changes: this version (default: latest)")
     parser.add_argument(

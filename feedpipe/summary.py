@@ -1,4 +1,4 @@
-"""Print rows per split and task from a built DuckDB file (`make run` ends with it)."""
+"""Print rows per split and task from the served database (`make run` ends with it)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import sys
 
 import duckdb
+
+from feedpipe.serving import served_path
 
 SUMMARY_SQL = """
 with all_splits as (
@@ -45,12 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--database",
-        default=os.environ.get("FEED_DUCKDB_PATH", "data/feed.duckdb"),
-        help="DuckDB file built by dbt (default: $FEED_DUCKDB_PATH or data/feed.duckdb)",
+        default=str(served_path()),
+        help="the DuckDB file to read (default: the served database, $FEED_SERVING_PATH or "
+        "<name>_serving beside $FEED_DUCKDB_PATH: data/feed_serving.duckdb)",
     )
     args = parser.parse_args(argv)
     if not os.path.exists(args.database):
-        print(f"no DuckDB file at {args.database}: run `make run` first", file=sys.stderr)
+        print(f"no DuckDB file at {args.database}: run `make build` first", file=sys.stderr)
         return 1
     print(summarise(args.database))
     return 0
