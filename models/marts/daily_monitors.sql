@@ -1,16 +1,29 @@
-{#- Per day and monitored quantity: its value, and the range the same
-    weekday of the previous weeks expects. The quantities: the clean
-    impressions and the clean engagements of each action on every complete
-    day (both logs reach its last hour), the examples of each complete day,
-    and each task's positive rate on every mature day (its labels are final).
-    The range: median +- monitor_threshold x spread of the same weekday of
-    the previous monitor_weeks weeks, where the spread is the larger of
-    1.4826 x their median absolute deviation and the counting noise (the
-    square root of the expected count; for a rate, of the expected
-    positives, over the day's examples). Fewer than 3 such days: no range.
-    A table rebuilt whole (a row per day and quantity). -#}
+{#- Per day and monitored quantity: its value, and the range its baseline
+    expects. The quantities: the clean impressions and the clean engagements
+    of each action on every complete day (both logs reach its last hour), the
+    examples of each complete day, and each task's positive rate on every
+    mature day (its labels are final).
+    The baseline: the same weekday of the previous monitor_weeks weeks once
+    at least 3 of them have a value (same_weekday); before that, the previous
+    monitor_recent_days days whatever the weekday once at least 7 of them
+    have a value (previous_days); else none, and no range.
+    The range: from the median of the baseline's n days to, for
+    previous_days, the value of the same weekday a week before (the median
+    of the previous days does not know the weekly cycle: a Saturday after
+    five weekdays), widened by monitor_threshold x spread on each side. The
+    spread is the larger of 1.4826 x the median absolute deviation x its
+    small-sample correction (on n normal days 1.4826 x MAD is too low on
+    average by 1.495 on 3 days, 1.363 on 4, ..., about n / (n - 0.8) from 10:
+    Croux and Rousseeuw) and the counting noise (the square root of the
+    expected count; for a rate, of the expected positives, over the day's
+    examples), times sqrt(1 + pi / (2n)) (the error of the median of n days
+    adds to the day's own). A table rebuilt whole (a row per day and
+    quantity). -#}
 {%- set settings = monitor_settings() %}
 {%- set actions = get_actions() %}
+{#- 1 / mean(1.4826 x MAD) of n standard normal draws, for n below 10. -#}
+{%- set mad_small_sample_factors = {
+    3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129, 9: 1.107} %}
 
 with
 
@@ -119,14 +132,16 @@ monitored as (
 
 ),
 
-{# The same weekday of each of the previous weeks. -#}
+{# Both baselines' days: the same weekday of each of the previous weeks, and
+   the previous days. -#}
 reference_values as (
 
     select
         monitored.metric,
         monitored.subject,
-        monitored.monitored_date,
-        earlier.monitored_value as reference_value
+        'same_weekday' as baseline,
+        earlier.monitored_value as reference_value,
+        monitored.monitored_date
     from monitored
     inner join monitored as earlier
         on
@@ -138,6 +153,56 @@ reference_values as (
                     {{- ',' if not loop.last }}
                 {%- endfor %}
             )
+    union all
+    select
+        monitored.metric,
+        monitored.subject,
+        'previous_days' as baseline,
+        earlier.monitored_value as reference_value,
+        monitored.monitored_date
+    from monitored
+    inner join monitored as earlier
+        on
+            monitored.metric = earlier.metric
+            and monitored.subject = earlier.subject
+            and monitored.monitored_date > earlier.monitored_date
+            and {{ add_days('monitored.monitored_date', -settings.recent_days) }}
+            <= earlier.monitored_date
+
+),
+
+{# The same weekday once it has enough weeks, else the previous days. -#}
+baselines_chosen as (
+
+    select
+        metric,
+        subject,
+        case
+            when
+                sum(case when baseline = 'same_weekday' then 1 else 0 end)
+                >= {{ settings.min_reference_days }}
+                then 'same_weekday'
+            when
+                sum(case when baseline = 'previous_days' then 1 else 0 end)
+                >= {{ settings.min_recent_days }}
+                then 'previous_days'
+        end as baseline,
+        monitored_date
+    from reference_values
+    group by metric, subject, monitored_date
+
+),
+
+baseline_values as (
+
+    select reference_values.*
+    from reference_values
+    inner join baselines_chosen
+        on
+            reference_values.metric = baselines_chosen.metric
+            and reference_values.subject = baselines_chosen.subject
+            and reference_values.monitored_date = baselines_chosen.monitored_date
+            and reference_values.baseline = baselines_chosen.baseline
 
 ),
 
@@ -146,29 +211,30 @@ reference_medians as (
     select
         metric,
         subject,
-        monitored_date,
+        baseline,
         median(reference_value) as reference_median,
-        count(*) as reference_days
-    from reference_values
-    group by metric, subject, monitored_date
+        count(*) as reference_days,
+        monitored_date
+    from baseline_values
+    group by metric, subject, baseline, monitored_date
 
 ),
 
 reference_spreads as (
 
     select
-        reference_values.metric,
-        reference_values.subject,
-        reference_values.monitored_date,
-        median(abs(reference_values.reference_value - reference_medians.reference_median))
-            as reference_mad
-    from reference_values
+        baseline_values.metric,
+        baseline_values.subject,
+        median(abs(baseline_values.reference_value - reference_medians.reference_median))
+            as reference_mad,
+        baseline_values.monitored_date
+    from baseline_values
     inner join reference_medians
         on
-            reference_values.metric = reference_medians.metric
-            and reference_values.subject = reference_medians.subject
-            and reference_values.monitored_date = reference_medians.monitored_date
-    group by reference_values.metric, reference_values.subject, reference_values.monitored_date
+            baseline_values.metric = reference_medians.metric
+            and baseline_values.subject = reference_medians.subject
+            and baseline_values.monitored_date = reference_medians.monitored_date
+    group by baseline_values.metric, baseline_values.subject, baseline_values.monitored_date
 
 ),
 
@@ -177,11 +243,34 @@ ranges as (
     select
         monitored.metric,
         monitored.subject,
+        coalesce(reference_medians.baseline, 'none') as baseline,
         monitored.monitored_value,
-        reference_medians.reference_median,
+        case
+            when reference_medians.baseline = 'previous_days'
+                then least(
+                    reference_medians.reference_median,
+                    coalesce(week_before.monitored_value, reference_medians.reference_median)
+                )
+            else reference_medians.reference_median
+        end as reference_low,
+        case
+            when reference_medians.baseline = 'previous_days'
+                then greatest(
+                    reference_medians.reference_median,
+                    coalesce(week_before.monitored_value, reference_medians.reference_median)
+                )
+            else reference_medians.reference_median
+        end as reference_high,
         cast(coalesce(reference_medians.reference_days, 0) as bigint) as reference_days,
-        {{ settings.threshold }} * greatest(
-            1.4826 * reference_spreads.reference_mad,
+        {{ settings.threshold }}
+        * sqrt(1 + pi() / (2 * reference_medians.reference_days))
+        * greatest(
+            1.4826 * reference_spreads.reference_mad * case reference_medians.reference_days
+                {%- for days, factor in mad_small_sample_factors.items() %}
+                    when {{ days }} then {{ factor }}
+                {%- endfor %}
+                else reference_medians.reference_days / (reference_medians.reference_days - 0.8)
+            end,
             case
                 when monitored.trials is null
                     then sqrt(greatest(reference_medians.reference_median, 1.0))
@@ -202,6 +291,11 @@ ranges as (
             monitored.metric = reference_spreads.metric
             and monitored.subject = reference_spreads.subject
             and monitored.monitored_date = reference_spreads.monitored_date
+    left join monitored as week_before
+        on
+            monitored.metric = week_before.metric
+            and monitored.subject = week_before.subject
+            and week_before.monitored_date = {{ add_days('monitored.monitored_date', -7) }}
 
 ),
 
@@ -210,22 +304,14 @@ daily_monitors as (
     select
         metric,
         subject,
+        baseline,
         monitored_value,
         reference_days,
-        case
-            when reference_days >= {{ settings.min_reference_days }}
-                then reference_median - allowed_deviation
-        end as expected_low,
-        case
-            when reference_days >= {{ settings.min_reference_days }}
-                then reference_median + allowed_deviation
-        end as expected_high,
+        reference_low - allowed_deviation as expected_low,
+        reference_high + allowed_deviation as expected_high,
         coalesce(
-            reference_days >= {{ settings.min_reference_days }}
-            and (
-                monitored_value < reference_median - allowed_deviation
-                or monitored_value > reference_median + allowed_deviation
-            ),
+            monitored_value < reference_low - allowed_deviation
+            or monitored_value > reference_high + allowed_deviation,
             false
         ) as is_outside_range,
         monitored_date

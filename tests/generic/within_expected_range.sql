@@ -1,6 +1,7 @@
 {% test within_expected_range(model) %}
 {#- The monitored days (in a refresh, the window's) whose value lies outside
-    the range the same weekday of the previous weeks expects (daily_monitors):
+    the range their baseline expects (daily_monitors: the same weekday of the
+    previous weeks, or before enough weeks the previous days):
     each with its day, quantity, value and range, which the run's log names
     (meta log_findings). Severity monitor_severity; nothing when
     monitors_enabled is false. -#}

@@ -299,6 +299,7 @@ def test_hand_written_logs_in_the_contract(tmp_path: Path):
         ({"closed_collection": "yes"}, "closed_collection must be true or false"),
         ({"reach_min_day_share": 1.5}, "reach_min_day_share must be a number in [0, 1)"),
         ({"monitor_severity": "loud"}, 'monitor_severity must be warn or error, got "loud"'),
+        ({"monitor_recent_days": 5}, "monitor_recent_days must be a whole number >= 7, got 5"),
     ],
 )
 def test_invalid_vars_stop_the_build_with_a_clear_message(
