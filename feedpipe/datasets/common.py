@@ -33,7 +33,12 @@ reason, and SQL that turns the parsed lines into impression and engagement rows.
    raises `ConversionError`.
 4. The summary goes to ``conversions/<delivery>.json``; the staged files then replace
    the delivery's previous files (a re-run of the same input), each by a rename
-   within OUT. Files of other deliveries are never touched. The staging folder,
+   within OUT: the previous record is set aside first, the new record moved in
+   last, and ``conversions/README.md`` is written before any rename. In a folder
+   with ``conversions/`` the dbt project reads a delivery only with its record, so
+   a run killed between two renames leaves a delivery that is not read (the
+   refresh names it), and converting the same input again replaces it. Files of
+   other deliveries are never touched. The staging folder,
    ``OUT/.converting-<delivery>-*`` (the DuckDB file, about the size of the output,
    and DuckDB's spill files), is deleted at the end, failed or not; only a killed run
    leaves it behind, to delete by hand. It is outside ``impressions/`` and
@@ -49,7 +54,8 @@ several inputs of one run share it, ``<parent folder>-<stem>``
 other than letters, digits, ``.``, ``_`` and ``-`` become ``_``. ``--name`` sets it
 for a single input. A name already used in OUT for another input file is refused
 (its ``conversions/<name>.json`` names the input), so a second file never replaces
-the first one's days by accident.
+the first one's days by accident; so is an OUT without ``conversions/`` that holds
+impressions or engagements already (an upstream job's raw folder).
 """
 
 from __future__ import annotations

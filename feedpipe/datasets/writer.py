@@ -48,8 +48,23 @@ def configure(
         connection.execute(f"set threads = {int(threads)}")
 
 
+# Written into OUT/conversions/ before a converter publishes anything there: it marks
+# OUT as a folder that converters write, whose deliveries the refresh reads only
+# when their record is there.
+RECORDS_README = """\
+Conversion records: one <delivery>.json per delivery that a converter
+(feedpipe.datasets) published whole, written after its files.
+
+The refresh reads impressions/<delivery>/ and engagements/<delivery>/ only when
+<delivery>.json is here. A delivery without it is a conversion that did not
+finish (killed while it moved its files in): the refresh skips it and names it;
+converting the same input again replaces it.
+"""
+
+
 def check_name_free(out: Path, name: str, input_path: Path) -> None:
-    """Refuse a delivery name that OUT already uses for another input."""
+    """Refuse a delivery name that OUT already uses for another input, and a raw
+    folder that converters do not write (no conversions/) holding files already."""
     record = out / "conversions" / f"{name}.json"
     if record.exists():
         previous = json.loads(record.read_text()).get("input")
@@ -59,11 +74,18 @@ def check_name_free(out: Path, name: str, input_path: Path) -> None:
                 f"{input_path} under another --name (NAME=... with make), "
                 "or delete that delivery first"
             )
-    elif any((out / log / name).exists() for log in LOGS):
-        raise ConversionError(
-            f"{out} already holds {name!r} files that no conversion record explains: "
-            f"convert {input_path} under another --name (or delete them first)"
-        )
+    elif not record.parent.is_dir():
+        # Files an upstream job delivered: the refresh reads them, whoever wrote them.
+        held = [log for log in LOGS if any((out / log).glob("**/*.parquet"))]
+        if held:
+            raise ConversionError(
+                f"{out} holds {' and '.join(held)} files but no conversions/ folder: a "
+                "converter writes into a raw folder of its own (in a folder it writes, "
+                f"the refresh reads only the deliveries it recorded); convert {input_path} "
+                "into another --out"
+            )
+    # Else an unrecorded delivery: a conversion that did not finish, which the
+    # refresh does not read; publish replaces it.
 
 
 def _write_days(
@@ -141,8 +163,10 @@ def _actions_read_back(connection: duckdb.DuckDBPyConnection, files: list[Path])
 
 
 def publish(staging: Path, out: Path, name: str) -> None:
-    """Move the staged delivery into OUT, replacing that delivery's previous files;
-    the conversion record last, so it only exists for a complete delivery."""
+    """Move the staged delivery into OUT, replacing that delivery's previous files.
+    The record goes first when the previous files are set aside and last when the
+    new ones come in, so at every rename the delivery is either whole with its
+    record or without a record (which the refresh does not read)."""
     moves = [
         *((staging / log / name, out / log / name) for log in LOGS),
         (
@@ -151,12 +175,16 @@ def publish(staging: Path, out: Path, name: str) -> None:
         ),
         (staging / "conversions" / f"{name}.json", out / "conversions" / f"{name}.json"),
     ]
+    readme = out / "conversions" / "README.md"
+    if not readme.exists():
+        readme.parent.mkdir(parents=True, exist_ok=True)
+        readme.write_text(RECORDS_README)
     replaced = staging / "replaced"
     replaced.mkdir()
     set_aside: list[tuple[Path, Path]] = []
     moved_in: list[Path] = []
     try:
-        for index, (_, target) in enumerate(moves):
+        for index, (_, target) in reversed(list(enumerate(moves))):
             if target.exists():
                 aside = replaced / str(index)
                 target.rename(aside)
@@ -167,10 +195,10 @@ def publish(staging: Path, out: Path, name: str) -> None:
                 source.rename(target)
                 moved_in.append(target)
     except OSError:
-        # Put the previous delivery back as it was.
-        for target in moved_in:
+        # Put the previous delivery back as it was, its record last.
+        for target in reversed(moved_in):
             shutil.rmtree(target) if target.is_dir() else target.unlink()
-        for aside, target in set_aside:
+        for aside, target in reversed(set_aside):
             aside.rename(target)
         raise
 

@@ -9,12 +9,30 @@
     {%- set window = refresh_window(ledger) -%}
     {%- set known = none if window.mode == 'full' else ledger -%}
     {%- set quarantine = raw_schema_mode() == 'quarantine' -%}
-    {%- set listed, taken_in, problems = {}, {}, [] -%}
+    {%- set listed, taken_in, problems, skipped, read_before = {}, {}, [], [], [] -%}
+    {#- A delivery without its conversion record is skipped; read before, the run stops. -#}
     {%- for source_name in ['impressions', 'engagements'] -%}
         {%- do listed.update({source_name: raw_files_against_ledger(source_name, known)}) -%}
+        {%- for file in listed[source_name] if file.status == 'unrecorded' -%}
+            {%- do (read_before if file.recorded_size not in [none, '-1'] else skipped)
+                .append(file.source_file.split('/')[:2] | join('/') ~ '/') -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if read_before -%}
+        {{ exceptions.raise_compiler_error(
+            "deliveries taken in earlier lost their conversion record (under " ~ raw_path()
+            ~ "): " ~ (read_before | unique | join(', ')) ~ "\nA conversion of them did not "
+            ~ "finish: convert that input again (it replaces them), then run again.") }}
+    {%- elif skipped -%}
+        {%- do exceptions.warn("feed raw files: skipped, no conversion record (a conversion "
+            ~ "that did not finish; converting that input again replaces them), under "
+            ~ raw_path() ~ ": " ~ (skipped | unique | join(', '))) -%}
+    {%- endif -%}
+    {%- for source_name in ['impressions', 'engagements'] -%}
         {%- if present_raw_files(listed[source_name]) | length == 0 -%}
             {{ exceptions.raise_compiler_error(
                 "no raw " ~ source_name ~ " files: nothing matches " ~ raw_glob(source_name)
+                ~ (" but the deliveries skipped above" if skipped else "")
                 ~ " (raw_path is " ~ raw_path() ~ "; set it with make ... RAW=<folder> or "
                 ~ "--vars '{raw_path: <folder>}')") }}
         {%- endif -%}
@@ -26,7 +44,7 @@
         {%- endfor -%}
         {#- Every file, unless one is set aside: none. -#}
         {%- do taken_in.update({source_name: {'quarantined': quarantined,
-            'files': none if known is none and not quarantine
+            'files': none if known is none and not quarantine and not skipped
                 else new_files | reject('in', quarantined) | sort}}) -%}
     {%- endfor -%}
     {%- if problems and not quarantine -%}

@@ -1,6 +1,8 @@
 {#- The raw files as the folder holds them now, beside the file ledger: new,
     changed (size, modification time and, where the engine reads footers,
-    the Parquet footer) or the same. -#}
+    the Parquet footer) or the same; or, in a folder that converters write
+    (conversions/ holds files), unrecorded: of a delivery <log>/<name>/ whose
+    record conversions/<name>.json is missing (its conversion did not finish). -#}
 
 {% macro current_raw_files(ledger) %}
     select * from (
@@ -18,6 +20,9 @@
 {% macro raw_files_against_ledger(source_name, ledger=none) %}
     {%- set text = dbt.type_string() -%}
     {%- set listed_file = relative_source_file('listed.file') -%}
+    {%- set records = source('feed_files', 'conversions') -%}
+    {%- set delivery = dbt.split_part(
+        'coalesce(' ~ listed_file ~ ', ledger.source_file)', "'/'", 2) -%}
     {%- set query -%}
         select
             coalesce({{ listed_file }}, ledger.source_file) as source_file,
@@ -29,7 +34,8 @@
             cast(ledger.file_modified_ts as {{ text }}) as recorded_modified_ts,
             cast(listed.file_modified_ts as {{ text }}) as current_modified_ts,
             ledger.footer_fingerprint,
-            cast(ledger.min_row_date as {{ text }}) as first_day
+            cast(ledger.min_row_date as {{ text }}) as first_day,
+            (select count(*) from {{ records }}) > 0 and recorded.file is null as is_unrecorded
         from {{ source('feed_files', source_name) }} as listed
         full outer join (
             {%- if ledger is none %}
@@ -47,6 +53,9 @@
             {%- endif %}
         ) as ledger
             on ledger.source_file = {{ listed_file }}
+        left join {{ records }} as recorded
+            on {{ relative_source_file('recorded.file') }}
+                = {{ dbt.concat(["'conversions/'", delivery, "'.json'"]) }}
         order by 1
     {%- endset -%}
     {%- set files = [] -%}
@@ -56,7 +65,9 @@
             'source_file': row[0], 'recorded_size': row[4], 'current_size': row[5],
             'recorded_modified_ts': row[6], 'current_modified_ts': row[7],
             'footer_fingerprint': row[8], 'first_day': row[9]} -%}
-        {%- if not row[1] -%}
+        {%- if row[10] -%}
+            {%- do file.update({'status': 'unrecorded'}) -%}
+        {%- elif not row[1] -%}
             {%- do file.update({'status': 'removed'}) -%}
         {%- elif not row[2] or row[4] == '-1' -%}
             {%- do file.update({'status': 'new'}) -%}
@@ -89,7 +100,7 @@
 {% endmacro %}
 
 {% macro present_raw_files(listed) %}
-    {{ return(listed | rejectattr('status', 'equalto', 'removed')
+    {{ return(listed | rejectattr('status', 'in', ['removed', 'unrecorded'])
         | map(attribute='source_file') | list) }}
 {% endmacro %}
 

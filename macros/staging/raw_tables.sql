@@ -19,18 +19,22 @@
     {#- Commands, not queries: adapter.execute fetches nothing. -#}
     {%- do adapter.execute('create schema if not exists '
         ~ source('feed', 'impressions').without_identifier()) -%}
-    {%- for name, columns in logs.items() -%}
+    {#- The conversion records are listed too (a missing folder lists nothing). -#}
+    {%- for name in ['impressions', 'engagements', 'conversions'] -%}
         {%- set options -%}
             options (
                 path {{ sql_string(absolute_raw_path() ~ '/' ~ name) }},
                 recursiveFileLookup 'true',
-                pathGlobFilter '*.parquet'
+                pathGlobFilter '{{ '*.parquet' if name in logs else '*' }}'
             )
         {%- endset -%}
-        {%- set raw, listing = source('feed', name), source('feed_files', name) -%}
+        {%- if name in logs -%}
+            {%- do adapter.execute('drop table if exists ' ~ source('feed', name)) -%}
+            {%- do adapter.execute('create table ' ~ source('feed', name) ~ ' (' ~ logs[name]
+                ~ ') using parquet ' ~ options) -%}
+        {%- endif -%}
+        {%- set listing = source('feed_files', name) -%}
         {%- set listed = listing.incorporate(path={'identifier': listing.identifier ~ '_listed'}) -%}
-        {%- do adapter.execute('drop table if exists ' ~ raw) -%}
-        {%- do adapter.execute('create table ' ~ raw ~ ' (' ~ columns ~ ') using parquet ' ~ options) -%}
         {%- do adapter.execute('drop table if exists ' ~ listed) -%}
         {%- do adapter.execute('create table ' ~ listed ~ ' using binaryFile ' ~ options) -%}
         {%- do adapter.execute('create or replace view ' ~ listing ~ ' as select path as file, '

@@ -3,7 +3,9 @@ written here: every row written is compared with what a plain-Python reading of 
 lines says it must be, every rejected line with its exact line number and reason, and
 the summary with the files. The line reader is checked against Python's own split on
 random bytes cut into random blocks, and line numbers end to end on a 300k-line file
-read in small blocks by several DuckDB threads.
+read in small blocks by several DuckDB threads. A conversion killed at each rename of
+its publication leaves every delivery whole with its record, or without a record, and
+converting again replaces it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import gzip
 import json
 import random
 import re
+import signal
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -96,6 +101,25 @@ MIND_ENGAGEMENT_COLUMNS = [
     "source_line_number",
 ]
 REJECTED_COLUMNS = ["line_number", "reason", "detail", "line"]
+ROOT = Path(__file__).resolve().parents[2]
+# The RecSys converter with each rename counted: SIGKILL (no except or finally runs)
+# right after the one numbered argv[1].
+KILLED_AFTER_RENAME = """
+import os, signal, sys
+from pathlib import Path
+from feedpipe.datasets import recsys2020
+rename, left = Path.rename, [int(sys.argv[1])]
+
+def rename_then_die(self, target):
+    moved = rename(self, target)
+    left[0] -= 1
+    if left[0] == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return moved
+
+Path.rename = rename_then_die
+sys.exit(recsys2020.main(sys.argv[2:]))
+"""
 
 
 def _unix(moment: dt.datetime) -> str:
@@ -660,6 +684,118 @@ def test_a_failed_check_publishes_nothing(tmp_path: Path):
         convert(wrong, tmp_path / "training.tsv", out, "training")
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def convert_killed_after_rename(renames: int, input_path: Path, out: Path, name: str) -> None:
+    """Convert `input_path` into the delivery `name` in a process of its own, killed
+    right after its `renames`-th rename: publish's renames, the delivery's previous
+    files set aside, then the new ones moved in."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED_AFTER_RENAME,
+            str(renames),
+            str(input_path),
+            *("--out", str(out), "--name", name),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stdout + result.stderr
+
+
+def _delivered(out: Path) -> dict[str, int]:
+    """The files of OUT's deliveries (not its staging folders) and their sizes."""
+    return {
+        path.relative_to(out).as_posix(): path.stat().st_size
+        for folder in ("impressions", "engagements", "rejected_lines")
+        for path in (out / folder).rglob("*")
+        if path.is_file()
+    }
+
+
+def _recorded_deliveries_are_whole(out: Path) -> None:
+    """What the refresh reads: a delivery with a record holds exactly its record's
+    files; OUT is marked as a folder converters write, so the refresh skips the
+    deliveries without one."""
+    records = list((out / "conversions").glob("*.json"))
+    assert (out / "conversions" / "README.md").is_file()
+    delivered = _delivered(out)
+    for record in records:
+        name = record.stem
+        listed = {f["path"]: f["bytes"] for f in json.loads(record.read_text())["files"]}
+        held = {
+            path: size
+            for path, size in delivered.items()
+            if path.split("/")[1] == name or path == f"rejected_lines/{name}.parquet"
+        }
+        assert held == listed, name
+
+
+RECSYS_DAY = dt.datetime(2020, 2, 6, 12)
+TRAINING = [recsys_line(tweet_id="T1", like_timestamp=_unix(RECSYS_DAY))]
+TRAINING_AGAIN = [
+    recsys_line(
+        tweet_id="T2",
+        tweet_timestamp=_unix(RECSYS_DAY + dt.timedelta(days=1)),
+        retweet_timestamp=_unix(RECSYS_DAY + dt.timedelta(days=1, hours=2)),
+    ),
+    SEP.join(["x"] * 7),
+]
+VAL = [
+    recsys_line(tweet_id="V1", tweet_timestamp=_unix(RECSYS_DAY + dt.timedelta(days=2))),
+    recsys_line(tweet_id="V2", reply_timestamp=_unix(RECSYS_DAY + dt.timedelta(days=3))),
+]
+
+
+@pytest.mark.kill
+@pytest.mark.parametrize(
+    ("renames", "name", "lines"),
+    # A new delivery moves in 4 things (impressions, engagements, rejected lines, record);
+    # a delivery converted again first sets its 4 previous ones aside.
+    [(n, "val", VAL) for n in range(1, 5)] + [(n, "training", TRAINING_AGAIN) for n in range(1, 9)],
+)
+def test_a_conversion_killed_at_any_rename_leaves_no_half_recorded_delivery_and_reruns(
+    tmp_path: Path, renames: int, name: str, lines: list[str]
+):
+    out, clean = tmp_path / "raw", tmp_path / "clean"
+    training, later = tmp_path / "training.tsv", tmp_path / f"{name}.tsv"
+    _write(training, TRAINING)
+    convert(recsys2020.DATASET, training, out, "training")
+    _write(later, lines)
+    convert_killed_after_rename(renames, later, out, name)
+    _recorded_deliveries_are_whole(out)
+    # Converting the same input again replaces what the killed run left, and OUT
+    # then holds what a conversion that was never killed writes.
+    convert(recsys2020.DATASET, later, out, name)
+    if name != "training":
+        convert(recsys2020.DATASET, training, clean, "training")
+    convert(recsys2020.DATASET, later, clean, name)
+    assert _delivered(out) == _delivered(clean)
+    for path in _delivered(clean):
+        assert (out / path).read_bytes() == (clean / path).read_bytes(), path
+    _recorded_deliveries_are_whole(out)
+
+
+def test_a_converter_refuses_a_raw_folder_an_upstream_job_fills(tmp_path: Path):
+    """A raw folder without conversions/ has every file read; a converter refuses one
+    that holds impressions or engagements (its record rule would hide them) and
+    writes nothing there."""
+    out = tmp_path / "raw"
+    upstream = out / "engagements" / "2020-02-06.parquet"
+    upstream.parent.mkdir(parents=True)
+    upstream.write_bytes(b"PAR1")
+    _write(tmp_path / "training.tsv", TRAINING)
+    with pytest.raises(ConversionError, match="engagements files but no conversions/ folder"):
+        convert(recsys2020.DATASET, tmp_path / "training.tsv", out, "training")
+    assert [p.relative_to(out).as_posix() for p in out.rglob("*")] == [
+        "engagements",
+        "engagements/2020-02-06.parquet",
+    ]
 
 
 def test_odd_files_crlf_gzip_no_final_newline_bad_bytes_empty(tmp_path: Path):

@@ -7,6 +7,9 @@ An example is a distinct (user, item, UTC day); it is positive for a task when a
 its lines carries one of the task's actions. A line the converter rejects (wrong field
 count, a test-split line without labels) counts for nothing; a line whose user is empty
 is written and rejected by staging (null_user_id), so it counts for nothing either.
+
+A conversion killed between the renames that publish it is skipped by the next refresh,
+which names it, and converting that input again gives the marts of a clean conversion.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import re
+import shutil
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +28,7 @@ import pandas as pd
 import pytest
 import yaml
 from dbt_harness import PROJECT_DIR, read_tables
+from test_converters import convert_killed_after_rename
 
 pytestmark = pytest.mark.slow
 
@@ -195,12 +201,14 @@ def _mind_file(path: Path) -> dict[tuple[str, dt.date], tuple[int, int]]:
     return {key: (len(found), len(positive[key])) for key, found in examples.items()}
 
 
-def _make(target: str, input_file: Path | str, root: Path) -> subprocess.CompletedProcess:
+def _make(
+    target: str, input_file: Path | str, root: Path, *args: str
+) -> subprocess.CompletedProcess:
     """The documented command, with the dataset's folder under root."""
     environment = {**os.environ, "DATASET_ROOT": str(root)}
     environment.pop("FEED_DUCKDB_PATH", None)
     return subprocess.run(
-        ["make", "--no-print-directory", target, f"IN={input_file}"],
+        ["make", "--no-print-directory", target, f"IN={input_file}", *args],
         cwd=PROJECT_DIR,
         env=environment,
         capture_output=True,
@@ -310,11 +318,10 @@ def test_one_command_reproduces_the_datasets_own_labels(
     assert "validation" in result.stdout and "test" in result.stdout
 
 
-def test_a_later_file_is_a_delivery_the_refresh_takes_in(tmp_path: Path):
-    """Converting val.tsv after training.tsv and building again (a scheduled refresh)
-    gives the marts of converting and building both at once; the later file shares a
-    day with the first, so the refresh must reopen it."""
-    whole = tmp_path / "whole.tsv"
+def _training_and_val(folder: Path) -> tuple[Path, Path]:
+    """A RecSys file cut at a day into training.tsv and val.tsv (the later tweets), which
+    share a day."""
+    whole = folder / "whole.tsv"
     _recsys_file(whole)
     lines = whole.read_text().splitlines()
     split_day = dt.datetime(2020, 2, 8)
@@ -323,12 +330,19 @@ def test_a_later_file_is_a_delivery_the_refresh_takes_in(tmp_path: Path):
         fields = line.split(SEP)
         return len(fields) == 24 and fields[8] > _unix(split_day)
 
-    download = tmp_path / "download"
+    download = folder / "download"
     download.mkdir()
     training, val = download / "training.tsv", download / "val.tsv"
     training.write_text("".join(f"{line}\n" for line in lines if not later(line)))
     val.write_text("".join(f"{line}\n" for line in lines if later(line)))
+    return training, val
 
+
+def test_a_later_file_is_a_delivery_the_refresh_takes_in(tmp_path: Path):
+    """Converting val.tsv after training.tsv and building again (a scheduled refresh)
+    gives the marts of converting and building both at once; the later file shares a
+    day with the first, so the refresh must reopen it."""
+    training, val = _training_and_val(tmp_path)
     one_by_one, at_once = tmp_path / "one_by_one", tmp_path / "at_once"
     for input_file in (training, val):
         result = _make("run-recsys2020", input_file, one_by_one)
@@ -346,3 +360,92 @@ def test_a_later_file_is_a_delivery_the_refresh_takes_in(tmp_path: Path):
     # The days of both files are in the marts, the shared one included.
     days = set(built["daily_label_stats"]["event_date"].astype(str))
     assert {"2020-02-07", "2020-02-08", "2020-02-09"} <= days
+
+
+def _assert_marts_equal(got: dict, want: dict) -> None:
+    assert {name: len(frame) for name, frame in got.items()} == {
+        name: len(frame) for name, frame in want.items()
+    }
+    for name, frame in want.items():
+        pd.testing.assert_frame_equal(got[name], frame, check_dtype=False, obj=name)
+
+
+@pytest.fixture(scope="module")
+def training_built(tmp_path_factory) -> dict:
+    """training.tsv converted and built; and the marts of training.tsv and val.tsv
+    converted and built at once (a clean conversion of both)."""
+    folder = tmp_path_factory.mktemp("deliveries")
+    training, val = _training_and_val(folder)
+    alone, at_once = folder / "alone", folder / "at_once"
+    for root, files in ((alone, str(training)), (at_once, f"{training} {val}")):
+        result = _make("run-recsys2020", files, root)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return {
+        "training_file": training,
+        "val": val,
+        "root": alone,
+        "training": read_tables(alone / "recsys2020" / "feed.duckdb"),
+        "both": read_tables(at_once / "recsys2020" / "feed.duckdb"),
+    }
+
+
+@pytest.mark.kill
+@pytest.mark.parametrize("renames", [1, 2, 3])
+def test_a_conversion_killed_between_its_renames_is_skipped_and_named_until_converted_again(
+    renames: int, training_built: dict, tmp_path: Path
+):
+    """`make run-recsys2020 IN=val.tsv` killed (SIGKILL) after it moved in val's
+    impressions (1), engagements (2) or rejected lines (3), before its record: the next
+    refresh exits 0, names the delivery's folders it skips and leaves the marts of
+    training.tsv as they were (no day of val's impressions without their engagements);
+    converting val.tsv again replaces what the kill left, and the marts equal a clean
+    conversion's."""
+    root = tmp_path / "datasets"
+    shutil.copytree(training_built["root"], root)
+    database = root / "recsys2020" / "feed.duckdb"
+    convert_killed_after_rename(renames, training_built["val"], root / "recsys2020" / "raw", "val")
+
+    refresh = _make("dataset-build", "", root, "DATASET=recsys2020")
+    output = refresh.stdout + refresh.stderr
+    assert refresh.returncode == 0, output[-3000:]
+    _assert_marts_equal(read_tables(database), training_built["training"])
+    [warning] = [line for line in output.splitlines() if "skipped, no conversion record" in line]
+    named = set(re.findall(r"(?:impressions|engagements)/\w+/", warning))
+    if renames == 1:
+        assert named == {"impressions/val/"}
+    else:
+        assert named == {"impressions/val/", "engagements/val/"}
+
+    again = _make("run-recsys2020", training_built["val"], root)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "skipped" not in again.stdout
+    _assert_marts_equal(read_tables(database), training_built["both"])
+
+
+@pytest.mark.kill
+def test_a_delivery_taken_in_then_killed_while_converted_again_stops_the_refresh(
+    training_built: dict, tmp_path: Path
+):
+    """`make run-recsys2020 IN=training.tsv` again, killed after its 5th rename (the
+    previous files and record set aside, the new impressions moved in): the next refresh
+    stops naming the delivery's folders rather than rebuild its days without it, and the
+    marts stay as they were; converting training.tsv again lets the refresh go on."""
+    root = tmp_path / "datasets"
+    shutil.copytree(training_built["root"], root)
+    database = root / "recsys2020" / "feed.duckdb"
+    raw = root / "recsys2020" / "raw"
+    convert_killed_after_rename(5, training_built["training_file"], raw, "training")
+
+    refresh = _make("dataset-build", "", root, "DATASET=recsys2020")
+    output = refresh.stdout + refresh.stderr
+    assert refresh.returncode != 0
+    [stop] = [line for line in output.splitlines() if "lost their conversion record" in line]
+    assert set(re.findall(r"(?:impressions|engagements)/\w+/", stop)) == {
+        "impressions/training/",
+        "engagements/training/",
+    }
+    _assert_marts_equal(read_tables(database), training_built["training"])
+
+    again = _make("run-recsys2020", training_built["training_file"], root)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    _assert_marts_equal(read_tables(database), training_built["training"])
