@@ -1,9 +1,9 @@
 """Property-based tests: small random dirty logs through the real dbt build.
 
 Each example writes a few days of raw impressions and engagements as Parquet
-files (one to three files per log, as deliveries would come) carrying every
-kind of dirt that production logs have, builds the project on a DuckDB file of
-its own and checks that
+files (one to three files per log, as deliveries would come, in any order)
+carrying every kind of dirt that production logs have, builds the project on
+a DuckDB file of its own and checks that
 
 1. the marts equal the independent recomputation in reference.py (and so do
    the rejected rows and the attribution of engagements);
@@ -14,6 +14,7 @@ its own and checks that
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -50,6 +51,8 @@ US_PER_HOUR = 3600 * US_PER_SECOND
 US_PER_DAY = 24 * US_PER_HOUR
 # A Monday well in the past: no row is a future_timestamp.
 START = dt.datetime(2026, 3, 2)
+# The files' modification times: a second apart, in the order drawn.
+DELIVERED_FROM = dt.datetime(2026, 3, 9, tzinfo=dt.UTC).timestamp()
 USERS = (1, 2, 3)
 TWEETS = (10, 11, 12)
 NEVER_SHOWN_TWEET = 99
@@ -249,16 +252,19 @@ def dirty_logs(draw: st.DrawFn) -> dict:
         if canonical == event["canonical"] and spelling != event["action"]
     ]
     engagements.append({**event, "action": draw(st.sampled_from(spellings))})
-    logs, storage = {}, {}
+    logs, storage, delivered = {}, {}, []
     for log, rows in (("impressions", impressions), ("engagements", engagements)):
         files = [f"{log}/{name}" for name in _file_names(draw(st.sampled_from((2, 3, 1))))]
         placed = draw(_placed_in_files(rows, len(files)))
         logs[log] = [{**row, "file": files[row["file"]]} for row in placed]
         storage |= {file: draw(st.sampled_from(TIMESTAMP_STORAGE)) for file in files}
+        # The files arrive in any order, whatever their names.
+        delivered += draw(st.permutations(files))
     return {
         "vars": {"label_window_hours": window_hours, **SPLIT_VARS},
         "logs": logs,
         "timestamp_storage": storage,
+        "delivered": delivered,
     }
 
 
@@ -274,9 +280,12 @@ def _stored_timestamps(values: list[dt.datetime | None], storage: str) -> pa.Arr
     return pa.array([None if v is None else v.isoformat(" ") for v in local], pa.string())
 
 
-def _write(raw: Path, logs: dict[str, list[dict]], storage: dict[str, str]) -> None:
+def _write(
+    raw: Path, logs: dict[str, list[dict]], storage: dict[str, str], delivered: list[str]
+) -> None:
     """One Parquet file per file name, in the generator's schemas (extra keys
-    dropped) but for the timestamps, stored as drawn for the file."""
+    dropped) but for the timestamps, stored as drawn for the file; modified a
+    second apart in the order the files were delivered."""
     schemas = {"impressions": impression_schema(), "engagements": engagement_schema()}
     for log, rows in logs.items():
         for file in sorted({row["file"] for row in rows}):
@@ -290,13 +299,17 @@ def _write(raw: Path, logs: dict[str, list[dict]], storage: dict[str, str]) -> N
             path = raw / file
             path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(table, path)
+            modified = DELIVERED_FROM + delivered.index(file)
+            os.utime(path, (modified, modified))
 
 
-def _raw_counts(raw: Path, logs: dict[str, list[dict]]) -> tuple[Counter, Counter, Counter]:
+def _raw_counts(
+    raw: Path, logs: dict[str, list[dict]], delivered: list[str]
+) -> tuple[Counter, Counter, Counter]:
     """Raw rows per (log, UTC day), per (log, file, UTC day) and per (log, file).
 
-    A copy of a valid event counts in the first file (by name) that holds the
-    event, as staging counts it: the clean row's `source_file` carries its
+    A copy of a valid event counts in the first file delivered (modified) that
+    holds the event, as staging counts it: the clean row's `source_file` carries its
     removed duplicates. Per file, that is the rows the file's footer says were
     written to it, less its copies of events of an earlier file, plus the
     copies in later files of its own events."""
@@ -306,7 +319,9 @@ def _raw_counts(raw: Path, logs: dict[str, list[dict]]) -> tuple[Counter, Counte
         for row in rows:
             key = _event_key(log, row)
             if key is not None:
-                first_file[key] = min(first_file.get(key, row["file"]), row["file"])
+                first_file[key] = min(
+                    first_file.get(key, row["file"]), row["file"], key=delivered.index
+                )
         for file in {row["file"] for row in rows}:
             per_file[log, file] += pq.read_metadata(raw / file).num_rows
         for row in rows:
@@ -349,10 +364,12 @@ def _assert_same_counts(got: Counter, want: Counter, what: str) -> None:
     assert not differ, f"{what} differ (got, want): {differ}"
 
 
-def _assert_every_raw_row_accounted_for(raw: Path, logs: dict, database: Path) -> None:
+def _assert_every_raw_row_accounted_for(
+    raw: Path, logs: dict, delivered: list[str], database: Path
+) -> None:
     """Clean + rejected + removed duplicates = raw rows, per log and day, per
     file and day, and per file."""
-    raw_per_day, raw_per_file_day, raw_per_file = _raw_counts(raw, logs)
+    raw_per_day, raw_per_file_day, raw_per_file = _raw_counts(raw, logs, delivered)
     staged_per_day, staged_per_file_day = _staged_counts(database)
     _assert_same_counts(staged_per_day, raw_per_day, "rows per (log, day)")
     _assert_same_counts(staged_per_file_day, raw_per_file_day, "rows per (log, file, day)")
@@ -390,15 +407,16 @@ def _assert_rejections_and_attribution_match(raw: Path, database: Path, expected
 def test_dirty_logs_reconcile_and_match_the_recomputation(example: dict):
     logs, dbt_vars = example["logs"], example["vars"]
     note(f"vars: {dbt_vars}\ntimestamps stored: {example['timestamp_storage']}")
+    note(f"delivered in this order: {example['delivered']}")
     for log, rows in logs.items():
         note(f"{log}:\n  " + "\n  ".join(str(row) for row in rows))
     with tempfile.TemporaryDirectory(prefix="feed_properties_") as work:
         work_dir = Path(work)
         raw = work_dir / "raw"
-        _write(raw, logs, example["timestamp_storage"])
+        _write(raw, logs, example["timestamp_storage"], example["delivered"])
         database = work_dir / "feed.duckdb"
         build(raw, database, work_dir, dbt_vars=dbt_vars, threads=2)
         expected = recompute(raw, dbt_vars)
         assert_marts_match_reference(read_tables(database), expected)
         _assert_rejections_and_attribution_match(raw, database, expected)
-        _assert_every_raw_row_accounted_for(raw, logs, database)
+        _assert_every_raw_row_accounted_for(raw, logs, example["delivered"], database)

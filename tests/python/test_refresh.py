@@ -5,6 +5,7 @@ labels, later ones land in the audit; missed runs and backfills leave no gap."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -283,3 +284,114 @@ def test_runs_that_did_not_complete_are_redone_by_the_next_refresh(
     # The window went back to the first day the interrupted runs brought.
     assert last_window(database)[:2] == ("scheduled", START + dt.timedelta(days=8))
     assert_same_tables(database, all_days_built)  # raw now holds every day
+
+
+# A day re-sent by an upstream retry: its name sorts before the original's
+# ('-' < '.') or after it ('_' > '.'); which file delivered a row first must
+# not depend on that.
+RETRY_DAY = dt.date(2026, 2, 5)
+ORIGINAL = f"day={RETRY_DAY}.parquet"
+RETRIES = (f"day={RETRY_DAY}-retry1.parquet", f"day={RETRY_DAY}_retry2.parquet")
+
+
+def _events(log: str, day: dt.date, numbers: range, user: int = 1) -> pa.Table:
+    """Distinct events of one log on one day, numbered (minutes past 06:00)."""
+    shown = [dt.datetime.combine(day, dt.time(6)) + dt.timedelta(minutes=i) for i in numbers]
+    columns = {
+        "user_id": pa.array([user + i % 7 for i in numbers], pa.int64()),
+        "tweet_id": pa.array([100 + i % 11 for i in numbers], pa.int64()),
+    }
+    if log == "engagements":
+        columns["action"] = ["like"] * len(numbers)
+    columns["impression_ts" if log == "impressions" else "engagement_ts"] = pa.array(
+        shown, pa.timestamp("us")
+    )
+    return pa.table(columns)
+
+
+def _write(path: Path, table: pa.Table, modified: dt.datetime) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    stamp = modified.replace(tzinfo=dt.UTC).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def _deliver_retries(raw: Path, modified: tuple[dt.datetime, dt.datetime]) -> dict:
+    """The two retries of RETRY_DAY in each log: each repeats some of the
+    original's rows and brings rows of its own. Returns the clean rows each
+    retry should be credited with: its own rows only."""
+    own = {}
+    for log, size in (("impressions", 30), ("engagements", 6)):
+        for name, repeated, own_rows, stamp in (
+            (RETRIES[0], range(0, size // 3), range(1000, 1002), modified[0]),
+            (RETRIES[1], range(size // 6, size // 2), range(2000, 2003), modified[1]),
+        ):
+            table = pa.concat_tables(
+                [_events(log, RETRY_DAY, repeated), _events(log, RETRY_DAY, own_rows)]
+            )
+            _write(raw / log / name, table, stamp)
+            own[log, f"{log}/{name}"] = len(own_rows)
+    return own
+
+
+def _deliver_days(raw: Path, modified: dt.datetime) -> dict:
+    """Four days, one file per log and day; the clean rows of each file."""
+    rows = {}
+    for offset in range(4):
+        day = RETRY_DAY - dt.timedelta(days=3 - offset)
+        for log, size in (("impressions", 30), ("engagements", 6)):
+            _write(raw / log / f"day={day}.parquet", _events(log, day, range(size)), modified)
+            rows[log, f"{log}/day={day}.parquet"] = size
+    return rows
+
+
+def _credited(database: Path) -> tuple[dict, dict]:
+    """Clean rows per (log, file) in staging, and per (log, file) in the
+    ledger's current versions."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        staged = connection.execute(
+            "select 'impressions', source_file, count(*) from stg_feed__impressions "
+            "group by all union all "
+            "select 'engagements', source_file, count(*) from stg_feed__engagements group by all"
+        ).fetchall()
+        ledger = connection.execute(
+            "select source_name, source_file, clean_rows from raw_file_ledger "
+            "qualify row_number() over ("
+            "partition by source_name, source_file order by first_seen_ts desc) = 1"
+        ).fetchall()
+    return {(log, file): n for log, file, n in staged}, {
+        (log, file): n for log, file, n in ledger if n
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delivered", ["with_the_original", "in_a_later_run"])
+def test_a_row_a_retry_repeats_stays_credited_to_the_file_that_delivered_it_first(
+    tmp_path: Path, delivered: str
+):
+    """A retry of a day repeats rows of the original: the clean row stays
+    credited to the file that delivered it first, whether the retry's name
+    sorts before or after the original's, and the ledger's clean rows add up
+    to the clean logs. In one run, the file modified first delivered first;
+    across runs, the file an earlier run took in, whatever its modification
+    time (the later retry here keeps an older one, as a copy that preserves
+    it would). A backfill that reads every file again changes nothing."""
+    raw = tmp_path / "raw"
+    start = dt.datetime(2026, 2, 6, 1, 0)
+    expected = _deliver_days(raw, start)
+    if delivered == "with_the_original":
+        own = _deliver_retries(raw, (start + dt.timedelta(hours=1), start + dt.timedelta(hours=2)))
+        database = full_build(raw, tmp_path)
+    else:
+        database = full_build(raw, tmp_path)
+        # The first retry's file keeps a modification time before the original's.
+        own = _deliver_retries(raw, (start - dt.timedelta(hours=1), start + dt.timedelta(hours=2)))
+        refresh(raw, database, tmp_path)
+        assert last_window(database)[0] == "scheduled"
+    expected |= own
+    staged, ledger = _credited(database)
+    assert staged == expected
+    assert ledger == expected
+    # Both retries read again beside the original, none of them new.
+    refresh(raw, database, tmp_path, refresh_start_date=str(RETRY_DAY - dt.timedelta(days=1)))
+    assert _credited(database) == (expected, expected)
