@@ -8,39 +8,11 @@
     few rows, compiled into the staging models that read them. -#}
 {%- set plan = refresh_plan() %}
 {#- When each file was first taken in comes from the raw-file ledger, which
-    is built after staging (it counts what staging kept): its records of
-    earlier runs are read here, when the model compiles, before this run
-    adds to it. A full build takes every file in anew. -#}
+    is built after staging (it counts what staging kept), so it still holds
+    only the earlier runs' records when this run's staging reads it. It is
+    not a ref (the ledger reads staging); a full build takes every file in
+    anew and reads no ledger. -#}
 {%- set ledger = model_relation('raw_file_ledger') if is_refresh(plan) else none %}
-{%- set taken_in_before = [] %}
-{%- if ledger is not none %}
-    {#- A file's first version taken in (neither set aside nor a removal):
-        when, and its modification time then. A file rewritten or removed
-        and delivered again keeps its place. #}
-    {%- set query %}
-        select source_file
-        from {{ ledger }}
-        where
-            quarantine_reason is null
-            and file_size >= 0
-            and (
-                (
-                    source_name = 'impressions'
-                    and {{ raw_files_predicate(plan, 'impressions') }}
-                )
-                or (
-                    source_name = 'engagements'
-                    and {{ raw_files_predicate(plan, 'engagements') }}
-                )
-            )
-        group by source_file
-        order by
-            min(first_seen_ts),
-            min_by(file_modified_ts, first_seen_ts),
-            source_file
-    {%- endset %}
-    {%- set taken_in_before = run_query(query).columns[0].values() %}
-{%- endif %}
 
 with
 
@@ -62,22 +34,49 @@ listed_files as (
 
 ),
 
-files_taken_in as (
+files_taken_in_before as (
 
+    {#- A file's first version taken in (neither set aside nor a removal):
+        its place in the order the ledger took files in. A file rewritten or
+        removed and delivered again keeps its place. -#}
+    {%- if ledger is not none %}
     select
         source_name,
         source_file,
-        {% if taken_in_before -%}
-            case source_file
-                {%- for file in taken_in_before %}
-                    when {{ sql_string(file) }} then {{ loop.index }}
-                {%- endfor %}
-            end
-        {%- else -%}
-            cast(null as int)
-        {%- endif %} as taken_in_order,
-        file_modified_ts
+        row_number() over (
+            partition by source_name
+            order by
+                min(first_seen_ts),
+                min_by(file_modified_ts, first_seen_ts),
+                source_file
+        ) as taken_in_order
+    from {{ ledger }}
+    where
+        quarantine_reason is null
+        and file_size >= 0
+    group by source_name, source_file
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as source_name,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as int) as taken_in_order
+    where false
+    {%- endif %}
+
+),
+
+files_taken_in as (
+
+    select
+        listed_files.source_name,
+        listed_files.source_file,
+        files_taken_in_before.taken_in_order,
+        listed_files.file_modified_ts
     from listed_files
+    left join files_taken_in_before
+        on
+            listed_files.source_name = files_taken_in_before.source_name
+            and listed_files.source_file = files_taken_in_before.source_file
 
 ),
 
