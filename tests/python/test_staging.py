@@ -217,3 +217,45 @@ def test_a_first_build_that_did_not_complete_can_be_run_again(tmp_path: Path):
             "select count(*), count(distinct source_file) from raw_file_ledger"
         ).fetchall()
     assert ledger == [(8, 8)]
+
+
+def test_extra_columns_named_like_the_readers_own_are_ignored(tmp_path: Path):
+    """Log shippers add columns such as `filename`; the reader's own file name and row
+    number never meet them. A full build, then a refresh, of files with extra
+    `filename` and `file_row_number` columns: every row is read from its file, and
+    each rejected row carries its true row number, not the file's column."""
+    raw = tmp_path / "raw"
+    (raw / "impressions").mkdir(parents=True)
+    (raw / "engagements").mkdir(parents=True)
+    database = tmp_path / "feed.duckdb"
+
+    def with_shipper_columns(table: pa.Table) -> pa.Table:
+        rows = table.num_rows
+        return table.append_column("filename", pa.array(["shipper.log"] * rows)).append_column(
+            "file_row_number", pa.array(range(1000, 1000 + rows), pa.int64())
+        )
+
+    for day in (0, 1):  # a full build, then a refresh that reads the new file
+        impressions = _impressions(day, 40)
+        invalid = pa.array([None if i == 3 else 1 + i % 5 for i in range(40)], pa.int64())
+        impressions = impressions.set_column(0, "user_id", invalid)
+        pq.write_table(with_shipper_columns(impressions), raw / "impressions" / f"{day}.parquet")
+        pq.write_table(
+            with_shipper_columns(_engagements(day)), raw / "engagements" / f"{day}.parquet"
+        )
+        build(raw, database, tmp_path)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        clean = connection.execute(
+            "select source_file, count(*) from stg_feed__impressions group by all order by all"
+        ).fetchall()
+        engaged = connection.execute("select count(*) from stg_feed__engagements").fetchall()
+        rejected = connection.execute(
+            "select source_name, source_file, source_row_number, reject_reason "
+            "from stg_feed__rejected_rows order by all"
+        ).fetchall()
+    assert clean == [("impressions/0.parquet", 39), ("impressions/1.parquet", 39)]
+    assert engaged == [(4,)]
+    assert rejected == [
+        ("impressions", "impressions/0.parquet", 3, "null_user_id"),
+        ("impressions", "impressions/1.parquet", 3, "null_user_id"),
+    ]
