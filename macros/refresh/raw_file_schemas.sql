@@ -44,8 +44,9 @@
     {%- endif -%}
     {%- set id = {'types': ['tinyint', 'smallint', 'integer', 'int', 'bigint', 'utinyint',
         'usmallint', 'uinteger', 'varchar', 'string'], 'expected': 'an integer or a string'} -%}
+    {#- Every unit, with or without a time zone: each holds a UTC instant. -#}
     {%- set timestamp = {'types': ['timestamp', 'timestamp with time zone', 'timestamp_ns',
-        'timestamp_ms', 'timestamp_s', 'timestamp_ntz', 'varchar', 'string'],
+        'timestamptz_ns', 'timestamp_ms', 'timestamp_s', 'timestamp_ntz', 'varchar', 'string'],
         'expected': 'a timestamp or an ISO 8601 string'} -%}
     {%- set contract = {'user_id': id, 'tweet_id': id, 'impression_ts': timestamp,
         'action': {'types': ['varchar', 'string'], 'expected': 'a string'}, 'engagement_ts': timestamp} -%}
