@@ -575,3 +575,36 @@ def test_a_few_rows_from_a_clock_far_ahead_do_not_make_days_mature(
         "activity_date=2026-11-02, events=1",
     ):
         assert f"feed finding: log_reach_outliers: {line}" in log
+
+
+def test_logs_in_which_every_row_is_rejected_stop_the_run_saying_so(tmp_path: Path):
+    """A day whose impressions have no user_id and whose engagements have no tweet_id:
+    no valid row remains in either log, so nothing can be built. The run stops with
+    one error that says so per log, with the count per reason and the files, and the
+    models after the watermark are not built."""
+    raw = tmp_path / "raw"
+    _write_days(raw, range(1))
+    pq.write_table(
+        _impressions(0, 30, pa.array([None] * 30, pa.int64())),
+        raw / "impressions" / "day0.parquet",
+    )
+    engagements = _engagements(0)
+    pq.write_table(
+        engagements.set_column(1, "tweet_id", pa.array([None, None], pa.int64())),
+        raw / "engagements" / "day0.parquet",
+    )
+    result = _build_result(raw, tmp_path / "feed.duckdb", tmp_path)
+    assert not result.success
+    message = _failure_text(result)
+    assert (
+        "no valid impression row remains: 30 rows rejected (null_user_id: 30) "
+        "in files impressions/day0.parquet" in message
+    )
+    assert (
+        "no valid engagement row remains: 2 rows rejected (null_tweet_id: 2) "
+        "in files engagements/day0.parquet" in message
+    )
+    statuses = node_statuses(tmp_path)
+    failed = [node for node, status in statuses.items() if status in {"error", "fail"}]
+    assert failed == ["test.feed_training_data.each_log_has_valid_rows"]
+    assert statuses["model.feed_training_data.train_examples"] == "skipped"
