@@ -97,9 +97,10 @@ generate: venv
 	rm -rf "$$FEED_RAW_PATH"
 	$(PY) -m feedpipe.generate --out "$$FEED_RAW_PATH" $(GENERATE_ARGS)
 
+# Each dbt run on the database goes through the preflight: it checks the database and
+# holds a run lock (<database>.lock) until dbt exits, so a second run stops before dbt.
 build: venv
-	$(PY) -m feedpipe.preflight
-	$(DBT) build
+	$(PY) -m feedpipe.preflight $(DBT) build
 	$(PUBLISH)
 
 summary: venv
@@ -119,24 +120,23 @@ publish: venv
 ## SKIP_FRESHNESS=1 skips the freshness gate (replaying old logs).
 refresh: venv
 	@$(check_dates)
-	$(PY) -m feedpipe.preflight
 	$(if $(SKIP_FRESHNESS),,$(MAKE) --no-print-directory freshness)
-	$(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}')
+	$(PY) -m feedpipe.preflight \
+		$(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}')
 	$(PUBLISH)
 
 ## backfill: rebuild an explicit range of days, START=YYYY-MM-DD [END=YYYY-MM-DD]
 backfill: venv
 	$(if $(START),,$(error backfill needs START=YYYY-MM-DD (and optionally END=YYYY-MM-DD)))
 	@$(check_dates)
-	$(PY) -m feedpipe.preflight
-	$(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
+	$(PY) -m feedpipe.preflight $(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
 	$(PUBLISH)
 
 ## freshness: fail (exit 1) when either log is older than freshness_error_after_hours
 ## (the raw logs only; `dbt source freshness --select source:feed_refresh.runs` checks
 ## that the daily refresh still completes)
 freshness: venv
-	$(DBT) source freshness --select source:feed
+	$(PY) -m feedpipe.preflight $(DBT) source freshness --select source:feed
 
 ## export: the three split marts as the next version of the export (OUT=folder, default
 ## data/export): Parquet partitioned by task and day, only the partitions that changed since
@@ -196,8 +196,7 @@ dataset-build: venv
 	mkdir -p "$(DATASET_ROOT)/$(DATASET)"
 	export FEED_DUCKDB_PATH="$(DATASET_ROOT)/$(DATASET)/feed.duckdb" \
 		FEED_RAW_PATH="$(DATASET_ROOT)/$(DATASET)/raw"; \
-	$(PY) -m feedpipe.preflight; \
-	$(DBT) build $(DAILY_SELECTION) --vars "$$(cat vars/$(DATASET).yml)"; \
+	$(PY) -m feedpipe.preflight $(DBT) build $(DAILY_SELECTION) --vars "$$(cat vars/$(DATASET).yml)"; \
 	$(PUBLISH); \
 	$(PY) -m feedpipe.summary
 

@@ -1,4 +1,5 @@
-{#- What a warning or failing data test found, written to the run's log. -#}
+{#- What a warning or failing data test found, written to the run's log;
+    a test that stops the run instead says it in its error (sql_error). -#}
 
 {% macro log_test_findings(results) %}
     {%- for result in results if execute and result.node.resource_type == 'test'
@@ -15,3 +16,15 @@
     {%- endfor -%}
     {{ return('') }}
 {% endmacro %}
+
+{% macro sql_error(message_expression) %}
+    {{- return(adapter.dispatch('sql_error', 'feed_training_data')(message_expression)) -}}
+{% endmacro %}
+
+{% macro default__sql_error(message_expression) %}
+    {{ exceptions.raise_compiler_error("sql_error has no form for adapter " ~ target.type) }}
+{%- endmacro %}
+
+{% macro duckdb__sql_error(message_expression) %}error({{ message_expression }}){% endmacro %}
+
+{% macro spark__sql_error(message_expression) %}raise_error({{ message_expression }}){% endmacro %}

@@ -44,23 +44,18 @@
     {%- endif -%}
     {%- set id = {'types': ['tinyint', 'smallint', 'integer', 'int', 'bigint', 'utinyint',
         'usmallint', 'uinteger', 'varchar', 'string'], 'expected': 'an integer or a string'} -%}
+    {#- Every unit, with or without a time zone: each holds a UTC instant. -#}
     {%- set timestamp = {'types': ['timestamp', 'timestamp with time zone', 'timestamp_ns',
-        'timestamp_ms', 'timestamp_s', 'timestamp_ntz', 'varchar', 'string'],
+        'timestamptz_ns', 'timestamp_ms', 'timestamp_s', 'timestamp_ntz', 'varchar', 'string'],
         'expected': 'a timestamp or an ISO 8601 string'} -%}
-    {%- set contract = {'user_id': id, 'tweet_id': id} -%}
-    {%- if source_name == 'impressions' -%}
-        {%- do contract.update({'impression_ts': timestamp}) -%}
-    {%- else -%}
-        {%- do contract.update({
-            'action': {'types': ['varchar', 'string'], 'expected': 'a string'},
-            'engagement_ts': timestamp}) -%}
-    {%- endif -%}
+    {%- set contract = {'user_id': id, 'tweet_id': id, 'impression_ts': timestamp,
+        'action': {'types': ['varchar', 'string'], 'expected': 'a string'}, 'engagement_ts': timestamp} -%}
     {%- set found_types = raw_file_column_types(files) -%}
     {%- set problems = [] -%}
     {%- for file in files -%}
         {%- set types = found_types.get(file, {}) -%}
-        {%- for column, wanted in contract.items() -%}
-            {%- set found = types.get(column) -%}
+        {%- for column in raw_columns(source_name) -%}
+            {%- set found, wanted = types.get(column), contract[column] -%}
             {%- if found is none or (found | lower) not in wanted.types -%}
                 {%- do problems.append({
                     'source_file': file, 'column': column, 'found': found,

@@ -1,5 +1,7 @@
 {#- Reading the raw Parquet files: the files a run planned, each row with the
-    file it came from (a path under raw_path) and its row number in it. -#}
+    file it came from (a path under raw_path) and its row number in it. Only
+    the contract's columns are read: no column of a file, whatever its name,
+    meets the two the reader adds. -#}
 
 {% macro raw_source(source_name, plan) %}
     {%- if execute and model.resource_type == 'unit_test' -%}
@@ -8,15 +10,21 @@
     {{ return(raw_rows_of(source_name, planned_files(plan, source_name))) }}
 {% endmacro %}
 
+{% macro raw_columns(source_name) %}
+    {{ return(['user_id', 'tweet_id']
+        + (['impression_ts'] if source_name == 'impressions' else ['action', 'engagement_ts'])) }}
+{% endmacro %}
+
 {% macro raw_rows_of(source_name, files) %}
     {{- return(adapter.dispatch('raw_rows_of', 'feed_training_data')(source_name, files)) -}}
 {% endmacro %}
 
 {% macro default__raw_rows_of(source_name, files) %}
-    {#- Spark prunes the files on `_metadata` before it reads them. -#}
+    {#- Spark prunes the files on `_metadata` before it reads them; the table
+        declares only the contract's columns (register_raw_tables). -#}
     (
         select
-            raw_rows.*,
+            raw_rows.{{ raw_columns(source_name) | join(', raw_rows.') }},
             raw_rows._metadata.file_path as filename,
             raw_rows._metadata.row_index as file_row_number
         from {{ source('feed', source_name) }} as raw_rows
@@ -30,14 +38,25 @@
 
 {% macro duckdb__raw_rows_of(source_name, files) %}
     {#- A list of files, so that only they are opened and only their types are
-        unified (a quarantined file never changes how another is read). -#}
-    {%- if files is none -%}
+        unified (a quarantined file never changes how another is read). The
+        `schema` map reads only the contract's columns, typed as union_by_name
+        types them, asked of the files by the commands that read rows. -#}
+    {%- set columns = raw_columns(source_name) | join(', ') -%}
+    {%- if not execute or flags.WHICH not in ['run', 'build', 'test', 'retry'] -%}
         {{ return(source('feed', source_name) ~ ' as raw_rows') }}
-    {%- elif files | length == 0 -%}
-        {{ return('(select * from ' ~ source('feed', source_name) ~ ' where false) as raw_rows') }}
+    {%- elif files is not none and files | length == 0 -%}
+        {{ return('(select ' ~ columns ~ ', null::varchar as filename, null::bigint as file_row_number'
+            ~ ' from ' ~ source('feed', source_name) ~ ' where false) as raw_rows') }}
     {%- endif -%}
+    {%- set location = raw_file_list_literal(files) if files else sql_string(raw_glob(source_name)) -%}
+    {%- set schema = [] -%}
+    {%- for name, type in run_query('select column_name, column_type from (describe select '
+        ~ columns ~ ' from read_parquet(' ~ location ~ ', union_by_name = true))').rows -%}
+        {%- do schema.append(sql_string(name) ~ ': {name: ' ~ sql_string(name) ~ ', type: '
+            ~ sql_string(type) ~ ', default_value: null}') -%}
+    {%- endfor -%}
     read_parquet(
-        {{ raw_file_list_literal(files) }},
-        union_by_name = true, filename = true, file_row_number = true
+        {{ location }}, schema = map { {{- schema | join(', ') -}} },
+        filename = true, file_row_number = true
     ) as raw_rows
 {%- endmacro %}

@@ -57,9 +57,12 @@
 
 {% macro duckdb__cast_utc_timestamp(column) %}
     {#- Through timestamptz, so that an offset in a string is converted to UTC
-        (the profile sets TimeZone to UTC); a naive timestamp is taken as it is. -#}
+        (the profile sets TimeZone to UTC); a naive timestamp is taken as it is.
+        Nanoseconds are cut, as a cast would round 23:59:59.9999999 up a day. -#}
     case
         when typeof({{ column }}) = 'TIMESTAMP' then try_cast({{ column }} as timestamp)
+        when typeof({{ column }}) in ('TIMESTAMP_NS', 'TIMESTAMPTZ_NS')
+            then make_timestamp(epoch_us(cast({{ column }} as timestamp_ns)))
         else cast(try_cast({{ column }} as timestamptz) as timestamp)
     end
 {%- endmacro %}

@@ -212,7 +212,7 @@ def test_every_macro_documented_once_and_each_family_with_a_portable_default(
 def test_a_reader_opens_few_macro_files_for_any_model():
     measured = measure(ROOT)
     assert measured["files"] <= 35
-    assert measured["lines"] <= 1385
+    assert measured["lines"] <= 1420
     assert measured["refresh_lines"] <= 765
     too_many = {
         name: model

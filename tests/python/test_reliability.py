@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -436,10 +437,11 @@ def test_an_injection_in_a_string_var_stays_literal_or_stops_naming_the_var(
     assert "stg_feed__impressions" in tables
 
 
-def _preflight(database: Path) -> subprocess.CompletedProcess:
-    """`python -m feedpipe.preflight` (what the Makefile runs before dbt) on `database`."""
+def _preflight(database: Path, *command: str) -> subprocess.CompletedProcess:
+    """`python -m feedpipe.preflight [command]` (what the Makefile runs dbt through) on
+    `database`."""
     return subprocess.run(
-        [sys.executable, "-m", "feedpipe.preflight"],
+        [sys.executable, "-m", "feedpipe.preflight", *command],
         cwd=PROJECT_DIR,
         env={**os.environ, "FEED_DUCKDB_PATH": str(database)},
         capture_output=True,
@@ -484,6 +486,39 @@ def test_a_second_run_while_another_holds_the_database_is_named_in_one_line(tmp_
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert str(database) in line and "lock" in line
+
+
+def test_a_second_run_before_the_first_opens_the_database_stops_before_dbt(tmp_path: Path):
+    """The Makefile runs dbt through the preflight, which holds a run lock until dbt
+    exits. DuckDB locks the database only once dbt opens it, seconds after dbt starts;
+    the run lock covers those seconds: a second run stops before its command starts,
+    in one line naming the lock, and a run after the first ends (even killed) goes on."""
+    database = tmp_path / "feed.duckdb"
+    started, second_ran = tmp_path / "first_started", tmp_path / "second_ran"
+    # The first run's command stands for dbt in its first seconds: the database unopened.
+    waits = f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(120)"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "feedpipe.preflight", sys.executable, "-c", waits],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "FEED_DUCKDB_PATH": str(database)},
+    )
+    try:
+        for _ in range(600):
+            if started.exists() or first.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert started.exists(), "the first run's command did not start"
+        second = _preflight(database, "touch", str(second_ran))
+        assert second.returncode == 2
+        [line] = second.stderr.splitlines()
+        assert str(database) in line and f"{database}.lock" in line
+        assert "stops before dbt starts" in line
+        assert not second_ran.exists()
+    finally:
+        first.kill()
+        first.wait()
+    assert _preflight(database, "touch", str(second_ran)).returncode == 0
+    assert second_ran.exists()
 
 
 def test_a_removed_file_stops_the_refresh_and_comes_back_as_a_new_file(tmp_path: Path):
@@ -575,3 +610,36 @@ def test_a_few_rows_from_a_clock_far_ahead_do_not_make_days_mature(
         "activity_date=2026-11-02, events=1",
     ):
         assert f"feed finding: log_reach_outliers: {line}" in log
+
+
+def test_logs_in_which_every_row_is_rejected_stop_the_run_saying_so(tmp_path: Path):
+    """A day whose impressions have no user_id and whose engagements have no tweet_id:
+    no valid row remains in either log, so nothing can be built. The run stops with
+    one error that says so per log, with the count per reason and the files, and the
+    models after the watermark are not built."""
+    raw = tmp_path / "raw"
+    _write_days(raw, range(1))
+    pq.write_table(
+        _impressions(0, 30, pa.array([None] * 30, pa.int64())),
+        raw / "impressions" / "day0.parquet",
+    )
+    engagements = _engagements(0)
+    pq.write_table(
+        engagements.set_column(1, "tweet_id", pa.array([None, None], pa.int64())),
+        raw / "engagements" / "day0.parquet",
+    )
+    result = _build_result(raw, tmp_path / "feed.duckdb", tmp_path)
+    assert not result.success
+    message = _failure_text(result)
+    assert (
+        "no valid impression row remains: 30 rows rejected (null_user_id: 30) "
+        "in files impressions/day0.parquet" in message
+    )
+    assert (
+        "no valid engagement row remains: 2 rows rejected (null_tweet_id: 2) "
+        "in files engagements/day0.parquet" in message
+    )
+    statuses = node_statuses(tmp_path)
+    failed = [node for node, status in statuses.items() if status in {"error", "fail"}]
+    assert failed == ["test.feed_training_data.each_log_has_valid_rows"]
+    assert statuses["model.feed_training_data.train_examples"] == "skipped"

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -217,3 +218,121 @@ def test_a_first_build_that_did_not_complete_can_be_run_again(tmp_path: Path):
             "select count(*), count(distinct source_file) from raw_file_ledger"
         ).fetchall()
     assert ledger == [(8, 8)]
+
+
+def test_extra_columns_named_like_the_readers_own_are_ignored(tmp_path: Path):
+    """Log shippers add columns such as `filename`; the reader's own file name and row
+    number never meet them. A full build, then a refresh, of files with extra
+    `filename` and `file_row_number` columns: every row is read from its file, and
+    each rejected row carries its true row number, not the file's column."""
+    raw = tmp_path / "raw"
+    (raw / "impressions").mkdir(parents=True)
+    (raw / "engagements").mkdir(parents=True)
+    database = tmp_path / "feed.duckdb"
+
+    def with_shipper_columns(table: pa.Table) -> pa.Table:
+        rows = table.num_rows
+        return table.append_column("filename", pa.array(["shipper.log"] * rows)).append_column(
+            "file_row_number", pa.array(range(1000, 1000 + rows), pa.int64())
+        )
+
+    for day in (0, 1):  # a full build, then a refresh that reads the new file
+        impressions = _impressions(day, 40)
+        invalid = pa.array([None if i == 3 else 1 + i % 5 for i in range(40)], pa.int64())
+        impressions = impressions.set_column(0, "user_id", invalid)
+        pq.write_table(with_shipper_columns(impressions), raw / "impressions" / f"{day}.parquet")
+        pq.write_table(
+            with_shipper_columns(_engagements(day)), raw / "engagements" / f"{day}.parquet"
+        )
+        build(raw, database, tmp_path)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        clean = connection.execute(
+            "select source_file, count(*) from stg_feed__impressions group by all order by all"
+        ).fetchall()
+        engaged = connection.execute("select count(*) from stg_feed__engagements").fetchall()
+        rejected = connection.execute(
+            "select source_name, source_file, source_row_number, reject_reason "
+            "from stg_feed__rejected_rows order by all"
+        ).fetchall()
+    assert clean == [("impressions/0.parquet", 39), ("impressions/1.parquet", 39)]
+    assert engaged == [(4,)]
+    assert rejected == [
+        ("impressions", "impressions/0.parquet", 3, "null_user_id"),
+        ("impressions", "impressions/1.parquet", 3, "null_user_id"),
+    ]
+
+
+# Instants with nanoseconds, two of them a nanosecond either side of midnight UTC.
+INSTANTS_NS = [
+    pd.Timestamp("2026-02-02 23:59:59.999999999", tz="UTC"),
+    pd.Timestamp("2026-02-03 00:00:00.000000001", tz="UTC"),
+    pd.Timestamp("2026-02-03 11:30:00.123456789", tz="UTC"),
+]
+# Timestamp units and time zones as writers store them: pandas datetime64[ns, tz]
+# (its instants in UTC, the zone in the metadata), pyarrow nanoseconds with and
+# without a zone, and seconds (Parquet stores them as milliseconds, which DuckDB
+# reads as microsecond timestamps).
+TIMESTAMP_KINDS = {
+    "pandas_ns_paris": lambda instants: pa.array(pd.Series(instants).dt.tz_convert("Europe/Paris")),
+    "ns_utc": lambda instants: pa.array(pd.Series(instants), pa.timestamp("ns", tz="UTC")),
+    "ns_naive": lambda instants: pa.array(
+        pd.Series(instants).dt.tz_localize(None), pa.timestamp("ns")
+    ),
+    "s_naive": lambda instants: pa.array(
+        pd.Series(instants).dt.floor("s").dt.tz_localize(None), pa.timestamp("s")
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("impression_kind", "engagement_kind"),
+    [("pandas_ns_paris", "ns_naive"), ("ns_utc", "s_naive")],
+)
+def test_every_timestamp_unit_lands_on_the_days_of_its_instants(
+    tmp_path: Path, impression_kind: str, engagement_kind: str
+):
+    """Timestamps of any unit, with or without a time zone, hold UTC instants: their
+    clean rows are the instants as microsecond timestamps would store them (cut, not
+    rounded: 23:59:59.999999999 stays on its day), on the UTC days of the instants."""
+    raw = tmp_path / "raw"
+    (raw / "impressions").mkdir(parents=True)
+    (raw / "engagements").mkdir(parents=True)
+    rows = len(INSTANTS_NS)
+    ids = pa.array(range(1, rows + 1), pa.int64())
+    impressions = pa.table(
+        {
+            "user_id": ids,
+            "tweet_id": ids,
+            "impression_ts": TIMESTAMP_KINDS[impression_kind](INSTANTS_NS),
+        }
+    )
+    engagements = pa.table(
+        {
+            "user_id": ids,
+            "tweet_id": ids,
+            "action": ["like"] * rows,
+            "engagement_ts": TIMESTAMP_KINDS[engagement_kind](INSTANTS_NS),
+        }
+    )
+    pq.write_table(impressions, raw / "impressions" / "0.parquet")
+    pq.write_table(engagements, raw / "engagements" / "0.parquet")
+    database = tmp_path / "feed.duckdb"
+    build(raw, database, tmp_path)
+
+    def stored_as_microseconds(kind: str) -> list[tuple]:
+        """The rows the same instants give when written as microsecond timestamps."""
+        written = TIMESTAMP_KINDS[kind](INSTANTS_NS).cast(pa.timestamp("us", tz="UTC"), safe=False)
+        return [
+            (i + 1, instant.replace(tzinfo=None), instant.date())
+            for i, instant in enumerate(written.to_pylist())
+        ]
+
+    with duckdb.connect(str(database), read_only=True) as connection:
+        clean = {
+            log: connection.execute(
+                f"select user_id, {log[:-1]}_ts, {log[:-1]}_date from stg_feed__{log} order by all"
+            ).fetchall()
+            for log in ("impressions", "engagements")
+        }
+    assert clean["impressions"] == stored_as_microseconds(impression_kind)
+    assert clean["engagements"] == stored_as_microseconds(engagement_kind)
