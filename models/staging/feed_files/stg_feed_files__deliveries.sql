@@ -40,27 +40,27 @@ files_taken_in_before as (
         its place in the order the ledger took files in. A file rewritten or
         removed and delivered again keeps its place. -#}
     {%- if ledger is not none %}
-    select
-        source_name,
-        source_file,
-        row_number() over (
-            partition by source_name
-            order by
-                min(first_seen_ts),
-                min_by(file_modified_ts, first_seen_ts),
-                source_file
-        ) as taken_in_order
-    from {{ ledger }}
-    where
-        quarantine_reason is null
-        and file_size >= 0
-    group by source_name, source_file
+        select
+            source_name,
+            source_file,
+            row_number() over (
+                partition by source_name
+                order by
+                    min(first_seen_ts),
+                    min_by(file_modified_ts, first_seen_ts),
+                    source_file
+            ) as taken_in_order
+        from {{ ledger }}
+        where
+            quarantine_reason is null
+            and file_size >= 0
+        group by source_name, source_file
     {%- else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as source_name,
-        cast(null as {{ dbt.type_string() }}) as source_file,
-        cast(null as int) as taken_in_order
-    where false
+        select
+            cast(null as {{ dbt.type_string() }}) as source_name,
+            cast(null as {{ dbt.type_string() }}) as source_file,
+            cast(null as int) as taken_in_order
+        where false
     {%- endif %}
 
 ),
