@@ -11,16 +11,35 @@ RAW ?= data/raw
 # Paths reach dbt through the environment (the raw_path var's default reads
 # FEED_RAW_PATH), never through the shell or YAML: spaces and quotes are safe.
 export FEED_RAW_PATH = $(RAW)
-# Dates of a refresh or backfill, checked before they reach dbt's --vars.
+# Dates of a refresh or backfill, checked before they reach dbt's --vars: written
+# YYYY-MM-DD and a day of the calendar (2026-11-31 is refused here, not by dbt).
 export FEED_DATE = $(DATE)
 export FEED_START = $(START)
 export FEED_END = $(END)
 check_dates = for name in FEED_DATE FEED_START FEED_END; do \
 	value="$${!name}"; \
-	if [ -n "$$value" ] && ! [[ "$$value" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]]; then \
-		echo "$${name\#FEED_} must be written YYYY-MM-DD, got: $$value" >&2; exit 2; \
+	if [ -n "$$value" ] && { ! [[ "$$value" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] \
+		|| [ "$$(date -u -d "$$value" +%F 2>/dev/null)" != "$$value" ]; }; then \
+		echo "$${name\#FEED_} must be a day of the calendar written YYYY-MM-DD, got: $$value" >&2; \
+		exit 2; \
 	fi; \
 done
+# Scheduled targets (refresh, backfill, freshness) install nothing: from cron or
+# Airflow they would rebuild the environment with whatever python3 the scheduler
+# finds. They stop, naming `make venv`, when it is missing or older than pyproject.toml.
+installed = $(if $(wildcard $(VENV)/.installed),$(if \
+	$(shell [ pyproject.toml -nt "$(VENV)/.installed" ] && echo stale),$(error \
+	The environment in $(VENV) is older than pyproject.toml: run `make venv` (scheduled \
+	targets install nothing))),$(error No environment in $(VENV): run `make venv` \
+	(scheduled targets install nothing)))
+# A long command of a scheduled run, stopped by a signal (a scheduler's SIGTERM, a
+# Ctrl-C): the command is stopped too, and the run's log says so.
+stoppable = stopped() { \
+		echo "make $@: stopped by SIG$$1 before it finished; nothing was recorded as completed, and make $@ again redoes it" >&2; \
+		kill -TERM $$pid 2>/dev/null || true; wait $$pid || true; exit $$((128 + $$(kill -l $$1))); \
+	}; \
+	for signal in TERM INT HUP; do trap "stopped $$signal" $$signal; done; \
+	$(1) & pid=$$!; wait $$pid
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export FEED_DUCKDB_PATH ?= data/feed.duckdb
@@ -107,24 +126,29 @@ summary: venv
 ## refresh: the scheduled daily run (safe to re-run): source freshness, then the days
 ## that can have changed. DATE=YYYY-MM-DD runs that logical date's window instead.
 ## SKIP_FRESHNESS=1 skips the freshness gate (replaying old logs).
-refresh: venv
+refresh:
+	$(installed)
 	@$(check_dates)
 	$(PY) -m feedpipe.preflight
 	$(if $(SKIP_FRESHNESS),,$(MAKE) --no-print-directory freshness)
-	$(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}')
+	$(call stoppable,$(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}'))
 
 ## backfill: rebuild an explicit range of days, START=YYYY-MM-DD [END=YYYY-MM-DD]
-backfill: venv
+backfill:
+	$(installed)
 	$(if $(START),,$(error backfill needs START=YYYY-MM-DD (and optionally END=YYYY-MM-DD)))
 	@$(check_dates)
 	$(PY) -m feedpipe.preflight
-	$(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
+	$(call stoppable,$(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}')
 
-## freshness: fail (exit 1) when either log is older than freshness_error_after_hours
-## (the raw logs only; `dbt source freshness --select source:feed_refresh.runs` checks
-## that the daily refresh still completes)
-freshness: venv
-	$(DBT) source freshness --select source:feed
+## freshness: fail (make exits 2) when the newest row of either log is older than
+## freshness_error_after_hours, warn (exit 0) past freshness_warn_after_hours
+## (docs/operations.md: how many missed days each tolerates); the raw logs only:
+## `dbt source freshness --select source:feed_refresh.runs` checks that the daily
+## refresh still completes
+freshness:
+	$(installed)
+	$(call stoppable,$(DBT) source freshness --select source:feed)
 
 ## export: the three split marts as the next version of the export (OUT=folder, default
 ## data/export): Parquet partitioned by task and day, only the partitions that changed since

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from checkout import copy_checkout
 from dbt_harness import SPLIT_VARS, TINY_LOGS, build, deliver_day, parse, read_tables
 from reference import recompute
 
@@ -22,6 +23,12 @@ SMALL_LOGS = {"impressions_per_day": 15_000, "users": 3_000, "tweets": 6_000}
 # The tiny history: eight generated days from TINY_START.
 TINY_START = dt.date(2026, 1, 5)
 TINY_DAYS = 8
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A fresh copy of the project, as a clone has it, with this environment as .venv."""
+    return copy_checkout(tmp_path / "checkout")
 
 
 @pytest.fixture(scope="session")

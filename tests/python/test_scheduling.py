@@ -1,0 +1,162 @@
+"""The scheduled runs as an operator meets them: scheduled targets install nothing;
+dates are days of the calendar; a run stopped by SIGTERM stops dbt and says so in
+its log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from checkout import make_environment
+from dbt_harness import PROJECT_DIR, TINY_LOGS
+
+from feedpipe.generate import generate
+
+OPERATIONS = PROJECT_DIR / "docs" / "operations.md"
+
+
+def make(*args: str, cwd: Path = PROJECT_DIR, **environment: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=cwd,
+        env=make_environment(**environment),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def own_lines(stderr: str) -> list[str]:
+    """What a recipe said, without make's own closing line (`make: *** [...] Error 2`)."""
+    return [line for line in stderr.splitlines() if not line.startswith("make: ***")]
+
+
+def tiny_logs(raw: Path, newest_days_ago: int = 0) -> Path:
+    """Two tiny days of logs, the newest `newest_days_ago` days before today (0: the
+    newest rows of today, fresh at any hour of the day)."""
+    newest = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=newest_days_ago)
+    generate(raw, days=2, start=newest - dt.timedelta(days=1), **TINY_LOGS)
+    return raw
+
+
+def completed_runs(database: Path) -> int:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute("select count(*) from feed_refresh_runs").fetchone()[0]
+
+
+# Scheduled targets install nothing.
+
+
+@pytest.mark.parametrize("target", ["refresh", "backfill START=2026-01-05", "freshness"])
+@pytest.mark.parametrize("state", ["missing", "stale"])
+def test_a_scheduled_target_without_its_environment_names_make_venv_and_installs_nothing(
+    target: str, state: str, tmp_path: Path
+):
+    """A cron or Airflow run whose environment is missing, or older than
+    pyproject.toml (a `git pull`), stops in one line naming `make venv`; it never
+    runs `python3 -m venv` (PYTHON=false would fail if it tried)."""
+    venv = tmp_path / "venv"
+    if state == "stale":
+        venv.mkdir()
+        (venv / ".installed").touch()
+        stamp = (PROJECT_DIR / "pyproject.toml").stat().st_mtime - 3600
+        os.utime(venv / ".installed", (stamp, stamp))
+    before = sorted(tmp_path.rglob("*"))
+    result = make(*target.split(), f"VENV={venv}", "PYTHON=false")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert "run `make venv`" in line and str(venv) in line
+    assert ("older than pyproject.toml" in line) == (state == "stale")
+    assert result.stdout == ""
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+# Dates are checked against the calendar before dbt starts.
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "value"),
+    [
+        (["refresh", "DATE=2026-11-31"], "DATE", "2026-11-31"),
+        (["backfill", "START=2026-02-29"], "START", "2026-02-29"),
+        (["backfill", "START=2026-01-05", "END=2026-13-01"], "END", "2026-13-01"),
+        (["refresh", "DATE=26-01-05"], "DATE", "26-01-05"),
+    ],
+)
+def test_a_date_off_the_calendar_is_refused_in_one_line_before_dbt(
+    args: list[str], name: str, value: str, tmp_path: Path
+):
+    database = tmp_path / "feed.duckdb"
+    result = make(*args, FEED_DUCKDB_PATH=str(database))
+    assert result.returncode == 2
+    assert own_lines(result.stderr) == [
+        f"{name} must be a day of the calendar written YYYY-MM-DD, got: {value}"
+    ]
+    assert "preflight" not in result.stdout and "dbt" not in result.stdout
+    assert not database.exists()
+
+
+def test_a_day_of_the_calendar_passes_the_date_check(tmp_path: Path):
+    """29 February of a leap year passes, and the run goes on to its next check
+    (here the database, which cannot be created under a file)."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = make("refresh", "DATE=2028-02-29", FEED_DUCKDB_PATH=str(blocker / "feed.duckdb"))
+    assert result.returncode == 2
+    [line] = own_lines(result.stderr)
+    assert "cannot be opened for writing" in line and "FEED_DUCKDB_PATH" in line
+
+
+# A run stopped by a signal.
+
+
+@pytest.mark.slow
+def test_a_refresh_stopped_by_sigterm_stops_dbt_and_says_so_in_its_log(
+    checkout: Path, tmp_path: Path
+):
+    """SIGTERM to make (as `kill <pid>` or a scheduler's timeout sends it) while dbt
+    builds: dbt stops with it (no process is left), the log names the signal, and no
+    run is recorded as completed."""
+    raw = tiny_logs(tmp_path / "raw")
+    database = tmp_path / "feed.duckdb"
+    log = tmp_path / "refresh.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            ["make", "refresh", "SKIP_FRESHNESS=1", f"RAW={raw}"],
+            cwd=checkout,
+            env=make_environment(FEED_DUCKDB_PATH=str(database)),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while "START sql" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=60) == -signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while _group_alive(process.pid):
+        assert time.monotonic() < deadline, "dbt went on after make was stopped"
+        time.sleep(0.2)
+    text = log.read_text()
+    assert (
+        "make refresh: stopped by SIGTERM before it finished; nothing was recorded as "
+        "completed, and make refresh again redoes it"
+    ) in text
+    assert "Completed successfully" not in text
+    assert completed_runs(database) == 0
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
