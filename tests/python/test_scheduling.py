@@ -1,6 +1,6 @@
 """The scheduled runs as an operator meets them: scheduled targets install nothing;
-dates are days of the calendar; a run stopped by SIGTERM stops dbt and says so in
-its log."""
+dates are days of the calendar; how many missed deliveries the freshness gate lets
+pass; a run stopped by SIGTERM stops dbt and says so in its log."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from checkout import make_environment
-from dbt_harness import PROJECT_DIR, TINY_LOGS
+from dbt_harness import PROJECT_DIR, TINY_LOGS, run_dbt
 
 from feedpipe.generate import generate
 
@@ -111,6 +113,71 @@ def test_a_day_of_the_calendar_passes_the_date_check(tmp_path: Path):
     assert result.returncode == 2
     [line] = own_lines(result.stderr)
     assert "cannot be opened for writing" in line and "FEED_DUCKDB_PATH" in line
+
+
+# Freshness: how many missed deliveries a daily run lets pass.
+
+
+def _newest_rows(raw: Path, ages: dict[str, float], now: dt.datetime) -> None:
+    """One row per log, as old as `ages` says (hours before `now`)."""
+    for log, hours in ages.items():
+        at = pa.array([now - dt.timedelta(hours=hours)], pa.timestamp("us", tz="UTC"))
+        ids = pa.array([1], pa.int64())
+        columns = {"user_id": ids, "tweet_id": ids}
+        if log == "engagements":
+            columns |= {"action": pa.array(["like"]), "engagement_ts": at}
+        else:
+            columns |= {"impression_ts": at}
+        (raw / log).mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), raw / log / "newest.parquet")
+
+
+# A daily run at 03:15 UTC; a day's logs reach its last minute (23:59). The newest
+# row the run finds after k missed deliveries is 3 h 16 min + k days old; a day
+# delivered only up to its noon is 12 hours older. docs/operations.md, "Freshness".
+RUN = 3 + 16 / 60
+FOUND = {
+    "the day before": RUN,
+    "the day before up to its noon only": RUN + 12,
+    "one missed delivery": RUN + 24,
+    "two missed deliveries": RUN + 48,
+}
+EXPECTED = {
+    # (defaults: warn 12 h, error 24 h) and (error after 48 h)
+    "the day before": ("pass", "pass"),
+    "the day before up to its noon only": ("warn", "warn"),
+    "one missed delivery": ("error", "warn"),
+    "two missed deliveries": ("error", "error"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("error_after", [None, 48], ids=["defaults", "error_after_48"])
+def test_freshness_errors_on_the_missed_deliveries_the_docs_say(
+    error_after: int | None, tmp_path: Path
+):
+    """Each case of the docs' table, two at a time (one per log), through
+    `dbt source freshness --select source:feed` as `make freshness` runs it."""
+    column = 0 if error_after is None else 1
+    cases = list(FOUND)
+    freshness_vars = {} if error_after is None else {"freshness_error_after_hours": error_after}
+    for pair in (cases[:2], cases[2:]):
+        raw = tmp_path / "_".join(pair).replace(" ", "_")
+        _newest_rows(raw, {"impressions": FOUND[pair[0]], "engagements": FOUND[pair[1]]}, now())
+        result = run_dbt(
+            ["source", "freshness", "--select", "source:feed"],
+            tmp_path / "freshness.duckdb",
+            tmp_path,
+            {"raw_path": str(raw), **freshness_vars},
+        )
+        statuses = {r.node.name: str(r.status) for r in result.result}
+        expected = [EXPECTED[case][column] for case in pair]
+        assert [statuses["impressions"], statuses["engagements"]] == expected, pair
+        assert result.success == ("error" not in expected)  # a warning exits 0
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 # A run stopped by a signal.
