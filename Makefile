@@ -51,8 +51,8 @@ comma := ,
 # Scheduled runs test the data, not the code: unit tests run in `make test`.
 DAILY_SELECTION := --exclude "test_type:unit"
 
-.PHONY: run test test-all venv spark-venv bench-venv generate build summary refresh backfill freshness lint \
-	pytest pytest-rest dbt-test spark-test spark-cluster-test check-java bench bench-test clean export verify-export export-changes export-compact model-check \
+.PHONY: run test test-all venv spark-venv bench-venv airflow-venv generate build summary refresh backfill freshness lint \
+	pytest pytest-rest dbt-test spark-test spark-cluster-test airflow-test check-java bench bench-test clean export verify-export export-changes export-compact model-check \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
@@ -77,6 +77,18 @@ bench-venv: $(VENV)/.bench-installed
 
 $(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -e '.[report,dev,bench]'
+	touch $@
+
+## airflow-venv: Apache Airflow in a virtualenv of its own (AIRFLOW_VENV), for the DAG
+## under orchestration/airflow and its tests; never in the project's environment
+AIRFLOW_VERSION := 3.3.2
+AIRFLOW_VENV ?= .venv-airflow
+airflow-venv: $(AIRFLOW_VENV)/.installed-$(AIRFLOW_VERSION)
+
+$(AIRFLOW_VENV)/.installed-$(AIRFLOW_VERSION):
+	rm -rf $(AIRFLOW_VENV)
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==$(AIRFLOW_VERSION)
 	touch $@
 
 ## run: set up, generate three weeks of synthetic logs, dbt build on DuckDB, print a summary,
@@ -218,19 +230,20 @@ test: lint pytest
 
 ## test-all: what CI runs: the fast tier, then every other test (slow, kill, property,
 ## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity
-## (in-process, then through a Thrift server on a local cluster), and the benchmark code's own tests
-test-all: test pytest-rest dbt-test spark-test spark-cluster-test bench-test
+## (in-process, then through a Thrift server on a local cluster), the Airflow DAG run by
+## Airflow, and the benchmark code's own tests
+test-all: test pytest-rest dbt-test spark-test spark-cluster-test airflow-test bench-test
 
 # Both cores (pytest-xdist; a module's tests stay on one worker, which builds the
 # fixtures they share once) and the 25 slowest tests printed on every run.
 # PYTEST_ARGS adds options (e.g. PYTEST_ARGS="-x -k refresh" or "-n 0").
 PYTEST_ARGS ?=
 PYTEST := $(PY) -m pytest tests/python -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
-FAST_TIER := not (slow or kill or property or browser or spark or spark_cluster)
+FAST_TIER := not (slow or kill or property or browser or spark or spark_cluster or airflow)
 
 lint: venv
-	$(VENV)/bin/ruff check feedpipe benchmarks tests tools
-	$(VENV)/bin/ruff format --check feedpipe benchmarks tests tools
+	$(VENV)/bin/ruff check feedpipe benchmarks tests tools orchestration
+	$(VENV)/bin/ruff format --check feedpipe benchmarks tests tools orchestration
 	mkdir -p data
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses --processes 2
 
@@ -238,7 +251,7 @@ pytest: venv
 	$(PYTEST) -m "$(FAST_TIER)"
 
 pytest-rest: venv
-	$(PYTEST) -m "not ($(FAST_TIER)) and not spark and not spark_cluster"
+	$(PYTEST) -m "not ($(FAST_TIER)) and not spark and not spark_cluster and not airflow"
 
 ## spark-test: the DuckDB/Spark parity test (local Spark in-process; needs Java 17+)
 spark-test: spark-venv check-java
@@ -252,6 +265,13 @@ spark-cluster-test: spark-venv check-java
 	rm -rf "$(SPARK_CLUSTER_DIR)"
 	FEED_SPARK_CLUSTER_DIR="$(SPARK_CLUSTER_DIR)" spark/cluster.sh run \
 		$(PY) -m pytest tests/python -q -m spark_cluster -p no:warnings -s --durations=10 $(PYTEST_ARGS)
+
+## airflow-test: the DAG of orchestration/airflow run by a real Airflow (`airflow dags
+## test` in AIRFLOW_VENV, its state in a temporary AIRFLOW_HOME) on small generated logs:
+## a normal run, stale logs, a build killed mid-run, two overlapping runs
+airflow-test: venv airflow-venv
+	FEED_AIRFLOW="$(abspath $(AIRFLOW_VENV))/bin/airflow" \
+		$(PY) -m pytest tests/python -q -m airflow -n 0 --durations=10 $(PYTEST_ARGS)
 
 check-java:
 	@v=$$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
@@ -286,4 +306,4 @@ bench-test: bench-venv
 	$(PY) -m pytest benchmarks/tests -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 clean:
-	rm -rf target logs data $(VENV)
+	rm -rf target logs data $(VENV) $(AIRFLOW_VENV)
