@@ -23,7 +23,7 @@ data interval 20 January 03:15 to 21 January 03:15, and the logical date 20 Janu
 interval, would date it 21 January). The logs it follows are those of 20 January,
 the UTC day its data interval starts on. A scheduled or manual run refreshes
 whatever the data and the run ledger say (so a late run catches up by itself); a
-backfill run (`airflow backfill create`) replays its day with
+backfill run (`airflow backfill create ... --max-active-runs 1`) replays its day with
 `make refresh DATE=<that day>`.
 """
 
@@ -60,7 +60,8 @@ with DAG(
     # No catch-up runs after an outage: the next run's window covers every day
     # the missed runs would have (the window comes from the data, not the date).
     catchup=False,
-    # One run at a time: a DuckDB file has one writer.
+    # One run at a time: a DuckDB file has one writer. (A backfill has a limit of
+    # its own: create it with --max-active-runs 1. The lock covers both.)
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": RETRY_DELAY},
     tags=["feed-training-data"],

@@ -266,9 +266,10 @@ def test_a_build_killed_mid_run_fails_its_task_and_the_retry_records_the_run(
 def test_two_runs_at_once_take_turns_on_the_database(
     airflow: Path, airflow_database: Path, checkout: Path, tmp_path: Path
 ):
-    """Two runs started together (two Airflows, or a run beside a cron run): each
-    command waits for the checkout's lock, so both succeed at their first try and
-    the second run plans only after the first completed."""
+    """Two runs started together (a backfill run beside the scheduled one, which
+    Airflow limits apart; a run beside a cron run): each command waits for the
+    checkout's lock, so both succeed at their first try and the second run plans
+    only after the first completed."""
     raw, database = logs(tmp_path / "raw", newest_days_ago=0), tmp_path / "feed.duckdb"
     homes = [tmp_path / "airflow_a", tmp_path / "airflow_b"]
     processes = [

@@ -1,11 +1,14 @@
 """The scheduled runs as an operator meets them: scheduled targets install nothing;
 dates are days of the calendar; how many missed deliveries the freshness gate lets
-pass; a run stopped by SIGTERM stops dbt and says so in its log."""
+pass; the cron line of docs/operations.md, run as cron runs it on a fresh checkout;
+a run stopped by SIGTERM stops dbt and says so in its log."""
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
+import re
 import signal
 import subprocess
 import time
@@ -178,6 +181,80 @@ def test_freshness_errors_on_the_missed_deliveries_the_docs_say(
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# The documented cron line, run as cron runs it on a fresh checkout.
+
+
+def documented_cron_line() -> str:
+    """The one line of the cron block in docs/operations.md."""
+    [block] = re.findall(r"```cron\n(.*?)```", OPERATIONS.read_text(), re.DOTALL)
+    [line] = block.strip().splitlines()
+    return line
+
+
+def as_cron_runs(command: str, home: Path) -> subprocess.CompletedProcess:
+    """`command` as cron runs it: /bin/sh, an environment of HOME, LOGNAME, SHELL
+    and PATH=/usr/bin:/bin only."""
+    cron = ["env", "-i", f"HOME={home}", "LOGNAME=root", "SHELL=/bin/sh", "PATH=/usr/bin:/bin"]
+    return subprocess.run(
+        [*cron, "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_documented_cron_line_runs_from_a_fresh_checkout(checkout: Path, tmp_path: Path):
+    """The cron line of the docs on a checkout without logs/ (a fresh clone): it
+    makes the folder, writes its log there, builds (the freshness gate, then one
+    plan: one `feed refresh:` line) and records the run. On logs three days old it
+    exits 2 and builds nothing; while another run holds the lock it starts nothing
+    and its log says so."""
+    line = documented_cron_line()
+    schedule, command = line.split()[:5], " ".join(line.split()[5:])
+    assert schedule == ["15", "3", "*", "*", "*"]
+    assert "%" not in command  # cron would turn it into a newline
+    assert "/srv/feed-training-data" in command and "/data/feed/raw" in command
+    assert "flock --nonblock --verbose logs/refresh.lock make refresh" in command
+    command = command.replace("/srv/feed-training-data", str(checkout))
+    documented_raw = "/data/feed/raw"
+    assert not (checkout / "logs").exists()
+    log_file, database = checkout / "logs" / "refresh.log", checkout / "data" / "feed.duckdb"
+
+    raw = tiny_logs(tmp_path / "raw")
+    result = as_cron_runs(command.replace(documented_raw, str(raw)), tmp_path)
+    assert result.returncode == 0, result.stderr + log_file.read_text()
+    log = log_file.read_text()
+    assert "flock: executing make" in log
+    assert "freshness of feed.impressions" in log and "ERROR STALE" not in log
+    assert len(re.findall(r"feed refresh: \w+ window", log)) == 1
+    assert completed_runs(database) == 1
+
+    stale = tiny_logs(tmp_path / "stale", newest_days_ago=3)
+    result = as_cron_runs(command.replace(documented_raw, str(stale)), tmp_path)
+    assert result.returncode == 2
+    log = log_file.read_text()[len(log) :]
+    assert "ERROR STALE freshness of feed.impressions" in log
+    assert "feed refresh:" not in log and completed_runs(database) == 1
+
+    with open(checkout / "logs" / "refresh.lock") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = as_cron_runs(command.replace(documented_raw, str(raw)), tmp_path)
+    assert result.returncode == 1
+    assert log_file.read_text().rstrip().endswith("flock: failed to get lock")
+    assert completed_runs(database) == 1
+
+
+# The DAG shown in the docs.
+
+
+def test_the_dag_shown_in_the_docs_is_the_one_shipped():
+    """The Python block of docs/operations.md is the DAG file's, word for word."""
+    [shown] = re.findall(r"```python\n(.*?)```", OPERATIONS.read_text(), re.DOTALL)
+    shipped = (PROJECT_DIR / "orchestration" / "airflow" / "feed_refresh.py").read_text()
+    assert shown in shipped and shown.startswith("with DAG(")
 
 
 # A run stopped by a signal.
