@@ -11,16 +11,35 @@ RAW ?= data/raw
 # Paths reach dbt through the environment (the raw_path var's default reads
 # FEED_RAW_PATH), never through the shell or YAML: spaces and quotes are safe.
 export FEED_RAW_PATH = $(RAW)
-# Dates of a refresh or backfill, checked before they reach dbt's --vars.
+# Dates of a refresh or backfill, checked before they reach dbt's --vars: written
+# YYYY-MM-DD and a day of the calendar (2026-11-31 is refused here, not by dbt).
 export FEED_DATE = $(DATE)
 export FEED_START = $(START)
 export FEED_END = $(END)
 check_dates = for name in FEED_DATE FEED_START FEED_END; do \
 	value="$${!name}"; \
-	if [ -n "$$value" ] && ! [[ "$$value" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]]; then \
-		echo "$${name\#FEED_} must be written YYYY-MM-DD, got: $$value" >&2; exit 2; \
+	if [ -n "$$value" ] && { ! [[ "$$value" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] \
+		|| [ "$$(date -u -d "$$value" +%F 2>/dev/null)" != "$$value" ]; }; then \
+		echo "$${name\#FEED_} must be a day of the calendar written YYYY-MM-DD, got: $$value" >&2; \
+		exit 2; \
 	fi; \
 done
+# Scheduled targets (refresh, backfill, freshness) install nothing: from cron or
+# Airflow they would rebuild the environment with whatever python3 the scheduler
+# finds. They stop, naming `make venv`, when it is missing or older than pyproject.toml.
+installed = $(if $(wildcard $(VENV)/.installed),$(if \
+	$(shell [ pyproject.toml -nt "$(VENV)/.installed" ] && echo stale),$(error \
+	The environment in $(VENV) is older than pyproject.toml: run `make venv` (scheduled \
+	targets install nothing))),$(error No environment in $(VENV): run `make venv` \
+	(scheduled targets install nothing)))
+# A long command of a scheduled run, stopped by a signal (a scheduler's SIGTERM, a
+# Ctrl-C): the command is stopped too, and the run's log says so.
+stoppable = stopped() { \
+		echo "make $@: stopped by SIG$$1 before it finished; nothing was recorded as completed, and make $@ again redoes it" >&2; \
+		kill -TERM $$pid 2>/dev/null || true; wait $$pid || true; exit $$((128 + $$(kill -l $$1))); \
+	}; \
+	for signal in TERM INT HUP; do trap "stopped $$signal" $$signal; done; \
+	$(1) & pid=$$!; wait $$pid
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export FEED_DUCKDB_PATH ?= data/feed.duckdb
@@ -32,8 +51,8 @@ comma := ,
 # Scheduled runs test the data, not the code: unit tests run in `make test`.
 DAILY_SELECTION := --exclude "test_type:unit"
 
-.PHONY: run test test-all venv spark-venv bench-venv generate build summary refresh backfill freshness lint \
-	pytest pytest-rest dbt-test spark-test spark-cluster-test check-java bench bench-test clean export verify-export export-changes export-compact model-check \
+.PHONY: run test test-all venv spark-venv bench-venv airflow-venv generate build summary refresh backfill freshness lint \
+	pytest pytest-rest dbt-test spark-test spark-cluster-test airflow-test check-java bench bench-test clean export verify-export export-changes export-compact model-check \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
@@ -58,6 +77,18 @@ bench-venv: $(VENV)/.bench-installed
 
 $(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -e '.[report,dev,bench]'
+	touch $@
+
+## airflow-venv: Apache Airflow in a virtualenv of its own (AIRFLOW_VENV), for the DAG
+## under orchestration/airflow and its tests; never in the project's environment
+AIRFLOW_VERSION := 3.3.2
+AIRFLOW_VENV ?= .venv-airflow
+airflow-venv: $(AIRFLOW_VENV)/.installed-$(AIRFLOW_VERSION)
+
+$(AIRFLOW_VENV)/.installed-$(AIRFLOW_VERSION):
+	rm -rf $(AIRFLOW_VENV)
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet apache-airflow==$(AIRFLOW_VERSION)
 	touch $@
 
 ## run: set up, generate three weeks of synthetic logs, dbt build on DuckDB, print a summary,
@@ -118,25 +149,29 @@ publish: venv
 ## refresh: the scheduled daily run (safe to re-run): source freshness, then the days
 ## that can have changed. DATE=YYYY-MM-DD runs that logical date's window instead.
 ## SKIP_FRESHNESS=1 skips the freshness gate (replaying old logs).
-refresh: venv
+refresh:
+	$(installed)
 	@$(check_dates)
 	$(if $(SKIP_FRESHNESS),,$(MAKE) --no-print-directory freshness)
-	$(PY) -m feedpipe.preflight \
-		$(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}')
+	$(call stoppable,$(PY) -m feedpipe.preflight $(DBT) build $(DAILY_SELECTION)$(if $(DATE), --vars '{refresh_end_date: "$(DATE)"}'))
 	$(PUBLISH)
 
 ## backfill: rebuild an explicit range of days, START=YYYY-MM-DD [END=YYYY-MM-DD]
-backfill: venv
+backfill:
+	$(installed)
 	$(if $(START),,$(error backfill needs START=YYYY-MM-DD (and optionally END=YYYY-MM-DD)))
 	@$(check_dates)
-	$(PY) -m feedpipe.preflight $(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}'
+	$(call stoppable,$(PY) -m feedpipe.preflight $(DBT) build $(DAILY_SELECTION) --vars '{refresh_start_date: "$(START)"$(if $(END),$(comma) refresh_end_date: "$(END)")}')
 	$(PUBLISH)
 
-## freshness: fail (exit 1) when either log is older than freshness_error_after_hours
-## (the raw logs only; `dbt source freshness --select source:feed_refresh.runs` checks
-## that the daily refresh still completes)
-freshness: venv
-	$(PY) -m feedpipe.preflight $(DBT) source freshness --select source:feed
+## freshness: fail (make exits 2) when the newest row of either log is older than
+## freshness_error_after_hours, warn (exit 0) past freshness_warn_after_hours
+## (docs/operations.md: how many missed days each tolerates); the raw logs only:
+## `dbt source freshness --select source:feed_refresh.runs` checks that the daily
+## refresh still completes
+freshness:
+	$(installed)
+	$(call stoppable,$(PY) -m feedpipe.preflight $(DBT) source freshness --select source:feed)
 
 ## export: the three split marts as the next version of the export (OUT=folder, default
 ## data/export): Parquet partitioned by task and day, only the partitions that changed since
@@ -206,19 +241,20 @@ test: lint pytest
 
 ## test-all: what CI runs: the fast tier, then every other test (slow, kill, property,
 ## browser: run `make chromium` first), the dbt build on generated logs, the Spark parity
-## (in-process, then through a Thrift server on a local cluster), and the benchmark code's own tests
-test-all: test pytest-rest dbt-test spark-test spark-cluster-test bench-test
+## (in-process, then through a Thrift server on a local cluster), the Airflow DAG run by
+## Airflow, and the benchmark code's own tests
+test-all: test pytest-rest dbt-test spark-test spark-cluster-test airflow-test bench-test
 
 # Both cores (pytest-xdist; a module's tests stay on one worker, which builds the
 # fixtures they share once) and the 25 slowest tests printed on every run.
 # PYTEST_ARGS adds options (e.g. PYTEST_ARGS="-x -k refresh" or "-n 0").
 PYTEST_ARGS ?=
 PYTEST := $(PY) -m pytest tests/python -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
-FAST_TIER := not (slow or kill or property or browser or spark or spark_cluster)
+FAST_TIER := not (slow or kill or property or browser or spark or spark_cluster or airflow)
 
 lint: venv
-	$(VENV)/bin/ruff check feedpipe benchmarks tests tools
-	$(VENV)/bin/ruff format --check feedpipe benchmarks tests tools
+	$(VENV)/bin/ruff check feedpipe benchmarks tests tools orchestration
+	$(VENV)/bin/ruff format --check feedpipe benchmarks tests tools orchestration
 	mkdir -p data
 	FEED_DUCKDB_PATH=data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests analyses --processes 2
 
@@ -226,7 +262,7 @@ pytest: venv
 	$(PYTEST) -m "$(FAST_TIER)"
 
 pytest-rest: venv
-	$(PYTEST) -m "not ($(FAST_TIER)) and not spark and not spark_cluster"
+	$(PYTEST) -m "not ($(FAST_TIER)) and not spark and not spark_cluster and not airflow"
 
 ## spark-test: the DuckDB/Spark parity test (local Spark in-process; needs Java 17+)
 spark-test: spark-venv check-java
@@ -240,6 +276,13 @@ spark-cluster-test: spark-venv check-java
 	rm -rf "$(SPARK_CLUSTER_DIR)"
 	FEED_SPARK_CLUSTER_DIR="$(SPARK_CLUSTER_DIR)" spark/cluster.sh run \
 		$(PY) -m pytest tests/python -q -m spark_cluster -p no:warnings -s --durations=10 $(PYTEST_ARGS)
+
+## airflow-test: the DAG of orchestration/airflow run by a real Airflow (`airflow dags
+## test` in AIRFLOW_VENV, its state in a temporary AIRFLOW_HOME) on small generated logs:
+## a normal run, stale logs, a build killed mid-run, two overlapping runs
+airflow-test: venv airflow-venv
+	FEED_AIRFLOW="$(abspath $(AIRFLOW_VENV))/bin/airflow" \
+		$(PY) -m pytest tests/python -q -m airflow -n 0 --durations=10 $(PYTEST_ARGS)
 
 check-java:
 	@v=$$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
@@ -274,4 +317,4 @@ bench-test: bench-venv
 	$(PY) -m pytest benchmarks/tests -q -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 clean:
-	rm -rf target logs data $(VENV)
+	rm -rf target logs data $(VENV) $(AIRFLOW_VENV)

@@ -2,7 +2,9 @@
     of days and the raw files, check the files, and write the plan down. -#}
 
 {% macro plan_refresh_window() %}
-    {%- if not execute -%}
+    {#- Only the commands that read a plan make one (refresh_plan()): `dbt source
+        freshness` and `dbt seed` run this hook too, and plan nothing. -#}
+    {%- if not execute or flags.WHICH not in ['run', 'build', 'test', 'retry'] -%}
         {{ return('') }}
     {%- endif -%}
     {%- set ledger = model_relation('raw_file_ledger') -%}

@@ -2,8 +2,9 @@
 default build on generated logs; and a tiny history of seven delivered days
 beside a full build of eight, which refresh and kill tests copy and change.
 
-Tiers (markers in pyproject.toml): a test with none of `slow`, `kill`,
-`property`, `browser` or `spark` is in the fast tier that `make test` runs."""
+Tiers (markers in pyproject.toml, and `airflow` below): a test with none of `slow`,
+`kill`, `property`, `browser`, `spark`, `spark_cluster` or `airflow` is in the fast
+tier that `make test` runs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from checkout import copy_checkout
 from dbt_harness import SPLIT_VARS, TINY_LOGS, build, deliver_day, parse, read_tables
 from reference import recompute
 
@@ -22,6 +24,20 @@ SMALL_LOGS = {"impressions_per_day": 15_000, "users": 3_000, "tweets": 6_000}
 # The tiny history: eight generated days from TINY_START.
 TINY_START = dt.date(2026, 1, 5)
 TINY_DAYS = 8
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "airflow: the DAG run by Apache Airflow from its own virtualenv (make airflow-test, "
+        "part of make test-all)",
+    )
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A fresh copy of the project, as a clone has it, with this environment as .venv."""
+    return copy_checkout(tmp_path / "checkout")
 
 
 @pytest.fixture(scope="session")
