@@ -57,10 +57,15 @@ def take_run_lock(lock: Path) -> str | None:
     return None
 
 
+def run_lock_path(database: Path) -> Path:
+    """The run lock of `database`: `<database>.lock` beside it."""
+    return database.with_name(database.name + ".lock")
+
+
 def main(command: list[str]) -> int:
     path = Path(os.environ.get("FEED_DUCKDB_PATH", "data/feed.duckdb"))
     # The lock first: a run that holds it is not disturbed by this one opening the database.
-    problem = take_run_lock(path.with_name(path.name + ".lock")) if command else None
+    problem = take_run_lock(run_lock_path(path)) if command else None
     problem = problem or check_database(path)
     if problem is not None:
         print(

@@ -21,6 +21,7 @@ half-way leaves its temporary file, which the next publish removes
 from __future__ import annotations
 
 import argparse
+import fcntl
 import glob
 import os
 import sys
@@ -28,6 +29,8 @@ import time
 from pathlib import Path
 
 import duckdb
+
+from feedpipe.preflight import run_lock_path
 
 DEFAULT_DATABASE = "data/feed.duckdb"
 # What readers query, under the names they have in the build database: the six
@@ -127,6 +130,14 @@ def publish(database: Path, served: Path) -> dict[str, int]:
     served.parent.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(served)
     staging = served.with_name(f"{served.name}{STAGING}{os.getpid()}")
+    # The build's run lock while the build database is read (waiting for a run that
+    # holds it): a run started meanwhile stops at its preflight, not on DuckDB's lock.
+    with open(run_lock_path(database), "a") as run_lock:
+        fcntl.flock(run_lock, fcntl.LOCK_EX)
+        return _publish_locked(database, served, staging)
+
+
+def _publish_locked(database: Path, served: Path, staging: Path) -> dict[str, int]:
     try:
         rows = _copy(database, staging)
         _fsync(staging)

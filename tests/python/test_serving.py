@@ -21,6 +21,7 @@ from dbt_harness import PROJECT_DIR, TINY_LOGS, damage_column, deliver_day
 
 from feedpipe.export import write
 from feedpipe.generate import generate
+from feedpipe.preflight import run_lock_path, take_run_lock
 from feedpipe.serving import SERVED, publish, served_path
 from feedpipe.summary import summarise
 
@@ -185,6 +186,29 @@ def test_a_reader_keeps_its_run_while_a_publish_replaces_the_file(tmp_path: Path
         tables = {row[0] for row in connection.execute("show tables").fetchall()}
     assert tables == set(SERVED)
     assert sorted(path.name for path in tmp_path.glob("feed_serving*")) == ["feed_serving.duckdb"]
+
+
+def test_a_run_started_while_a_publish_reads_the_build_stops_at_its_preflight(
+    tmp_path: Path, monkeypatch
+):
+    """The publish holds the build's run lock while it reads the build database, so a
+    second run started then stops before dbt (not on DuckDB's lock inside dbt)."""
+    import feedpipe.serving as serving
+
+    database = fake_build(tmp_path / "feed.duckdb", 3)
+    seen = []
+    copy = serving._copy
+
+    def copy_and_try_a_second_run(*args):
+        seen.append(take_run_lock(run_lock_path(database)))
+        return copy(*args)
+
+    monkeypatch.setattr(serving, "_copy", copy_and_try_a_second_run)
+    publish(database, tmp_path / "served.duckdb")
+    [problem] = seen
+    assert problem is not None and "another run holds its run lock" in problem
+    assert take_run_lock(run_lock_path(database)) is None  # released after the publish
+    assert rows_of(tmp_path / "served.duckdb") == 3
 
 
 def test_a_publish_that_fails_or_was_killed_leaves_the_served_file(tmp_path: Path):
