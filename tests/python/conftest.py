@@ -2,7 +2,7 @@
 default build on generated logs; and a tiny history of seven delivered days
 beside a full build of eight, which refresh and kill tests copy and change.
 
-Tiers (markers in pyproject.toml, and `airflow` below): a test with none of `slow`,
+Tiers (markers in pyproject.toml): a test with none of `slow`,
 `kill`, `property`, `browser`, `spark`, `spark_cluster` or `airflow` is in the fast
 tier that `make test` runs."""
 
@@ -24,14 +24,6 @@ SMALL_LOGS = {"impressions_per_day": 15_000, "users": 3_000, "tweets": 6_000}
 # The tiny history: eight generated days from TINY_START.
 TINY_START = dt.date(2026, 1, 5)
 TINY_DAYS = 8
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "airflow: the DAG run by Apache Airflow from its own virtualenv (make airflow-test, "
-        "part of make test-all)",
-    )
 
 
 @pytest.fixture
