@@ -1,26 +1,16 @@
-{#- Applying the window to the tables that grow by day: the pre-hooks that delete
-    its days before a run appends them, and the data tests of those days only. -#}
-
-{% macro window_days_condition(day_column) %}
-    {#- Scalar subqueries: Spark prunes partitions with them, DuckDB reads one row. -#}
-    {%- set planned = '(select {} from ' ~ source('feed_refresh', 'windows')
-        ~ " where invocation_id = '" ~ invocation_id ~ "')" -%}
-    {{- return('((' ~ planned.format('window_start') ~ ' is null or ' ~ day_column ~ ' >= '
-        ~ planned.format('window_start') ~ ') and (' ~ planned.format('window_end')
-        ~ ' is null or ' ~ day_column ~ ' <= ' ~ planned.format('window_end') ~ '))') -}}
-{%- endmacro %}
+{#- The pre-hooks of the tables that grow by day: before a run appends the
+    refresh window's days, delete them (the window as refresh_plan holds it,
+    read in the statement's own SQL). -#}
 
 {% macro delete_refresh_window() %}
     {%- set meta = model.config.get('meta', {}) if execute else {} -%}
     {%- if not meta.get('refresh_day_column') or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set condition = window_days_condition('refreshed.' ~ meta.refresh_day_column) -%}
+    {%- set condition = in_refresh_window('refreshed.' ~ meta.refresh_day_column) -%}
     {%- if meta.get('refresh_deletes_new_files') -%}
-        {%- set condition = condition ~ ' or exists (select 1 from '
-            ~ source('feed_refresh', 'files') ~ " as planned where planned.invocation_id = '"
-            ~ invocation_id ~ "' and planned.is_new and (planned.source_file is null"
-            ~ ' or planned.source_file = refreshed.source_file))' -%}
+        {%- set condition = condition ~ ' or refreshed.source_file in (select source_file from '
+            ~ ref('refresh_plan') ~ ' where is_new and is_read)' -%}
     {%- endif -%}
     {{- return(adapter.dispatch('delete_days', 'feed_training_data')(
         meta.refresh_day_column, condition)) -}}
@@ -32,7 +22,7 @@
         {{ return('') }}
     {%- endif -%}
     {{- return(adapter.dispatch('delete_days', 'feed_training_data')('event_date',
-        window_days_condition('refreshed.event_date')
+        in_refresh_window('refreshed.event_date')
         ~ ' or refreshed.event_date not in (select event_date from '
         ~ ref('int_mature_days_split') ~ " where split = '" ~ split_name ~ "')")) -}}
 {% endmacro %}
@@ -93,53 +83,4 @@
             ~ this.identifier | lower ~ "'") -%}
         {%- do adapter.execute('drop table ' ~ probe) -%}
     {%- endif -%}
-{% endmacro %}
-
-{% macro days_to_append(plan) %}
-    {#- A split mart appends the window's days and any day later than it holds. -#}
-    {%- if not is_incremental() -%}
-        {{ return('true') }}
-    {%- endif -%}
-    {%- set last_day = run_query('select cast(max(event_date) as ' ~ dbt.type_string()
-        ~ ') from ' ~ this).columns[0].values()[0] if execute else none -%}
-    {%- if not last_day -%}
-        {{ return('true') }}
-    {%- endif -%}
-    {%- set day_after = (modules.datetime.date.fromisoformat(last_day | string)
-        + modules.datetime.timedelta(days=1)).isoformat() -%}
-    {#- A window without an end: one comparison, which the engines carry across
-        the join to both tables the marts read (and so skip their other days). -#}
-    {%- if plan.start and plan.end is none -%}
-        {{ return("event_date >= cast('" ~ ([plan.start, day_after] | min) ~ "' as date)") }}
-    {%- endif -%}
-    {{ return('(' ~ in_refresh_window('event_date', plan)
-        ~ " or event_date >= cast('" ~ day_after ~ "' as date))") }}
-{% endmacro %}
-
-{% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where') -%}
-    {%- set attached = model.get('attached_node') if model is mapping else none -%}
-    {%- set tested = graph.nodes.get(attached) if execute and attached else none -%}
-    {%- set day_column = tested.config.meta.get('refresh_day_column')
-        if tested and tested.config.materialized == 'incremental' else none -%}
-    {%- set conditions = ['(' ~ where ~ ')'] if where else [] -%}
-    {%- if day_column -%}
-        {%- do conditions.append(adapter.dispatch('tested_days', 'feed_training_data')(day_column)) -%}
-    {%- endif -%}
-    {%- if not conditions -%}
-        {{ return(relation) }}
-    {%- endif -%}
-    {{ return('(select * from ' ~ relation ~ ' where ' ~ (conditions | join(' and '))
-        ~ ') dbt_subquery') }}
-{%- endmacro %}
-
-{% macro default__tested_days(day_column) %}
-    {{ return(window_days_condition(day_column)) }}
-{% endmacro %}
-
-{% macro duckdb__tested_days(day_column) %}
-    {#- Literal days from the plan (one in-process query): DuckDB skips the
-        other days' row groups. -#}
-    {%- set plan = refresh_plan() -%}
-    {{ return(in_refresh_window(day_column, plan) if is_refresh(plan) else 'true') }}
 {% endmacro %}

@@ -1,12 +1,15 @@
-{#- on-run-start: decide once what this invocation (re)processes, the window
-    of days and the raw files, check the files, and write the plan down. -#}
+{#- The planner (model refresh_plan): decide once per run what it
+    (re)processes, the window of days and the raw files, check the files,
+    and return the plan as rows. -#}
 
-{% macro plan_refresh_window() %}
-    {#- Only the commands that read a plan make one (refresh_plan()): `dbt source
-        freshness` and `dbt seed` run this hook too, and plan nothing. -#}
-    {%- if not execute or flags.WHICH not in ['run', 'build', 'test', 'retry'] -%}
-        {{ return('') }}
+{% macro plan_refresh() %}
+    {#- Only the commands that build plan: dbt compile, docs and sqlfluff get
+        an empty plan, without a query. -#}
+    {%- if not execute or flags.WHICH not in ['run', 'build', 'retry'] -%}
+        {{ return({'mode': 'full', 'start': none, 'end': none, 'rows': []}) }}
     {%- endif -%}
+    {%- do create_refresh_state_tables() -%}
+    {%- do register_raw_tables() -%}
     {%- set ledger = model_relation('raw_file_ledger') -%}
     {%- set window = refresh_window(ledger) -%}
     {%- set known = none if window.mode == 'full' else ledger -%}
@@ -66,17 +69,13 @@
     {%- do check_raw_files_unchanged(window, listed, ledger) -%}
     {{ log("feed refresh: " ~ window.mode ~ " window, days "
         ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs'), info=true) }}
+    {%- set rows = [] -%}
     {%- for source_name in ['impressions', 'engagements'] -%}
-        {%- do write_planned_files(source_name, window, listed[source_name],
-            taken_in[source_name], known) -%}
+        {%- do rows.extend(planned_files(source_name, window, listed[source_name],
+            taken_in[source_name], known)) -%}
     {%- endfor -%}
-    insert into {{ source('feed_refresh', 'windows') }}
-    select
-        '{{ invocation_id }}',
-        '{{ window.mode }}',
-        {{ "cast('" ~ window.start ~ "' as date)" if window.start else 'null' }},
-        {{ "cast('" ~ window.end ~ "' as date)" if window.end else 'null' }},
-        {{ dbt.current_timestamp() }}
+    {%- do window.update({'rows': rows}) -%}
+    {{ return(window) }}
 {% endmacro %}
 
 {% macro refresh_window(ledger) %}
@@ -179,53 +178,45 @@
         ~ "these files in as they are now (a removed file: to drop its rows), run " ~ fix ~ ".") }}
 {% endmacro %}
 
-{% macro write_planned_files(source_name, window, listed, taken_in, ledger) %}
-    {%- set rows = [] -%}
-    {%- if taken_in.files is none -%}
-        {%- do rows.append("null, true") -%}
-    {%- else -%}
-        {%- set to_read = taken_in.files -%}
-        {%- if ledger is not none -%}
-            {%- set overlap = ["source_name = '" ~ source_name ~ "'", "max_row_date is not null",
-                "quarantine_reason is null"] -%}
-            {%- if window.start -%}
-                {%- do overlap.append("max_row_date >= cast('" ~ window.start ~ "' as date)") -%}
-            {%- endif -%}
-            {%- if window.end -%}
-                {%- do overlap.append("min_row_date <= cast('" ~ window.end ~ "' as date)") -%}
-            {%- endif -%}
-            {#- A file the ledger holds that the folder no longer has is not read. -#}
-            {%- set overlapping = run_query('select source_file from (' ~ current_raw_files(ledger)
-                ~ ') as ledger where ' ~ (overlap | join(' and '))).columns[0].values()
-                | select('in', present_raw_files(listed)) | list -%}
-            {%- set to_read = (to_read + overlapping) | unique | sort -%}
+{% macro planned_files(source_name, window, listed, taken_in, ledger) %}
+    {#- The log's files this run reads (the new ones and those holding rows of
+        the window's days), then those it sets aside; a log with neither gets
+        a row without a file. -#}
+    {%- set present = present_raw_files(listed) -%}
+    {%- set new_files = present if taken_in.files is none else taken_in.files -%}
+    {%- set to_read = new_files -%}
+    {%- if ledger is not none -%}
+        {%- set overlap = ["source_name = '" ~ source_name ~ "'", "max_row_date is not null",
+            "quarantine_reason is null"] -%}
+        {%- if window.start -%}
+            {%- do overlap.append("max_row_date >= cast('" ~ window.start ~ "' as date)") -%}
         {%- endif -%}
-        {%- for file in to_read -%}
-            {%- do rows.append(sql_string(file) ~ ", " ~ ('true' if file in taken_in.files else 'false')) -%}
-        {%- endfor -%}
+        {%- if window.end -%}
+            {%- do overlap.append("min_row_date <= cast('" ~ window.end ~ "' as date)") -%}
+        {%- endif -%}
+        {#- A file the ledger holds that the folder no longer has is not read. -#}
+        {%- set overlapping = run_query('select source_file from (' ~ current_raw_files(ledger)
+            ~ ') as ledger where ' ~ (overlap | join(' and '))).columns[0].values()
+            | select('in', present) | list -%}
+        {%- set to_read = (to_read + overlapping) | unique | sort -%}
     {%- endif -%}
-    {%- for chunk in rows | batch(500) -%}
-        {%- set values = [] -%}
-        {%- for row in chunk -%}
-            {%- do values.append("('" ~ invocation_id ~ "', '" ~ source_name ~ "', " ~ row
-                ~ ", " ~ dbt.current_timestamp() ~ ")") -%}
-        {%- endfor -%}
-        {%- do adapter.execute('insert into ' ~ source('feed_refresh', 'files') ~ ' values '
-            ~ (values | join(', '))) -%}
+    {%- set fingerprints = raw_file_fingerprints(new_files + (taken_in.quarantined.keys() | list)) -%}
+    {%- set rows = [] -%}
+    {%- for file in to_read -%}
+        {%- do rows.append({'source_name': source_name, 'source_file': file, 'is_read': true,
+            'is_new': file in new_files, 'footer_fingerprint': fingerprints.get(file)}) -%}
     {%- endfor -%}
     {%- if taken_in.quarantined -%}
-        {%- set files = taken_in.quarantined.keys() | list -%}
-        {%- set counts = raw_file_row_counts(source_name, files) -%}
-        {%- set fingerprints = raw_file_fingerprints(files) -%}
-        {%- set values = [] -%}
+        {%- set counts = raw_file_row_counts(source_name, taken_in.quarantined.keys() | list) -%}
         {%- for file, problems in taken_in.quarantined.items() -%}
-            {%- do values.append("('" ~ invocation_id ~ "', '" ~ source_name ~ "', "
-                ~ sql_string(file) ~ ", " ~ counts.get(file, 0) ~ ", "
-                ~ sql_string('schema: ' ~ (problems | join('; '))) ~ ", "
-                ~ (sql_string(fingerprints[file]) if file in fingerprints else 'null') ~ ", "
-                ~ dbt.current_timestamp() ~ ")") -%}
+            {%- do rows.append({'source_name': source_name, 'source_file': file, 'is_read': false,
+                'is_new': true, 'footer_fingerprint': fingerprints.get(file),
+                'raw_rows': counts.get(file, 0),
+                'quarantine_reason': 'schema: ' ~ (problems | join('; '))}) -%}
         {%- endfor -%}
-        {%- do adapter.execute('insert into ' ~ source('feed_refresh', 'quarantined') ~ ' values '
-            ~ (values | join(', '))) -%}
     {%- endif -%}
+    {%- if not rows -%}
+        {%- do rows.append({'source_name': source_name, 'is_read': false, 'is_new': false}) -%}
+    {%- endif -%}
+    {{ return(rows) }}
 {% endmacro %}

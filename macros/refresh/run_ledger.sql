@@ -1,5 +1,5 @@
-{#- The refresh's own tables: created and filled by the hooks (on-run-start
-    before any node, on-run-end after the last). -#}
+{#- The run ledger: its tables created before any node (on-run-start, and
+    by the planner), filled after the last (on-run-end). -#}
 
 {% macro create_refresh_state_tables() %}
     {%- if not execute -%}
@@ -36,7 +36,8 @@
     {%- set required = [] -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.package_name == project_name
-        and (node.config.materialized == 'incremental' or node.name == 'int_log_watermark') -%}
+        and (node.config.materialized == 'incremental'
+            or node.name in ['int_log_watermark', 'refresh_plan']) -%}
         {%- do required.append(node.unique_id) -%}
     {%- endfor -%}
     {%- set succeeded = [] -%}
@@ -48,24 +49,38 @@
             {%- do succeeded.append(result.node.unique_id) -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- Only an invocation that planned is recorded: its plan, completed or
+        not, in the history of windows; completed, in the run ledger. -#}
+    {%- set plan_id = 'model.' ~ project_name ~ '.refresh_plan' -%}
+    {%- if plan_id not in succeeded -%}
+        {{ log("feed refresh: not recorded as completed (this invocation made no plan: "
+            ~ "refresh_plan failed or was not selected); the next run plans again", info=true) }}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set plan = model_relation('refresh_plan') -%}
+    {%- do adapter.execute('insert into ' ~ source('feed_refresh', 'windows')
+        ~ ' select invocation_id, window_mode, window_start, window_end, max(planned_ts) from '
+        ~ plan ~ ' group by invocation_id, window_mode, window_start, window_end') -%}
     {%- if failed or (succeeded | length) < (required | length) -%}
         {{ log("feed refresh: not recorded as completed ("
             ~ (failed | length) ~ " failed or skipped, "
-            ~ (succeeded | length) ~ "/" ~ (required | length)
+            ~ (succeeded | length - 1) ~ "/" ~ (required | length - 1)
             ~ " daily models built); the next run redoes this window", info=true) }}
         {{ return('') }}
     {%- endif -%}
     insert into {{ source('feed_refresh', 'runs') }}
     select
-        '{{ invocation_id }}',
-        windows.window_mode,
-        windows.window_start,
-        windows.window_end,
+        planned.invocation_id,
+        planned.window_mode,
+        planned.window_start,
+        planned.window_end,
         watermark.impressions_max_ts,
         watermark.engagements_max_ts,
         watermark.watermark_ts,
         {{ dbt.current_timestamp() }}
     from {{ model_relation('int_log_watermark') }} as watermark
-    inner join {{ source('feed_refresh', 'windows') }} as windows
-        on windows.invocation_id = '{{ invocation_id }}'
+    cross join (
+        select distinct invocation_id, window_mode, window_start, window_end
+        from {{ plan }}
+    ) as planned
 {% endmacro %}

@@ -3,11 +3,23 @@
     the contract's columns are read: no column of a file, whatever its name,
     meets the two the reader adds. -#}
 
-{% macro raw_source(source_name, plan) %}
+{% macro raw_source(source_name) %}
     {%- if execute and model.resource_type == 'unit_test' -%}
         {{ return(source('feed', source_name) ~ ' as raw_rows') }}
     {%- endif -%}
-    {{ return(raw_rows_of(source_name, planned_files(plan, source_name))) }}
+    {{ return(raw_rows_of(source_name, planned_raw_files(source_name))) }}
+{% endmacro %}
+
+{% macro planned_raw_files(source_name) %}
+    {#- An engine opens only the files it is given as a list: the plan's files
+        of the log, read when the node compiles (the one query a raw reader
+        runs then). Commands that build nothing (dbt compile, docs, sqlfluff)
+        get every file. -#}
+    {%- if not execute or flags.WHICH not in ['run', 'build', 'test', 'retry'] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(run_query('select source_file from ' ~ ref('refresh_plan') ~ " where source_name = '"
+        ~ source_name ~ "' and is_read order by source_file").columns[0].values() | list) }}
 {% endmacro %}
 
 {% macro raw_columns(source_name) %}
@@ -42,13 +54,13 @@
         `schema` map reads only the contract's columns, typed as union_by_name
         types them, asked of the files by the commands that read rows. -#}
     {%- set columns = raw_columns(source_name) | join(', ') -%}
-    {%- if not execute or flags.WHICH not in ['run', 'build', 'test', 'retry'] -%}
+    {%- if files is none -%}
         {{ return(source('feed', source_name) ~ ' as raw_rows') }}
-    {%- elif files is not none and files | length == 0 -%}
+    {%- elif files | length == 0 -%}
         {{ return('(select ' ~ columns ~ ', null::varchar as filename, null::bigint as file_row_number'
             ~ ' from ' ~ source('feed', source_name) ~ ' where false) as raw_rows') }}
     {%- endif -%}
-    {%- set location = raw_file_list_literal(files) if files else sql_string(raw_glob(source_name)) -%}
+    {%- set location = raw_file_list_literal(files) -%}
     {%- set schema = [] -%}
     {%- for name, type in run_query('select column_name, column_type from (describe select '
         ~ columns ~ ' from read_parquet(' ~ location ~ ', union_by_name = true))').rows -%}

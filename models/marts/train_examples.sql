@@ -20,7 +20,7 @@ examples_to_append as (
 
     select *
     from {{ ref('int_examples_with_features') }}
-    where {{ days_to_append(refresh_plan()) }}
+    where {{ days_to_append() }}
 
 ),
 

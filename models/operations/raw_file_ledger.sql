@@ -7,12 +7,11 @@
     a run that finds one changed stops, unless it rebuilds the file's days
     (see check_raw_files_unchanged); then the new version is recorded. A file
     whose schema breaks the contract, when raw_schema_errors is quarantine,
-    is recorded with the reason and its row count, and never read. On DuckDB
-    the counts come from the Parquet footers; elsewhere from the rows the run
-    read. -#}
+    is recorded with the reason and its row count, and never read. The plan
+    (refresh_plan) says which files are new, their footer fingerprints
+    (DuckDB) and the files set aside. -#}
 {#- Incremental, appended to (dbt_project.yml): a version of a file is
     recorded once, by the run that first takes it in. -#}
-{%- set plan = refresh_plan() %}
 
 with
 
@@ -25,14 +24,14 @@ rows_of_new_files as (
         source_file,
         row_date
     from {{ ref('base_feed__impressions') }}
-    where {{ raw_files_predicate(plan, 'impressions', which='new') }}
+    where {{ is_new_raw_file('impressions') }}
     union all
     select
         'engagements' as source_name,
         source_file,
         row_date
     from {{ ref('base_feed__engagements') }}
-    where {{ raw_files_predicate(plan, 'engagements', which='new') }}
+    where {{ is_new_raw_file('engagements') }}
 
 ),
 
@@ -60,16 +59,16 @@ clean_rows_of_new_files as (
         source_file
     from {{ ref('stg_feed__impressions') }}
     where
-        {{ raw_files_predicate(plan, 'impressions', which='new') }}
-        and {{ in_refresh_window('impression_date', plan) }}
+        {{ is_new_raw_file('impressions') }}
+        and {{ in_refresh_window('impression_date') }}
     union all
     select
         'engagements' as source_name,
         source_file
     from {{ ref('stg_feed__engagements') }}
     where
-        {{ raw_files_predicate(plan, 'engagements', which='new') }}
-        and {{ in_refresh_window('engagement_date', plan) }}
+        {{ is_new_raw_file('engagements') }}
+        and {{ in_refresh_window('engagement_date') }}
 
 ),
 
@@ -94,11 +93,11 @@ rejected_per_file as (
     where
         (
             source_name = 'impressions'
-            and {{ raw_files_predicate(plan, 'impressions', which='new') }}
+            and {{ is_new_raw_file('impressions') }}
         )
         or (
             source_name = 'engagements'
-            and {{ raw_files_predicate(plan, 'engagements', which='new') }}
+            and {{ is_new_raw_file('engagements') }}
         )
     group by source_name, source_file
 
@@ -116,8 +115,8 @@ quarantined_files as (
         cast(null as date) as min_row_date,
         cast(null as date) as max_row_date,
         quarantine_reason
-    from {{ source('feed_refresh', 'quarantined') }}
-    where invocation_id = '{{ invocation_id }}'
+    from {{ ref('refresh_plan') }}
+    where quarantine_reason is not null
 
 ),
 
@@ -152,26 +151,21 @@ listed_files as (
 
 ),
 
+planned_window as (
+
+    select max(window_mode) as window_mode
+    from {{ ref('refresh_plan') }}
+
+),
+
 fingerprints as (
 
-    select
-        'impressions' as source_name,
-        *
-    from ({{ raw_file_fingerprint_relation(
-        'impressions', planned_files(plan, 'impressions', 'new')) }}) as impression_footers
-    union all
-    select
-        'engagements' as source_name,
-        *
-    from ({{ raw_file_fingerprint_relation(
-        'engagements', planned_files(plan, 'engagements', 'new')) }}) as engagement_footers
-    union all
     select
         source_name,
         source_file,
         footer_fingerprint
-    from {{ source('feed_refresh', 'quarantined') }}
-    where invocation_id = '{{ invocation_id }}'
+    from {{ ref('refresh_plan') }}
+    where is_new
 
 ),
 
@@ -235,7 +229,7 @@ files as (
         cast(file_modified_ts as {{ dbt.type_timestamp() }}) as file_modified_ts,
         cast(footer_fingerprint as {{ dbt.type_string() }}) as footer_fingerprint,
         '{{ invocation_id }}' as first_seen_invocation_id,
-        '{{ plan.mode }}' as first_seen_window_mode,
+        planned.window_mode as first_seen_window_mode,
         cast(raw_rows as bigint) as raw_rows,
         cast(rows_with_day as bigint) as rows_with_day,
         cast(clean_rows as bigint) as clean_rows,
@@ -245,6 +239,7 @@ files as (
         quarantine_reason,
         {{ dbt.current_timestamp() }} as first_seen_ts
     from files_not_in_ledger
+    cross join planned_window as planned
 
 ),
 
@@ -260,7 +255,7 @@ removed_files as (
         cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as file_modified_ts,
         cast(null as {{ dbt.type_string() }}) as footer_fingerprint,
         '{{ invocation_id }}' as first_seen_invocation_id,
-        '{{ plan.mode }}' as first_seen_window_mode,
+        planned.window_mode as first_seen_window_mode,
         cast(0 as bigint) as raw_rows,
         cast(0 as bigint) as rows_with_day,
         cast(0 as bigint) as clean_rows,
@@ -271,6 +266,7 @@ removed_files as (
         {{ dbt.current_timestamp() }} as first_seen_ts
     {% if is_incremental() -%}
         from ({{ current_raw_files(this) }}) as ledger
+        cross join planned_window as planned
         where
             ledger.file_size >= 0
             and not exists (
@@ -282,6 +278,7 @@ removed_files as (
             )
     {%- else -%}
         from files as ledger
+        cross join planned_window as planned
         where false
     {%- endif %}
 

@@ -7,8 +7,6 @@
     rows differ from its ledger count: the file is named. On a refresh, the
     rows processed are those of the window's days and every row of a file
     new to the run (too late or without a day). -#}
-{%- set window = refresh_plan() -%}
-{%- set refresh = is_refresh(window) -%}
 {%- set clean = {
     'impressions': ref('stg_feed__impressions'),
     'engagements': ref('stg_feed__engagements'),
@@ -33,21 +31,19 @@ raw_rows as (
         {%- endif %}
         {{ cast_utc_timestamp(timestamp_column) }} as event_ts,
         cast({{ cast_utc_timestamp(timestamp_column) }} as date) as row_date
-    from {{ raw_source(source_name, window) }}
+    from {{ raw_source(source_name) }}
 
 ),
 
 rows_processed as (
 
     select * from raw_rows
-    {% if refresh -%}
-        where
-            {{ in_refresh_window('row_date', window) }}
-            or (
-                (row_date is null or row_date < cast('{{ window.start }}' as date))
-                and {{ raw_files_predicate(window, source_name, which='new') }}
-            )
-    {%- endif %}
+    where
+        {{ in_refresh_window('row_date') }}
+        or (
+            (row_date is null or row_date < {{ refresh_window_start() }})
+            and {{ is_new_raw_file(source_name) }}
+        )
 
 ),
 
@@ -60,7 +56,10 @@ rejected as (
     where
         source_name = '{{ source_name }}'
         {#- Only the files this run read can hold the rows checked. #}
-        and {{ raw_files_predicate(window, source_name) }}
+        and source_file in (
+            select source_file from {{ ref('refresh_plan') }}
+            where source_name = '{{ source_name }}' and is_read
+        )
 
 ),
 
@@ -74,9 +73,7 @@ clean_keys as (
         {%- endif %}
         {{ clean_ts }} as event_ts
     from {{ clean }}
-    {% if refresh -%}
-        where {{ in_refresh_window(clean_date, window) }}
-    {%- endif %}
+    where {{ in_refresh_window(clean_date) }}
 
 ),
 

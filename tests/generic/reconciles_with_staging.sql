@@ -1,12 +1,10 @@
 {% test reconciles_with_staging(model, source_name, timestamp_column) %}
 {#- Per UTC day of the raw timestamp (null day for rows without one):
     raw rows = clean rows + rejected rows + removed duplicates.
-    Returns the days that do not add up. On a refresh, only the window's
-    days are checked (from the raw files that hold them). The raw rows are
+    Returns the days that do not add up. Only the window's days are checked
+    (on a full build, every day) (from the raw files that hold them). The raw rows are
     counted from the files (not the base table); a quarantined file is not
     read, and its rows are counted in the file ledger. -#}
-{%- set window = refresh_plan() -%}
-{%- set refresh = is_refresh(window) -%}
 {%- set clean_model = {
     'impressions': ref('stg_feed__impressions'),
     'engagements': ref('stg_feed__engagements'),
@@ -26,12 +24,10 @@ raw_rows as (
         0 as clean_rows,
         0 as rejected_rows,
         0 as duplicates_removed
-    from {{ raw_source(source_name, window) }}
-    {% if refresh -%}
-        where {{ in_refresh_window(
-            'cast(' ~ cast_utc_timestamp(timestamp_column) ~ ' as date)', window
-        ) }}
-    {%- endif %}
+    from {{ raw_source(source_name) }}
+    where {{ in_refresh_window(
+        'cast(' ~ cast_utc_timestamp(timestamp_column) ~ ' as date)'
+    ) }}
     group by 1
 
 ),
@@ -45,9 +41,7 @@ clean_rows as (
         0 as rejected_rows,
         sum(duplicates_removed) as duplicates_removed
     from {{ clean_model }}
-    {% if refresh -%}
-        where {{ in_refresh_window(clean_date, window) }}
-    {%- endif %}
+    where {{ in_refresh_window(clean_date) }}
     group by 1
 
 ),
@@ -63,9 +57,7 @@ rejected_rows as (
     from {{ ref('stg_feed__rejected_rows') }}
     where
         source_name = '{{ source_name }}'
-        {% if refresh -%}
-            and {{ in_refresh_window('row_date', window) }}
-        {%- endif %}
+        and {{ in_refresh_window('row_date') }}
     group by 1
 
 ),

@@ -19,6 +19,6 @@ from {{ model }}
 where
     is_outside_range
     and {{ 'true' if settings.enabled else 'false' }}
-    and {{ adapter.dispatch('tested_days', 'feed_training_data')('monitored_date') }}
+    and {{ in_refresh_window('monitored_date') }}
 
 {% endtest %}

@@ -2,7 +2,6 @@
     sums of their weights. Incremental by day, so that the daily stats never
     scan the sampled history. -#}
 {{ daily_incremental('event_date') }}
-{%- set plan = refresh_plan() %}
 
 with
 
@@ -15,7 +14,7 @@ sampled_examples as (
         event_date
     from {{ ref('int_examples_sampled') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date', plan) }}
+        where {{ in_refresh_window('event_date') }}
     {%- endif %}
 
 ),

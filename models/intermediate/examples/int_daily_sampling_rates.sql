@@ -3,7 +3,6 @@
     then a small unpivot (days x tasks rows). Incremental by day. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
-{%- set plan = refresh_plan() -%}
 {%- set sampling = sampling_settings() -%}
 {%- set ratio = sampling.negatives_per_positive -%}
 {#- The positives to keep: all of them, or under daily_cap P_target, so that
@@ -21,7 +20,7 @@ examples as (
 
     select * from {{ ref('int_examples_labeled') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date', plan) }}
+        where {{ in_refresh_window('event_date') }}
     {%- endif %}
 
 ),

@@ -7,7 +7,6 @@
 {#- Examples are looked for in the engagement's day and the days before it
     that a label window can reach back to. -#}
 {%- set lookback_days = label_window_days() -%}
-{%- set plan = refresh_plan() -%}
 
 with
 
@@ -21,7 +20,7 @@ engagements as (
         engagement_ts
     from {{ ref('stg_feed__engagements') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date', plan) }}
+        where {{ in_refresh_window('engagement_date') }}
     {%- endif %}
 
 ),
@@ -35,9 +34,7 @@ examples as (
         example_ts
     from {{ ref('int_examples_built') }}
     {% if is_incremental() -%}
-        {%- if plan.start %}
-            where event_date >= {{ add_days("cast('" ~ plan.start ~ "' as date)", -lookback_days) }}
-        {%- endif %}
+        where event_date >= {{ add_days(refresh_window_start(), -lookback_days) }}
     {%- endif %}
 
 ),

@@ -3,7 +3,6 @@
     Incremental by day. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
-{%- set plan = refresh_plan() -%}
 
 with
 
@@ -17,7 +16,7 @@ examples as (
         example_ts
     from {{ ref('int_examples_built') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date', plan) }}
+        where {{ in_refresh_window('event_date') }}
     {%- endif %}
 
 ),
@@ -33,13 +32,11 @@ attributed_engagements as (
     where
         is_attributed
     {%- if is_incremental() %}
-            and {{ in_refresh_window('event_date', plan) }}
-            {%- if plan.start %}
-                {#- Implied (an engagement is never before its example's day)
-                    and on the column the table is partitioned by: Spark reads
-                    only the window's files. #}
-                and engagement_date >= cast('{{ plan.start }}' as date)
-            {%- endif %}
+            and {{ in_refresh_window('event_date') }}
+            {#- Implied (an engagement is never before its example's day)
+                and on the column the table is partitioned by: Spark reads
+                only the window's files. #}
+            and engagement_date >= {{ refresh_window_start() }}
         {%- endif %}
 
 ),

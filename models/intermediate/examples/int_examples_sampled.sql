@@ -7,7 +7,6 @@
     per task. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() %}
-{%- set plan = refresh_plan() %}
 {%- set digest_groups = range(((tasks | length) + 4) // 5) %}
 {%- set kept_for_some_task = [] %}
 {%- for task in tasks %}
@@ -28,7 +27,7 @@ examples as (
         example_ts
     from {{ ref('int_examples_labeled') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date', plan) }}
+        where {{ in_refresh_window('event_date') }}
     {%- endif %}
 
 ),
@@ -42,7 +41,7 @@ rates as (
         event_date
     from {{ ref('int_daily_sampling_rates') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date', plan) }}
+        where {{ in_refresh_window('event_date') }}
     {%- endif %}
 
 ),

@@ -4,7 +4,6 @@
     the logs' whole history of volumes (how far each log reaches) read it
     here instead of the clean logs. Incremental by day. -#}
 {{ daily_incremental('activity_date') }}
-{%- set plan = refresh_plan() %}
 
 with
 
@@ -18,7 +17,7 @@ impressions as (
         impression_date as activity_date
     from {{ ref('stg_feed__impressions') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('impression_date', plan) }}
+        where {{ in_refresh_window('impression_date') }}
     {%- endif %}
 
 ),
@@ -33,7 +32,7 @@ engagements as (
         engagement_date as activity_date
     from {{ ref('stg_feed__engagements') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date', plan) }}
+        where {{ in_refresh_window('engagement_date') }}
     {%- endif %}
 
 ),

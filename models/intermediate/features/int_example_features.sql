@@ -17,10 +17,8 @@
     whose features read a rebuilt day are rebuilt too. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() %}
-{%- set plan = refresh_plan() %}
 {%- set lookback = feature_lookback_days() %}
-{%- set reads_from = add_days("cast('" ~ plan.start ~ "' as date)", -lookback)
-    if plan.start else none %}
+{%- set reads_from = add_days(refresh_window_start(), -lookback) %}
 
 with
 
@@ -33,7 +31,7 @@ examples as (
         example_ts
     from {{ ref('int_examples_sampled') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date', plan) }}
+        where {{ in_refresh_window('event_date') }}
     {%- endif %}
 
 ),
@@ -41,7 +39,7 @@ examples as (
 user_days as (
 
     select * from {{ ref('int_user_daily_activity') }}
-    {% if is_incremental() and reads_from -%}
+    {% if is_incremental() -%}
         where activity_date >= {{ reads_from }}
     {%- endif %}
 
@@ -50,7 +48,7 @@ user_days as (
 tweet_days as (
 
     select * from {{ ref('int_tweet_daily_activity') }}
-    {% if is_incremental() and reads_from -%}
+    {% if is_incremental() -%}
         where activity_date >= {{ reads_from }}
     {%- endif %}
 
@@ -63,7 +61,7 @@ earlier_examples as (
         tweet_id,
         event_date
     from {{ ref('int_examples_built') }}
-    {% if is_incremental() and reads_from -%}
+    {% if is_incremental() -%}
         where event_date >= {{ reads_from }}
     {%- endif %}
 

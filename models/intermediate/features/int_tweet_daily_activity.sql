@@ -4,7 +4,6 @@
     either has a row. Incremental by day. -#}
 {{ daily_incremental('activity_date') }}
 {%- set tasks = get_tasks() %}
-{%- set plan = refresh_plan() %}
 
 with
 
@@ -15,7 +14,7 @@ impressions as (
         impression_date
     from {{ ref('stg_feed__impressions') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('impression_date', plan) }}
+        where {{ in_refresh_window('impression_date') }}
     {%- endif %}
 
 ),
@@ -28,7 +27,7 @@ engagements as (
         engagement_date
     from {{ ref('stg_feed__engagements') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date', plan) }}
+        where {{ in_refresh_window('engagement_date') }}
     {%- endif %}
 
 ),

@@ -3,8 +3,6 @@
     file that delivered it first, like the impressions. Incremental by day
     like the impressions. -#}
 {{ daily_incremental('engagement_date') }}
-{%- set plan = refresh_plan() %}
-{{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements', plan) }}
 
 with
 
@@ -20,7 +18,7 @@ engagements as (
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ in_refresh_window('row_date', plan) }}
+            and {{ in_refresh_window('row_date') }}
         {%- endif %}
 
 ),

@@ -4,8 +4,6 @@
     stg_feed_files__deliveries, not by name). Incremental by day: a refresh
     takes the window's days from the raw rows its run read. -#}
 {{ daily_incremental('impression_date') }}
-{%- set plan = refresh_plan() %}
-{{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions', plan) }}
 
 with
 
@@ -20,7 +18,7 @@ impressions as (
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ in_refresh_window('row_date', plan) }}
+            and {{ in_refresh_window('row_date') }}
         {%- endif %}
 
 ),

@@ -5,37 +5,37 @@
     (past the re-open horizon). Incremental by day; rows without a day come
     once, from the run that first sees their file. -#}
 {{ daily_incremental('row_date', also_delete_new_files=true) }}
-
-{%- set plan = refresh_plan() -%}
-{{ assert_raw_rows_read(ref('base_feed__impressions'), 'impressions', plan) }}
-{{ assert_raw_rows_read(ref('base_feed__engagements'), 'engagements', plan) }}
 {#- Why a row read by this run is rejected, or null: its reject_reason for a
     row of the window's days; for a row without a day, or of a day before the
     window, only when this run is the first to see its file, and then
     `too_late` if it is valid. On a full build every file is new and the
-    window is everything. -#}
-{%- set rejection_reason = {} -%}
-{%- for source_name in ['impressions', 'engagements'] -%}
-    {%- set is_new_file = raw_files_predicate(plan, source_name, which='new') -%}
-    {%- set reason -%}
-        {%- if not is_incremental() or not is_refresh(plan) -%}
-            reject_reason
-        {%- else -%}
-            case
-                when row_date is null
-                    then case when {{ is_new_file }} then reject_reason end
-                {% if plan.start -%}
-                when row_date < cast('{{ plan.start }}' as date)
-                    then case when {{ is_new_file }} then coalesce(reject_reason, 'too_late') end
-                {% endif -%}
-                when {{ in_refresh_window('row_date', plan) }} then reject_reason
-            end
-        {%- endif -%}
-    {%- endset -%}
-    {%- do rejection_reason.update({source_name: reason}) -%}
-{%- endfor %}
+    window starts before any day. -#}
+{%- set rejection_reason -%}
+    {%- if not is_incremental() -%}
+        reject_reason
+    {%- else -%}
+        case
+            when row_date is null
+                then case when is_new_file then reject_reason end
+            when row_date < {{ refresh_window_start() }}
+                then case when is_new_file then coalesce(reject_reason, 'too_late') end
+            when {{ in_refresh_window('row_date') }} then reject_reason
+        end
+    {%- endif -%}
+{%- endset %}
 
 with
+
+{# The files this run is the first to read (the plan's is_new). -#}
+planned_new_files as (
+
+    select
+        source_name,
+        source_file
+    from {{ ref('refresh_plan') }}
+    where is_new and is_read
+
+),
 
 impressions as (
 
@@ -44,10 +44,15 @@ impressions as (
         raw_user_id,
         raw_tweet_id,
         raw_impression_ts as raw_event_ts,
-        source_file,
+        base_rows.source_file,
         source_row_number,
+        new_files.source_file is not null as is_new_file,
         row_date
-    from {{ ref('base_feed__impressions') }}
+    from {{ ref('base_feed__impressions') }} as base_rows
+    left join planned_new_files as new_files
+        on
+            new_files.source_name = 'impressions'
+            and base_rows.source_file = new_files.source_file
 
 ),
 
@@ -59,10 +64,15 @@ engagements as (
         raw_tweet_id,
         raw_action,
         raw_engagement_ts as raw_event_ts,
-        source_file,
+        base_rows.source_file,
         source_row_number,
+        new_files.source_file is not null as is_new_file,
         row_date
-    from {{ ref('base_feed__engagements') }}
+    from {{ ref('base_feed__engagements') }} as base_rows
+    left join planned_new_files as new_files
+        on
+            new_files.source_name = 'engagements'
+            and base_rows.source_file = new_files.source_file
 
 ),
 
@@ -70,7 +80,7 @@ impressions_rejected as (
 
     select
         'impressions' as source_name,
-        {{ rejection_reason['impressions'] }} as reject_reason,
+        {{ rejection_reason }} as reject_reason,
         raw_user_id,
         raw_tweet_id,
         cast(null as {{ dbt.type_string() }}) as raw_action,
@@ -86,7 +96,7 @@ engagements_rejected as (
 
     select
         'engagements' as source_name,
-        {{ rejection_reason['engagements'] }} as reject_reason,
+        {{ rejection_reason }} as reject_reason,
         raw_user_id,
         raw_tweet_id,
         raw_action,

@@ -6,13 +6,13 @@
     that hold it, so a row that a later file repeats stays with the file an
     earlier run counted it in, whatever the files are called. Ephemeral: a
     few rows, compiled into the staging models that read them. -#}
-{%- set plan = refresh_plan() %}
 {#- When each file was first taken in comes from the raw-file ledger, which
     is built after staging (it counts what staging kept), so it still holds
     only the earlier runs' records when this run's staging reads it. It is
     not a ref (the ledger reads staging); a full build takes every file in
-    anew and reads no ledger. -#}
-{%- set ledger = model_relation('raw_file_ledger') if is_refresh(plan) else none %}
+    anew and reads none of it. -#}
+{%- set ledger = model_relation('raw_file_ledger')
+    if execute and model.resource_type == 'model' else none %}
 
 with
 
@@ -23,14 +23,20 @@ listed_files as (
         {{ relative_source_file('listed.file') }} as source_file,
         listed.file_modified_ts
     from {{ source('feed_files', 'impressions') }} as listed
-    where {{ raw_files_predicate(plan, 'impressions', file_column='listed.file') }}
+    where {{ relative_source_file('listed.file') }} in (
+        select source_file from {{ ref('refresh_plan') }}
+        where source_name = 'impressions' and is_read
+    )
     union all
     select
         'engagements' as source_name,
         {{ relative_source_file('listed.file') }} as source_file,
         listed.file_modified_ts
     from {{ source('feed_files', 'engagements') }} as listed
-    where {{ raw_files_predicate(plan, 'engagements', file_column='listed.file') }}
+    where {{ relative_source_file('listed.file') }} in (
+        select source_file from {{ ref('refresh_plan') }}
+        where source_name = 'engagements' and is_read
+    )
 
 ),
 
@@ -54,6 +60,7 @@ files_taken_in_before as (
         where
             quarantine_reason is null
             and file_size >= 0
+            and (select max(window_mode) from {{ ref('refresh_plan') }}) != 'full'
         group by source_name, source_file
     {%- else %}
         select

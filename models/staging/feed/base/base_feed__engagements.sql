@@ -2,19 +2,17 @@
     mapped, each with the reason it is rejected (null when it is valid), in
     one pass over the files. A table rebuilt by every run, over the same files
     as base_feed__impressions (see there). -#}
-{%- set plan = refresh_plan() %}
 {#- A row may land in the rejected rows when it is invalid or, on a refresh,
     of a day before the window (too late when its file is new). -#}
 {%- set may_be_rejected = '(reject_reason is not null'
-    ~ (" or cast(typed_engagement_ts as date) < cast('" ~ plan.start ~ "' as date)"
-        if is_refresh(plan) and plan.start else '') ~ ')' %}
+    ~ ' or cast(typed_engagement_ts as date) < ' ~ refresh_window_start() ~ ')' %}
 
 with
 
 source as (
 
     {#- Only the files this run needs: the others are not opened. #}
-    select * from {{ raw_source('engagements', plan) }}
+    select * from {{ raw_source('engagements') }}
 
 ),
 

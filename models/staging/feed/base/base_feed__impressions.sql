@@ -4,19 +4,17 @@
     files new since the last completed run and those holding rows of the
     refresh window's days. The clean, rejected and ledger models all read
     this table, so each raw row is read and validated once per run. -#}
-{%- set plan = refresh_plan() %}
 {#- A row may land in the rejected rows when it is invalid or, on a refresh,
     of a day before the window (too late when its file is new). -#}
 {%- set may_be_rejected = '(reject_reason is not null'
-    ~ (" or cast(typed_impression_ts as date) < cast('" ~ plan.start ~ "' as date)"
-        if is_refresh(plan) and plan.start else '') ~ ')' %}
+    ~ ' or cast(typed_impression_ts as date) < ' ~ refresh_window_start() ~ ')' %}
 
 with
 
 source as (
 
     {#- Only the files this run needs: the others are not opened. #}
-    select * from {{ raw_source('impressions', plan) }}
+    select * from {{ raw_source('impressions') }}
 
 ),
 

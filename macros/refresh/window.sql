@@ -1,0 +1,55 @@
+{#- The refresh plan as the models read it: SQL over the planner's table
+    (model refresh_plan), which every daily model has in its lineage. -#}
+
+{% macro daily_incremental(day_column, also_delete_new_files=false) %}
+    {%- set settings = {'meta': {
+        'refresh_day_column': day_column,
+        'refresh_deletes_new_files': also_delete_new_files,
+    }} -%}
+    {#- On Spark the day is also the partition the pre-hook drops. -#}
+    {%- if target.type == 'spark' -%}
+        {%- do settings.update({'partition_by': [day_column]}) -%}
+    {%- endif -%}
+    {{ config(**settings) }}
+    {#- The plan is read in the model's SQL on a refresh only; the dependency
+        holds on every build, so the planner always runs first (a unit test,
+        which builds nothing incrementally, is given no plan). -#}
+    {%- if not (execute and model.resource_type == 'unit_test') -%}
+        {%- do ref('refresh_plan') -%}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro refresh_window_start() %}
+    {#- A scalar subquery: DuckDB and Spark prune the days before it. A full
+        build's window starts before any day. -#}
+    {{- return("(select coalesce(min(window_start), cast('1000-01-01' as date)) from "
+        ~ ref('refresh_plan') ~ ")") -}}
+{% endmacro %}
+
+{% macro refresh_window_end() %}
+    {{- return("(select coalesce(max(window_end), cast('9999-12-31' as date)) from "
+        ~ ref('refresh_plan') ~ ")") -}}
+{% endmacro %}
+
+{% macro in_refresh_window(day_column) %}
+    {{- return('(' ~ day_column ~ ' >= ' ~ refresh_window_start() ~ ' and ' ~ day_column
+        ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
+{% endmacro %}
+
+{% macro is_new_raw_file(source_name, file_column='source_file') %}
+    {{- return('(' ~ file_column ~ " in (select source_file from " ~ ref('refresh_plan')
+        ~ " where source_name = '" ~ source_name ~ "' and is_new and is_read))") -}}
+{% endmacro %}
+
+{% macro days_to_append() %}
+    {#- A split mart appends the window's days and any day later than it
+        holds: one comparison first, which the engines carry across the join
+        to both tables the marts read (and so skip their other days). -#}
+    {%- if not is_incremental() -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set day_after_last = '(select ' ~ add_days('max(event_date)', 1) ~ ' from ' ~ this ~ ')' -%}
+    {{ return('(event_date >= least(' ~ refresh_window_start() ~ ', coalesce(' ~ day_after_last
+        ~ ", cast('1000-01-01' as date))) and (event_date <= " ~ refresh_window_end()
+        ~ ' or event_date >= ' ~ day_after_last ~ '))') }}
+{% endmacro %}

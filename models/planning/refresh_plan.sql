@@ -1,0 +1,82 @@
+{#- The refresh plan: what this run (re)processes, decided once, before any
+    model that reads the logs. One row per raw file the run reads or sets
+    aside, each with the window of days the run rebuilds (the same on every
+    row); a log with no such file gets one row without a file. Every daily
+    model reads its window and files from this table, in its own SQL.
+
+    The planner (plan_refresh, macros/refresh/planning.sql) compares each
+    log's folder with the raw-file ledger, checks the schema of the files new
+    to it, and decides the window: on a full build everything; on a
+    scheduled run from the days the new rows touch, within the re-open
+    horizon; or the days the refresh_start_date / refresh_end_date vars
+    give. It stops the run, naming the files, when a delivered file changed
+    or a new one breaks the input contract. A table, replaced by every run
+    that builds: a node that runs without the planner (dbt retry, a
+    selection) reads the last plan. -#}
+{%- set plan = plan_refresh() %}
+{%- set text = dbt.type_string() %}
+
+with
+
+planned_files as (
+
+    select
+        cast(source_name as {{ text }}) as source_name,
+        cast(source_file as {{ text }}) as source_file,
+        cast(is_read as boolean) as is_read,
+        cast(is_new as boolean) as is_new,
+        cast(footer_fingerprint as {{ text }}) as footer_fingerprint,
+        cast(raw_rows as bigint) as raw_rows,
+        cast(quarantine_reason as {{ text }}) as quarantine_reason
+    from (
+        values
+        {%- for row in plan.rows %}
+        (
+            {{ sql_string(row.source_name) }},
+            {{ sql_string(row.source_file) if row.get('source_file') else 'null' }},
+            {{ 'true' if row.is_read else 'false' }},
+            {{ 'true' if row.is_new else 'false' }},
+            {{ sql_string(row.footer_fingerprint) if row.get('footer_fingerprint') else 'null' }},
+            {{ row.raw_rows if row.get('raw_rows') is not none else 'null' }},
+            {{ sql_string(row.quarantine_reason) if row.get('quarantine_reason') else 'null' }}
+        ){{ ',' if not loop.last }}
+        {%- else %}
+        ('none', null, false, false, null, null, null)
+        {%- endfor %}
+    ) as planned (
+        source_name,
+        source_file,
+        is_read,
+        is_new,
+        footer_fingerprint,
+        raw_rows,
+        quarantine_reason
+    )
+    {%- if not plan.rows %}
+    where false
+    {%- endif %}
+
+),
+
+plan as (
+
+    select
+        '{{ invocation_id }}' as invocation_id,
+        '{{ plan.mode }}' as window_mode,
+        source_name,
+        source_file,
+        footer_fingerprint,
+        raw_rows,
+        quarantine_reason,
+        is_read,
+        is_new,
+        {{ "cast('" ~ plan.start ~ "' as date)" if plan.start else 'cast(null as date)' }}
+            as window_start,
+        {{ "cast('" ~ plan['end'] ~ "' as date)" if plan['end'] else 'cast(null as date)' }}
+            as window_end,
+        {{ dbt.current_timestamp() }} as planned_ts
+    from planned_files
+
+)
+
+select * from plan
