@@ -22,8 +22,8 @@
 {% endmacro %}
 
 {% macro default__sql_error(message_expression) %}
-    {{ exceptions.raise_compiler_error("sql_error has no form for adapter " ~ target.type) }}
-{%- endmacro %}
+    {{- unsupported_adapter('sql_error') -}}
+{% endmacro %}
 
 {% macro duckdb__sql_error(message_expression) %}error({{ message_expression }}){% endmacro %}
 

@@ -1,11 +1,20 @@
-{#- Portable SQL: each family's default__ form is Spark SQL (and most
-    engines'), duckdb__ overrides it where DuckDB spells it otherwise. -#}
+{#- SQL that engines spell differently: each family has a duckdb__ and a
+    spark__ form; its default__ stops with unsupported_adapter. -#}
+
+{% macro unsupported_adapter(macro_name) %}
+    {{- exceptions.raise_compiler_error(macro_name ~ ' has no form for the ' ~ target.type
+        ~ ' adapter: the project runs on duckdb and spark (docs/spark.md)') -}}
+{% endmacro %}
 
 {% macro sql_string(value) %}
     {{- return(adapter.dispatch('sql_string', 'feed_training_data')(value)) -}}
 {% endmacro %}
 
 {% macro default__sql_string(value) %}
+    {{- unsupported_adapter('sql_string') -}}
+{% endmacro %}
+
+{% macro spark__sql_string(value) %}
     {#- Spark reads backslash escapes inside string literals. -#}
     {{- return("'" ~ (value | string | replace('\\', '\\\\') | replace("'", "\\'")) ~ "'") -}}
 {% endmacro %}
@@ -19,6 +28,10 @@
 {% endmacro %}
 
 {% macro default__add_days(date_expression, days) %}
+    {{- unsupported_adapter('add_days') -}}
+{% endmacro %}
+
+{% macro spark__add_days(date_expression, days) %}
     date_add({{ date_expression }}, {{ days | int }})
 {%- endmacro %}
 
@@ -31,6 +44,10 @@
 {% endmacro %}
 
 {% macro default__add_seconds(timestamp_expression, seconds) %}
+    {{- unsupported_adapter('add_seconds') -}}
+{% endmacro %}
+
+{% macro spark__add_seconds(timestamp_expression, seconds) %}
     {#- Keeps sub-second precision, which dbt.dateadd on Spark drops. -#}
     ({{ timestamp_expression }} + interval {{ seconds | int }} seconds)
 {%- endmacro %}
@@ -44,6 +61,10 @@
 {% endmacro %}
 
 {% macro default__iso_day_of_week(timestamp_expression) %}
+    {{- unsupported_adapter('iso_day_of_week') -}}
+{% endmacro %}
+
+{% macro spark__iso_day_of_week(timestamp_expression) %}
     {#- Spark's dayofweek counts Sunday 1 to Saturday 7. -#}
     (((dayofweek({{ timestamp_expression }}) + 5) % 7) + 1)
 {%- endmacro %}

@@ -15,6 +15,10 @@
 {%- endmacro %}
 
 {% macro default__example_digest(key) %}
+    {{- unsupported_adapter('example_digest') -}}
+{% endmacro %}
+
+{% macro spark__example_digest(key) %}
     md5({{ key }})
 {%- endmacro %}
 
@@ -33,6 +37,10 @@
 {%- endmacro %}
 
 {% macro default__uniform_from_digest(digest_expression, slice_index) %}
+    {{- unsupported_adapter('uniform_from_digest') -}}
+{% endmacro %}
+
+{% macro spark__uniform_from_digest(digest_expression, slice_index) %}
     {#- In double: a decimal literal would make Spark divide in decimals. -#}
     (cast(cast(
         conv(substr({{ digest_expression }}, {{ 1 + 6 * slice_index }}, 6), 16, 10) as bigint

@@ -6,6 +6,10 @@
 {% endmacro %}
 
 {% macro default__relative_source_file(path_expression) %}
+    {{- unsupported_adapter('relative_source_file') -}}
+{% endmacro %}
+
+{% macro spark__relative_source_file(path_expression) %}
     {#- Spark gives file:///abs/path/...: strip the scheme and the absolute raw_path. -#}
     substr(
         regexp_replace({{ path_expression }}, '^file:(//)?', ''),

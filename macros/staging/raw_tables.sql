@@ -5,8 +5,11 @@
 {% endmacro %}
 
 {% macro default__register_raw_tables() %}
-    {#- Engines that read the files in place (DuckDB: the sources'
-        external_location) need nothing declared. -#}
+    {{- unsupported_adapter('register_raw_tables') -}}
+{% endmacro %}
+
+{% macro duckdb__register_raw_tables() %}
+    {#- DuckDB reads the files in place (the sources' external_location). -#}
 {% endmacro %}
 
 {% macro spark__register_raw_tables() %}

@@ -23,6 +23,10 @@
 {% endmacro %}
 
 {% macro default__is_integer_typed(column) %}
+    {{- unsupported_adapter('is_integer_typed') -}}
+{% endmacro %}
+
+{% macro spark__is_integer_typed(column) %}
     (typeof({{ column }}) in ('bigint', 'int', 'smallint', 'tinyint'))
 {%- endmacro %}
 
@@ -37,6 +41,10 @@
 {% endmacro %}
 
 {% macro default__regex_full_match(expression, pattern) %}
+    {{- unsupported_adapter('regex_full_match') -}}
+{% endmacro %}
+
+{% macro spark__regex_full_match(expression, pattern) %}
     {#- rlike searches: anchor the pattern. -#}
     ({{ expression }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
@@ -50,6 +58,10 @@
 {% endmacro %}
 
 {% macro default__cast_utc_timestamp(column) %}
+    {{- unsupported_adapter('cast_utc_timestamp') -}}
+{% endmacro %}
+
+{% macro spark__cast_utc_timestamp(column) %}
     {#- Spark: timestamps are instants shown in the session time zone (UTC in
         the profile); an offset in a string is honoured. -#}
     try_cast({{ column }} as timestamp)

@@ -3,8 +3,9 @@ here since the package hub is out of reach), read from the built project's
 manifest and files: lineage shows every table the refresh reads, configuration
 cascades from dbt_project.yml, layers read what they should, every source has a
 freshness, every model a description and a test; every macro documented once,
-each dispatch family with a portable default, and few macro files and lines
-for a reader to open (tools/macro_closure.py)."""
+each dispatch family with a duckdb__ and a spark__ form and a default__ that
+is portable or stops naming the adapter, and few macro files and lines for a
+reader to open (tools/macro_closure.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,25 @@ SPLIT_MARTS["test_examples"] = "test"
 MACRO = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
 DISPATCH_PREFIX = re.compile(r"^(default|duckdb|spark)__")
 DISPATCH = re.compile(r"adapter\.dispatch\(\s*'(\w+)'")
+MACRO_BODY = re.compile(
+    r"\{%-?\s*macro\s+(\w+)\s*\(.*?\)\s*-?%\}(.*?)\{%-?\s*endmacro\s*-?%\}", re.S
+)
+JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+# Dispatch families whose default__ is portable SQL, each with the reason.
+# None so far: every family's SQL is spelled differently on DuckDB and Spark,
+# or its standard spelling is not read alike by warehouses (a doubled quote in
+# a string literal is two literals on Spark, and Snowflake and MySQL read
+# backslash escapes too).
+PORTABLE_DEFAULTS: dict[str, str] = {}
+# Checked once the planner rework lands (macros/refresh/*, macros/staging/raw_source.sql).
+REWORKED_ELSEWHERE = {
+    "clear_leftover_table_folder",
+    "delete_days",
+    "raw_file_column_types",
+    "raw_file_fingerprint_relation",
+    "raw_rows_of",
+    "tested_days",
+}
 
 
 def _manifest(path: Path) -> dict:
@@ -209,14 +229,52 @@ def test_every_macro_documented_once_and_each_family_with_a_portable_default(
     assert not problems, problems
 
 
+def test_each_dispatch_family_has_engine_forms_and_a_default_that_is_portable_or_stops():
+    files = [*(ROOT / "macros").rglob("*.sql"), *(ROOT / "tests" / "generic").glob("*.sql")]
+    texts = [path.read_text() for path in sorted(files)]
+    bodies = {
+        name: JINJA_COMMENT.sub("", body)
+        for text in texts
+        for name, body in MACRO_BODY.findall(text)
+    }
+    families = {family for text in texts for family in DISPATCH.findall(text)}
+    assert {"sql_string", "add_days", "cast_utc_timestamp"} <= families
+    problems = []
+    helper = bodies.get("unsupported_adapter", "")
+    if not ("raise_compiler_error" in helper and "target.type" in helper):
+        problems.append("unsupported_adapter does not raise an error naming target.type")
+    for family in sorted(families - REWORKED_ELSEWHERE):
+        default = bodies.get(f"default__{family}")
+        stops = default is not None and (
+            re.fullmatch(rf"\s*\{{\{{-?\s*unsupported_adapter\('{family}'\)\s*-?\}}\}}\s*", default)
+            or ("raise_compiler_error" in default and "target.type" in default)
+        )
+        if default is None:
+            problems.append(f"{family} has no default__ form")
+        elif family in PORTABLE_DEFAULTS:
+            if "raise_compiler_error" in default or "unsupported_adapter" in default:
+                problems.append(f"default__{family} is listed as portable but stops")
+            continue
+        elif not stops:
+            problems.append(
+                f"default__{family} is not listed as portable SQL (PORTABLE_DEFAULTS) "
+                f"and does not stop with unsupported_adapter('{family}')"
+            )
+        for engine in ("duckdb", "spark"):
+            if f"{engine}__{family}" not in bodies:
+                problems.append(f"{family} has no {engine}__ form (its default__ stops)")
+    assert not problems, problems
+
+
 def test_a_reader_opens_few_macro_files_for_any_model():
     measured = measure(ROOT)
     assert measured["files"] <= 35
-    assert measured["lines"] <= 1420
+    # Each dispatch family's default__ that stops naming the adapter costs four lines.
+    assert measured["lines"] <= 1465
     assert measured["refresh_lines"] <= 765
     too_many = {
         name: model
         for name, model in measured["models"].items()
-        if model["direct_files"] > 4 or model["closure_files"] > 12 or model["closure_lines"] > 450
+        if model["direct_files"] > 4 or model["closure_files"] > 12 or model["closure_lines"] > 485
     }
     assert not too_many, too_many
