@@ -28,6 +28,7 @@
 {% endmacro %}
 
 {% macro default__delete_days(day_column, condition) %}
+    {#- Standard SQL: a table that takes a DELETE. -#}
     delete from {{ this }} as refreshed where {{ condition }}
 {% endmacro %}
 
@@ -64,7 +65,13 @@
     {{- return(adapter.dispatch('clear_leftover_table_folder', 'feed_training_data')()) -}}
 {% endmacro %}
 
-{% macro default__clear_leftover_table_folder() %}{% endmacro %}
+{% macro default__clear_leftover_table_folder() %}
+    {{- unsupported_adapter('clear_leftover_table_folder') -}}
+{% endmacro %}
+
+{% macro duckdb__clear_leftover_table_folder() %}
+    {#- A table is a part of the database file: no folder to clear. -#}
+{% endmacro %}
 
 {% macro spark__clear_leftover_table_folder() %}
     {#- A run killed while it creates a table leaves the folder without the table,

@@ -16,6 +16,10 @@
 {% endmacro %}
 
 {% macro default__raw_file_column_types(files) %}
+    {{- unsupported_adapter('raw_file_column_types') -}}
+{% endmacro %}
+
+{% macro spark__raw_file_column_types(files) %}
     {%- set types = {} -%}
     {%- for file in files -%}
         {%- set columns = {} -%}

@@ -4,19 +4,6 @@
     (conversions/ holds files), unrecorded: of a delivery <log>/<name>/ whose
     record conversions/<name>.json is missing (its conversion did not finish). -#}
 
-{% macro current_raw_files(ledger) %}
-    select * from (
-        select
-            ledger.*,
-            row_number() over (
-                partition by source_name, source_file
-                order by first_seen_ts desc
-            ) as version_rank
-        from {{ ledger }} as ledger
-    ) as versions
-    where version_rank = 1
-{%- endmacro %}
-
 {% macro raw_files_against_ledger(source_name, ledger=none) %}
     {%- set text = dbt.type_string() -%}
     {%- set listed_file = relative_source_file('listed.file') -%}
@@ -119,6 +106,11 @@
 {% endmacro %}
 
 {% macro default__raw_file_fingerprint_relation(source_name, files) %}
+    {{- unsupported_adapter('raw_file_fingerprint_relation') -}}
+{% endmacro %}
+
+{% macro spark__raw_file_fingerprint_relation(source_name, files) %}
+    {#- Spark reads no footer here: no fingerprint (docs/spark.md). -#}
     select
         cast(null as {{ dbt.type_string() }}) as source_file,
         cast(null as {{ dbt.type_string() }}) as footer_fingerprint
@@ -127,7 +119,7 @@
 
 {% macro duckdb__raw_file_fingerprint_relation(source_name, files) %}
     {%- if files is not none and files | length == 0 -%}
-        {{ return(default__raw_file_fingerprint_relation(source_name, files)) }}
+        {{ return(spark__raw_file_fingerprint_relation(source_name, files)) }}
     {%- endif -%}
     {{ return(raw_file_fingerprint_query(sql_string(raw_glob(source_name)) if files is none
         else raw_file_list_literal(files))) }}

@@ -1,5 +1,5 @@
-{#- The run ledger: its tables created before any node (on-run-start, and
-    by the planner), filled after the last (on-run-end). -#}
+{#- The run ledger: its tables created by the planner (model refresh_plan),
+    filled after the last node (on-run-end). -#}
 
 {% macro create_refresh_state_tables() %}
     {%- if not execute -%}
@@ -23,11 +23,6 @@
     {%- endfor -%}
 {% endmacro %}
 
-{% macro model_relation(model_name) %}
-    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ model_name] -%}
-    {{ return(adapter.get_relation(
-        database=node.database, schema=node.schema, identifier=node.alias)) }}
-{% endmacro %}
 
 {% macro record_refresh_run(results) %}
     {%- if not execute or flags.WHICH not in ['run', 'build', 'retry'] -%}

@@ -32,6 +32,10 @@
 {% endmacro %}
 
 {% macro default__raw_rows_of(source_name, files) %}
+    {{- unsupported_adapter('raw_rows_of') -}}
+{% endmacro %}
+
+{% macro spark__raw_rows_of(source_name, files) %}
     {#- Spark prunes the files on `_metadata` before it reads them; the table
         declares only the contract's columns (register_raw_tables). -#}
     (
