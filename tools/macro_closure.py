@@ -22,7 +22,9 @@ import yaml
 CALL = re.compile(r"\b([a-z_][a-z0-9_]*)\s*\(")
 DISPATCH = re.compile(r"adapter\.dispatch\(\s*['\"]([a-z0-9_]+)['\"]")
 DEFINITION = re.compile(r"{%-?\s*macro\s+([a-z0-9_]+)\s*\(")
-QUERY = re.compile(r"\brun_query\s*\(|{%-?\s*call\s+statement\b|adapter\.execute\s*\(|\bload_result\s*\(")
+QUERY = re.compile(
+    r"\brun_query\s*\(|{%-?\s*call\s+statement\b|adapter\.execute\s*\(|\bload_result\s*\("
+)
 HOOK_KEYS = ("+pre-hook", "+post-hook", "pre-hook", "post-hook")
 
 

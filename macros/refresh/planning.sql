@@ -202,9 +202,11 @@
     {%- endif -%}
     {%- set fingerprints = raw_file_fingerprints(new_files + (taken_in.quarantined.keys() | list)) -%}
     {%- set rows = [] -%}
-    {%- for file in to_read -%}
-        {%- do rows.append({'source_name': source_name, 'source_file': file, 'is_read': true,
-            'is_new': file in new_files, 'footer_fingerprint': fingerprints.get(file)}) -%}
+    {%- for file in listed if file.source_file in to_read -%}
+        {%- do rows.append({'source_name': source_name, 'source_file': file.source_file,
+            'file_size': file.current_size, 'file_modified_ts': file.current_modified_ts,
+            'is_read': true, 'is_new': file.source_file in new_files,
+            'footer_fingerprint': fingerprints.get(file.source_file)}) -%}
     {%- endfor -%}
     {%- if taken_in.quarantined -%}
         {%- set counts = raw_file_row_counts(source_name, taken_in.quarantined.keys() | list) -%}

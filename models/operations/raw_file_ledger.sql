@@ -151,13 +151,6 @@ listed_files as (
 
 ),
 
-planned_window as (
-
-    select max(window_mode) as window_mode
-    from {{ ref('refresh_plan') }}
-
-),
-
 fingerprints as (
 
     select
@@ -229,7 +222,8 @@ files as (
         cast(file_modified_ts as {{ dbt.type_timestamp() }}) as file_modified_ts,
         cast(footer_fingerprint as {{ dbt.type_string() }}) as footer_fingerprint,
         '{{ invocation_id }}' as first_seen_invocation_id,
-        planned.window_mode as first_seen_window_mode,
+        (select max(planned.window_mode) from {{ ref('refresh_plan') }} as planned)
+            as first_seen_window_mode,
         cast(raw_rows as bigint) as raw_rows,
         cast(rows_with_day as bigint) as rows_with_day,
         cast(clean_rows as bigint) as clean_rows,
@@ -239,7 +233,6 @@ files as (
         quarantine_reason,
         {{ dbt.current_timestamp() }} as first_seen_ts
     from files_not_in_ledger
-    cross join planned_window as planned
 
 ),
 
@@ -255,7 +248,8 @@ removed_files as (
         cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as file_modified_ts,
         cast(null as {{ dbt.type_string() }}) as footer_fingerprint,
         '{{ invocation_id }}' as first_seen_invocation_id,
-        planned.window_mode as first_seen_window_mode,
+        (select max(planned.window_mode) from {{ ref('refresh_plan') }} as planned)
+            as first_seen_window_mode,
         cast(0 as bigint) as raw_rows,
         cast(0 as bigint) as rows_with_day,
         cast(0 as bigint) as clean_rows,
@@ -266,7 +260,6 @@ removed_files as (
         {{ dbt.current_timestamp() }} as first_seen_ts
     {% if is_incremental() -%}
         from ({{ current_raw_files(this) }}) as ledger
-        cross join planned_window as planned
         where
             ledger.file_size >= 0
             and not exists (
@@ -278,7 +271,6 @@ removed_files as (
             )
     {%- else -%}
         from files as ledger
-        cross join planned_window as planned
         where false
     {%- endif %}
 

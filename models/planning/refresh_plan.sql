@@ -21,40 +21,45 @@ with
 planned_files as (
 
     select
-        cast(source_name as {{ text }}) as source_name,
-        cast(source_file as {{ text }}) as source_file,
-        cast(is_read as boolean) as is_read,
-        cast(is_new as boolean) as is_new,
-        cast(footer_fingerprint as {{ text }}) as footer_fingerprint,
-        cast(raw_rows as bigint) as raw_rows,
-        cast(quarantine_reason as {{ text }}) as quarantine_reason
+        cast(planned.source_name as {{ text }}) as source_name,
+        cast(planned.source_file as {{ text }}) as source_file,
+        cast(planned.footer_fingerprint as {{ text }}) as footer_fingerprint,
+        cast(planned.quarantine_reason as {{ text }}) as quarantine_reason,
+        cast(planned.file_size as bigint) as file_size,
+        cast(planned.raw_rows as bigint) as raw_rows,
+        cast(planned.is_read as boolean) as is_read,
+        cast(planned.is_new as boolean) as is_new,
+        cast(planned.file_modified_ts as {{ dbt.type_timestamp() }}) as file_modified_ts
     from (
         values
         {%- for row in plan.rows %}
-        (
-            {{ sql_string(row.source_name) }},
-            {{ sql_string(row.source_file) if row.get('source_file') else 'null' }},
-            {{ 'true' if row.is_read else 'false' }},
-            {{ 'true' if row.is_new else 'false' }},
-            {{ sql_string(row.footer_fingerprint) if row.get('footer_fingerprint') else 'null' }},
-            {{ row.raw_rows if row.get('raw_rows') is not none else 'null' }},
-            {{ sql_string(row.quarantine_reason) if row.get('quarantine_reason') else 'null' }}
-        ){{ ',' if not loop.last }}
+            (
+                {{ sql_string(row.source_name) }},
+                {{ sql_string(row.source_file) if row.get('source_file') else 'null' }},
+                {{ sql_string(row.footer_fingerprint) if row.get('footer_fingerprint') else 'null' }},
+                {{ sql_string(row.quarantine_reason) if row.get('quarantine_reason') else 'null' }},
+                {{ row.file_size if row.get('file_size') is not none else 'null' }},
+                {{ row.raw_rows if row.get('raw_rows') is not none else 'null' }},
+                {{ 'true' if row.is_read else 'false' }},
+                {{ 'true' if row.is_new else 'false' }},
+                {{ sql_string(row.file_modified_ts) if row.get('file_modified_ts') else 'null' }}
+            ){{ ',' if not loop.last }}
         {%- else %}
-        ('none', null, false, false, null, null, null)
+            ('none', null, null, null, null, null, false, false, null)
         {%- endfor %}
-    ) as planned (
-        source_name,
-        source_file,
-        is_read,
-        is_new,
-        footer_fingerprint,
-        raw_rows,
-        quarantine_reason
     )
-    {%- if not plan.rows %}
-    where false
-    {%- endif %}
+        as planned (
+            source_name,
+            source_file,
+            footer_fingerprint,
+            quarantine_reason,
+            file_size,
+            raw_rows,
+            is_read,
+            is_new,
+            file_modified_ts
+        )
+    where {{ 'true' if plan.rows else 'false' }}  -- noqa: LT02
 
 ),
 
@@ -66,10 +71,12 @@ plan as (
         source_name,
         source_file,
         footer_fingerprint,
-        raw_rows,
         quarantine_reason,
+        file_size,
+        raw_rows,
         is_read,
         is_new,
+        file_modified_ts,
         {{ "cast('" ~ plan.start ~ "' as date)" if plan.start else 'cast(null as date)' }}
             as window_start,
         {{ "cast('" ~ plan['end'] ~ "' as date)" if plan['end'] else 'cast(null as date)' }}

@@ -283,6 +283,8 @@ def test_a_reader_opens_few_macro_files_for_any_model():
         name: model
         for name, model in models.items()
         if name != "refresh_plan"
-        and (model["direct_files"] > 4 or model["closure_files"] > 8 or model["closure_lines"] > 560)
+        and (
+            model["direct_files"] > 4 or model["closure_files"] > 8 or model["closure_lines"] > 560
+        )
     }
     assert not too_many, too_many

@@ -40,14 +40,14 @@ planned_new_files as (
 impressions as (
 
     select
-        reject_reason,
-        raw_user_id,
-        raw_tweet_id,
-        raw_impression_ts as raw_event_ts,
+        base_rows.reject_reason,
+        base_rows.raw_user_id,
+        base_rows.raw_tweet_id,
+        base_rows.raw_impression_ts as raw_event_ts,
         base_rows.source_file,
-        source_row_number,
+        base_rows.source_row_number,
         new_files.source_file is not null as is_new_file,
-        row_date
+        base_rows.row_date
     from {{ ref('base_feed__impressions') }} as base_rows
     left join planned_new_files as new_files
         on
@@ -59,15 +59,15 @@ impressions as (
 engagements as (
 
     select
-        reject_reason,
-        raw_user_id,
-        raw_tweet_id,
-        raw_action,
-        raw_engagement_ts as raw_event_ts,
+        base_rows.reject_reason,
+        base_rows.raw_user_id,
+        base_rows.raw_tweet_id,
+        base_rows.raw_action,
+        base_rows.raw_engagement_ts as raw_event_ts,
         base_rows.source_file,
-        source_row_number,
+        base_rows.source_row_number,
         new_files.source_file is not null as is_new_file,
-        row_date
+        base_rows.row_date
     from {{ ref('base_feed__engagements') }} as base_rows
     left join planned_new_files as new_files
         on

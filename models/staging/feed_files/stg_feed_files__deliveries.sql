@@ -16,27 +16,15 @@
 
 with
 
-listed_files as (
+{# The files the plan reads, with their modification times as listed. -#}
+planned_files as (
 
     select
-        'impressions' as source_name,
-        {{ relative_source_file('listed.file') }} as source_file,
-        listed.file_modified_ts
-    from {{ source('feed_files', 'impressions') }} as listed
-    where {{ relative_source_file('listed.file') }} in (
-        select source_file from {{ ref('refresh_plan') }}
-        where source_name = 'impressions' and is_read
-    )
-    union all
-    select
-        'engagements' as source_name,
-        {{ relative_source_file('listed.file') }} as source_file,
-        listed.file_modified_ts
-    from {{ source('feed_files', 'engagements') }} as listed
-    where {{ relative_source_file('listed.file') }} in (
-        select source_file from {{ ref('refresh_plan') }}
-        where source_name = 'engagements' and is_read
-    )
+        source_name,
+        source_file,
+        file_modified_ts
+    from {{ ref('refresh_plan') }}
+    where is_read
 
 ),
 
@@ -75,15 +63,15 @@ files_taken_in_before as (
 files_taken_in as (
 
     select
-        listed_files.source_name,
-        listed_files.source_file,
+        planned_files.source_name,
+        planned_files.source_file,
         files_taken_in_before.taken_in_order,
-        listed_files.file_modified_ts
-    from listed_files
+        planned_files.file_modified_ts
+    from planned_files
     left join files_taken_in_before
         on
-            listed_files.source_name = files_taken_in_before.source_name
-            and listed_files.source_file = files_taken_in_before.source_file
+            planned_files.source_name = files_taken_in_before.source_name
+            and planned_files.source_file = files_taken_in_before.source_file
 
 ),
 
