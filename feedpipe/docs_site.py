@@ -43,14 +43,9 @@ DEFAULT_DATABASE = "data/feed.duckdb"
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = Path("data/docs/index.html")
 STATIC_PAGE = "static_index.html"
-# The refresh's bookkeeping tables (source feed_refresh), which the on-run-start
-# hooks create before any model is built.
-LEDGER_TABLES = {
-    "feed_refresh_runs",
-    "feed_refresh_windows",
-    "feed_refresh_files",
-    "feed_refresh_quarantined",
-}
+# The run ledger's tables (source feed_refresh), which the planner (model
+# refresh_plan) creates before any model reads the logs.
+LEDGER_TABLES = {"feed_refresh_runs", "feed_refresh_windows"}
 LOGS = ("impressions", "engagements")
 
 

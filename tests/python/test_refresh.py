@@ -104,17 +104,17 @@ def test_daily_refreshes_equal_one_full_build(daily: dict, all_days_built: Path)
 
 @pytest.mark.slow
 def test_a_refresh_reads_the_files_it_planned_and_records_what_staging_kept(daily: dict):
-    """On-run-start writes the files a refresh reads (feed_refresh.files): the
-    new ones, recorded by the ledger in that run, and the ones holding rows of
-    the window's days; the base tables hold exactly the planned files' rows."""
+    """The planner writes the files a refresh reads (refresh_plan): the new
+    ones, recorded by the ledger in that run, and the ones holding rows of the
+    window's days; the base tables hold exactly the planned files' rows."""
     with duckdb.connect(str(daily["database"]), read_only=True) as connection:
         invocation, start = connection.execute(
             "select invocation_id, window_start from feed_refresh_runs "
             "order by completed_ts desc limit 1"
         ).fetchone()
         planned = connection.execute(
-            "select source_name, source_file, is_new from feed_refresh_files "
-            "where invocation_id = ?",
+            "select source_name, source_file, is_new from refresh_plan "
+            "where invocation_id = ? and is_read",
             [invocation],
         ).fetchall()
         recorded = connection.execute(
