@@ -9,7 +9,12 @@
         {{ return({'mode': 'full', 'start': none, 'end': none, 'rows': []}) }}
     {%- endif -%}
     {%- do create_refresh_state_tables() -%}
-    {%- do register_raw_tables() -%}
+    {%- set tables = raw_input_kind() == 'tables' -%}
+    {%- if tables -%}
+        {%- do check_raw_tables() -%}
+    {%- else -%}
+        {%- do register_raw_tables() -%}
+    {%- endif -%}
     {%- set ledger = model_relation('raw_file_ledger') -%}
     {%- set window = refresh_window(ledger) -%}
     {%- set known = none if window.mode == 'full' else ledger -%}
@@ -17,7 +22,8 @@
     {%- set listed, taken_in, problems, skipped, read_before = {}, {}, [], [], [] -%}
     {#- A delivery without its conversion record is skipped; read before, the run stops. -#}
     {%- for source_name in ['impressions', 'engagements'] -%}
-        {%- do listed.update({source_name: raw_files_against_ledger(source_name, known)}) -%}
+        {%- do listed.update({source_name: raw_files_against_ledger(
+            source_name, known, recent_only=window.mode == 'scheduled')}) -%}
         {%- for file in listed[source_name] if file.status == 'unrecorded' -%}
             {%- do (read_before if file.recorded_size not in [none, '-1'] else skipped)
                 .append(file.source_file.split('/')[:2] | join('/') ~ '/') -%}
@@ -34,7 +40,10 @@
             ~ raw_path() ~ ": " ~ (skipped | unique | join(', '))) -%}
     {%- endif -%}
     {%- for source_name in ['impressions', 'engagements'] -%}
-        {%- if present_raw_files(listed[source_name]) | length == 0 -%}
+        {%- if tables and known is none and listed[source_name] | length == 0 -%}
+            {{ exceptions.raise_compiler_error("no raw " ~ source_name ~ ": the table "
+                ~ source('feed_tables', source_name) ~ " (var raw_input tables) holds no row") }}
+        {%- elif not tables and present_raw_files(listed[source_name]) | length == 0 -%}
             {{ exceptions.raise_compiler_error(
                 "no raw " ~ source_name ~ " files: nothing matches " ~ raw_glob(source_name)
                 ~ (" but the deliveries skipped above" if skipped else "")
@@ -43,7 +52,7 @@
         {%- endif -%}
         {%- set new_files = new_raw_files(listed[source_name]) -%}
         {%- set quarantined = {} -%}
-        {%- for problem in raw_schema_problems(source_name, new_files) -%}
+        {%- for problem in ([] if tables else raw_schema_problems(source_name, new_files)) -%}
             {%- do problems.append('  ' ~ problem.source_file ~ ': ' ~ problem.problem) -%}
             {%- do quarantined.setdefault(problem.source_file, []).append(problem.problem) -%}
         {%- endfor -%}
@@ -197,22 +206,33 @@
         {#- A file the ledger holds that the folder no longer has is not read. -#}
         {%- set overlapping = run_query('select source_file from (' ~ current_raw_files(ledger)
             ~ ') as ledger where ' ~ (overlap | join(' and '))).columns[0].values()
-            | select('in', present) | list -%}
+            | reject('in', [] if raw_input_kind() == 'tables' else listed | selectattr('status',
+                'in', ['removed', 'unrecorded']) | map(attribute='source_file') | list) | list -%}
         {%- set to_read = (to_read + overlapping) | unique | sort -%}
     {%- endif -%}
-    {%- set fingerprints = raw_file_fingerprints(new_files + (taken_in.quarantined.keys() | list)) -%}
+    {%- set fingerprints = {} if raw_input_kind() == 'tables'
+        else raw_file_fingerprints(new_files + (taken_in.quarantined.keys() | list)) -%}
     {%- set rows = [] -%}
-    {%- for file in listed if file.source_file in to_read -%}
-        {%- do rows.append({'source_name': source_name, 'source_file': file.source_file,
-            'file_size': file.current_size, 'file_modified_ts': file.current_modified_ts,
-            'is_read': true, 'is_new': file.source_file in new_files,
-            'footer_fingerprint': fingerprints.get(file.source_file)}) -%}
+    {%- set as_listed = {} -%}
+    {%- for file in listed -%}
+        {%- do as_listed.update({file.source_file: file}) -%}
+    {%- endfor -%}
+    {%- for name in to_read -%}
+        {#- A table's batch older than the listing: as the ledger recorded it. -#}
+        {%- set file = as_listed.get(name, {}) -%}
+        {%- do rows.append({'source_name': source_name, 'source_file': name,
+            'file_size': file.get('current_size') or file.get('recorded_size'),
+            'file_modified_ts': file.get('current_modified_ts') or file.get('recorded_modified_ts'),
+            'is_read': true, 'is_new': name in new_files,
+            'footer_fingerprint': fingerprints.get(name)}) -%}
     {%- endfor -%}
     {%- if taken_in.quarantined -%}
         {%- set counts = raw_file_row_counts(source_name, taken_in.quarantined.keys() | list) -%}
         {%- for file, problems in taken_in.quarantined.items() -%}
             {%- do rows.append({'source_name': source_name, 'source_file': file, 'is_read': false,
                 'is_new': true, 'footer_fingerprint': fingerprints.get(file),
+                'file_size': as_listed[file].current_size,
+                'file_modified_ts': as_listed[file].current_modified_ts,
                 'raw_rows': counts.get(file, 0),
                 'quarantine_reason': 'schema: ' ~ (problems | join('; '))}) -%}
         {%- endfor -%}

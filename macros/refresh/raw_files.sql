@@ -1,19 +1,27 @@
-{#- The raw files as the folder holds them now, beside the file ledger: new,
-    changed (size, modification time and, where the engine reads footers,
-    the Parquet footer) or the same; or, in a folder that converters write
+{#- The raw files as the folder holds them now (or a table's load batches),
+    beside the file ledger: new, changed (size, modification time and, where
+    the engine reads footers, the Parquet footer) or the same; or, in a folder that converters write
     (conversions/ holds files), unrecorded: of a delivery <log>/<name>/ whose
     record conversions/<name>.json is missing (its conversion did not finish). -#}
 
-{% macro raw_files_against_ledger(source_name, ledger=none) %}
+{% macro raw_files_against_ledger(source_name, ledger=none, recent_only=false) %}
     {%- set text = dbt.type_string() -%}
-    {%- set listed_file = relative_source_file('listed.file') -%}
+    {%- set tables = raw_input_kind() == 'tables' -%}
     {%- set records = source('feed_files', 'conversions') -%}
     {%- set delivery = dbt.split_part(
-        'coalesce(' ~ listed_file ~ ', ledger.source_file)', "'/'", 2) -%}
+        'coalesce(listed.source_file, ledger.source_file)', "'/'", 2) -%}
+    {#- A table lists the batches stamped after the latest the ledger holds,
+        less the lag; the ledger is compared on the same batches. -#}
+    {%- set since = none -%}
+    {%- if tables and recent_only and ledger is not none -%}
+        {%- set since = '(select coalesce(' ~ add_seconds('max(file_modified_ts)', -raw_load_lag_seconds())
+            ~ ", cast('1000-01-01' as " ~ dbt.type_timestamp() ~ ')) from ' ~ ledger
+            ~ " where source_name = '" ~ source_name ~ "')" -%}
+    {%- endif -%}
     {%- set query -%}
         select
-            coalesce({{ listed_file }}, ledger.source_file) as source_file,
-            listed.file is not null as is_listed,
+            coalesce(listed.source_file, ledger.source_file) as source_file,
+            listed.source_file is not null as is_listed,
             ledger.source_file is not null as in_ledger,
             ledger.quarantine_reason is not null as quarantined,
             cast(ledger.file_size as {{ text }}) as recorded_size,
@@ -22,8 +30,12 @@
             cast(listed.file_modified_ts as {{ text }}) as current_modified_ts,
             ledger.footer_fingerprint,
             cast(ledger.min_row_date as {{ text }}) as first_day,
+            {%- if tables %}
+            false as is_unrecorded
+            {%- else %}
             (select count(*) from {{ records }}) > 0 and recorded.file is null as is_unrecorded
-        from {{ source('feed_files', source_name) }} as listed
+            {%- endif %}
+        from ({{ raw_listing(source_name, since) }}) as listed
         full outer join (
             {%- if ledger is none %}
             select
@@ -36,13 +48,19 @@
             where false
             {%- else %}
             select * from ({{ current_raw_files(ledger) }}) as versions
-            where source_name = '{{ source_name }}'
+            where
+                source_name = '{{ source_name }}'
+                {%- if since %}
+                and file_modified_ts > {{ since }}
+                {%- endif %}
             {%- endif %}
         ) as ledger
-            on ledger.source_file = {{ listed_file }}
+            on ledger.source_file = listed.source_file
+        {%- if not tables %}
         left join {{ records }} as recorded
             on {{ relative_source_file('recorded.file') }}
                 = {{ dbt.concat(["'conversions/'", delivery, "'.json'"]) }}
+        {%- endif %}
         order by 1
     {%- endset -%}
     {%- set files = [] -%}
@@ -71,7 +89,7 @@
         {%- do files.append(file) -%}
     {%- endfor -%}
     {#- Copied or touched: same size, and the same footer is the same file. -#}
-    {%- if touched -%}
+    {%- if touched and raw_input_kind() == 'files' -%}
         {%- set fingerprints = raw_file_fingerprints(touched | map(attribute='source_file') | list) -%}
         {%- for file in touched
             if fingerprints.get(file.source_file) == file.footer_fingerprint -%}
@@ -79,6 +97,31 @@
         {%- endfor -%}
     {%- endif -%}
     {{ return(files) }}
+{% endmacro %}
+
+{% macro raw_listing(source_name, since=none) %}
+    {#- What a log holds now, one row per file, or per load batch of a table:
+        its name (a path under raw_path, or <log>/loaded_at=<time>), its size
+        (bytes, or rows) and its modification (load) time. -#}
+    {%- if raw_input_kind() == 'files' -%}
+        select
+            {{ relative_source_file('listed.file') }} as source_file,
+            listed.file_size,
+            listed.file_modified_ts
+        from {{ source('feed_files', source_name) }} as listed
+    {%- else -%}
+        {%- set loaded_at = raw_loaded_at_column() -%}
+        select
+            {{ dbt.concat(["'" ~ source_name ~ "/loaded_at='", dbt.cast(loaded_at, dbt.type_string())]) }}
+                as source_file,
+            count(*) as file_size,
+            max(cast({{ loaded_at }} as {{ dbt.type_timestamp() }})) as file_modified_ts
+        from {{ source('feed_tables', source_name) }}
+        {%- if since %}
+        where cast({{ loaded_at }} as {{ dbt.type_timestamp() }}) > {{ since }}
+        {%- endif %}
+        group by {{ loaded_at }}
+    {%- endif -%}
 {% endmacro %}
 
 {% macro new_raw_files(listed) %}

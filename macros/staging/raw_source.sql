@@ -28,6 +28,12 @@
 {% endmacro %}
 
 {% macro raw_rows_of(source_name, files) %}
+    {#- The rows of the given files (or load batches), none for every one:
+        the contract's columns, the file's path under raw_path (a batch's
+        name) as source_file and the row's number in it as file_row_number. -#}
+    {%- if raw_input_kind() == 'tables' -%}
+        {{ return(raw_rows_of_table(source_name, files)) }}
+    {%- endif -%}
     {{- return(adapter.dispatch('raw_rows_of', 'feed_training_data')(source_name, files)) -}}
 {% endmacro %}
 
@@ -41,7 +47,7 @@
     (
         select
             raw_rows.{{ raw_columns(source_name) | join(', raw_rows.') }},
-            raw_rows._metadata.file_path as filename,
+            {{ relative_source_file('raw_rows._metadata.file_path') }} as source_file,
             raw_rows._metadata.row_index as file_row_number
         from {{ source('feed', source_name) }} as raw_rows
         {%- if files is not none %}
@@ -59,20 +65,50 @@
         types them, asked of the files by the commands that read rows. -#}
     {%- set columns = raw_columns(source_name) | join(', ') -%}
     {%- if files is none -%}
-        {{ return(source('feed', source_name) ~ ' as raw_rows') }}
+        {%- set location = 'read_parquet(' ~ sql_string(raw_glob(source_name))
+            ~ ', union_by_name = true, filename = true, file_row_number = true)' -%}
     {%- elif files | length == 0 -%}
-        {{ return('(select ' ~ columns ~ ', null::varchar as filename, null::bigint as file_row_number'
+        {{ return('(select ' ~ columns ~ ', null::varchar as source_file, null::bigint as file_row_number'
             ~ ' from ' ~ source('feed', source_name) ~ ' where false) as raw_rows') }}
+    {%- else -%}
+        {%- set schema = [] -%}
+        {%- for name, type in run_query('select column_name, column_type from (describe select '
+            ~ columns ~ ' from read_parquet(' ~ raw_file_list_literal(files)
+            ~ ', union_by_name = true))').rows -%}
+            {%- do schema.append(sql_string(name) ~ ': {name: ' ~ sql_string(name) ~ ', type: '
+                ~ sql_string(type) ~ ', default_value: null}') -%}
+        {%- endfor -%}
+        {%- set location -%}
+            read_parquet(
+                {{ raw_file_list_literal(files) }}, schema = map { {{- schema | join(', ') -}} },
+                filename = true, file_row_number = true
+            )
+        {%- endset -%}
     {%- endif -%}
-    {%- set location = raw_file_list_literal(files) -%}
-    {%- set schema = [] -%}
-    {%- for name, type in run_query('select column_name, column_type from (describe select '
-        ~ columns ~ ' from read_parquet(' ~ location ~ ', union_by_name = true))').rows -%}
-        {%- do schema.append(sql_string(name) ~ ': {name: ' ~ sql_string(name) ~ ', type: '
-            ~ sql_string(type) ~ ', default_value: null}') -%}
-    {%- endfor -%}
-    read_parquet(
-        {{ location }}, schema = map { {{- schema | join(', ') -}} },
-        filename = true, file_row_number = true
+    {{ return('(select ' ~ columns ~ ', ' ~ relative_source_file('filename')
+        ~ ' as source_file, file_row_number from ' ~ location ~ ') as raw_rows') }}
+{%- endmacro %}
+
+{% macro raw_rows_of_table(source_name, batches) %}
+    {#- A log held in a table: a load batch is the rows stamped with one load
+        time, named `<log>/loaded_at=<time>`; a row's number is its rank in
+        its batch by its values (identical rows are interchangeable). -#}
+    {%- set loaded_at = raw_loaded_at_column() -%}
+    {%- set batch = dbt.concat(["'" ~ source_name ~ "/loaded_at='",
+        dbt.cast(loaded_at, dbt.type_string())]) -%}
+    (
+        select
+            {{ raw_columns(source_name) | join(',\n            ') }},
+            {{ batch }} as source_file,
+            row_number() over (
+                partition by {{ loaded_at }}
+                order by {{ raw_columns(source_name) | join(', ') }}
+            ) - 1 as file_row_number
+        from {{ source('feed_tables', source_name) }}
+        {%- if batches is not none %}
+        where {{ batch }} in (
+            {%- for name in batches %}{{ sql_string(name) }}{{ ', ' if not loop.last }}{% else %}null{% endfor -%}
+        )
+        {%- endif %}
     ) as raw_rows
 {%- endmacro %}

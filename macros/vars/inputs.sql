@@ -9,6 +9,33 @@
     {{ return(value if value == '/' else value.rstrip('/')) }}
 {% endmacro %}
 
+{% macro raw_input_kind() %}
+    {%- set kind = var('raw_input', 'files') | string | lower -%}
+    {%- if kind not in ['files', 'tables'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_input must be files or tables, got " ~ (kind | tojson)) }}
+    {%- endif -%}
+    {{ return(kind) }}
+{% endmacro %}
+
+{% macro raw_loaded_at_column() %}
+    {%- set column = var('raw_loaded_at_column', 'loaded_at') -%}
+    {%- if column is not string or not modules.re.fullmatch('[A-Za-z_][A-Za-z0-9_]*', column) -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_loaded_at_column must name a column, got " ~ (column | tojson)) }}
+    {%- endif -%}
+    {{ return(column | lower) }}
+{% endmacro %}
+
+{% macro raw_load_lag_seconds() %}
+    {%- set hours = var('raw_load_lag_hours', 24) -%}
+    {%- if hours is not number or hours < 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_load_lag_hours must be a number of hours >= 0, got " ~ (hours | tojson)) }}
+    {%- endif -%}
+    {{ return((hours * 3600) | int) }}
+{% endmacro %}
+
 {% macro id_data_type() %}
     {%- set id_type = var('id_type') | string | lower -%}
     {%- if id_type in ['bigint', 'int64', 'long'] -%}

@@ -131,31 +131,37 @@ files_taken_in as (
 
 ),
 
-{# The ledger reads the folder's listing (a source) beside what staging
-   took in (models): the one model that reads both. -#}
+{# The folders' listing (a source), beside what staging took in (models):
+   the files still delivered. A table's load batches are not listed whole. -#}
 listed_files as (
 
-    select
-        'impressions' as source_name,
-        {{ relative_source_file('listed.file') }} as source_file,
-        listed.file_size,
-        listed.file_modified_ts
-    from {{ source('feed_files', 'impressions') }} as listed
-    union all
-    select
-        'engagements' as source_name,
-        {{ relative_source_file('listed.file') }} as source_file,
-        listed.file_size,
-        listed.file_modified_ts
-    from {{ source('feed_files', 'engagements') }} as listed
+    {%- if raw_input_kind() == 'files' %}
+        select
+            'impressions' as source_name,
+            {{ relative_source_file('listed.file') }} as source_file
+        from {{ source('feed_files', 'impressions') }} as listed
+        union all
+        select
+            'engagements' as source_name,
+            {{ relative_source_file('listed.file') }} as source_file
+        from {{ source('feed_files', 'engagements') }} as listed
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as source_name,
+            cast(null as {{ dbt.type_string() }}) as source_file
+        where false
+    {%- endif %}
 
 ),
 
-fingerprints as (
+{# Each new file (or load batch) as the planner listed it. -#}
+planned_new_files as (
 
     select
         source_name,
         source_file,
+        file_size,
+        file_modified_ts,
         footer_fingerprint
     from {{ ref('refresh_plan') }}
     where is_new
@@ -166,20 +172,16 @@ files_as_listed as (
 
     select
         files_taken_in.*,
-        listed_files.file_size,
-        listed_files.file_modified_ts,
-        fingerprints.footer_fingerprint,
+        planned_new_files.file_size,
+        planned_new_files.file_modified_ts,
+        planned_new_files.footer_fingerprint,
         coalesce(clean_files.clean_rows, 0) as clean_rows,
         coalesce(rejected_per_file.rejected_rows, 0) as rejected_rows
     from files_taken_in
-    inner join listed_files
+    inner join planned_new_files
         on
-            files_taken_in.source_name = listed_files.source_name
-            and files_taken_in.source_file = listed_files.source_file
-    left join fingerprints
-        on
-            files_taken_in.source_name = fingerprints.source_name
-            and files_taken_in.source_file = fingerprints.source_file
+            files_taken_in.source_name = planned_new_files.source_name
+            and files_taken_in.source_file = planned_new_files.source_file
     left join clean_files
         on
             files_taken_in.source_name = clean_files.source_name
@@ -237,8 +239,9 @@ files as (
 ),
 
 {# A file the ledger holds that the folder no longer has: the run got past
-   the planning hook (a backfill of its days, or a full window), so
-   its removal is taken in; a version of size -1 records it. -#}
+   the planner (a backfill of its days, or a full window), so its removal is
+   taken in; a version of size -1 records it. A table's load batches are
+   not listed whole: none is recorded removed. -#}
 removed_files as (
 
     select
@@ -258,7 +261,7 @@ removed_files as (
         cast(null as date) as max_row_date,
         cast(null as {{ dbt.type_string() }}) as quarantine_reason,
         {{ dbt.current_timestamp() }} as first_seen_ts
-    {% if is_incremental() -%}
+    {% if is_incremental() and raw_input_kind() == 'files' -%}
         from ({{ current_raw_files(this) }}) as ledger
         where
             ledger.file_size >= 0

@@ -22,7 +22,7 @@ with
 raw_rows as (
 
     select
-        {{ relative_source_file('filename') }} as source_file,
+        source_file,
         file_row_number,
         {{ cast_id('user_id') }} as user_id,
         {{ cast_id('tweet_id') }} as tweet_id,

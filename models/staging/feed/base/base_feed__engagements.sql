@@ -34,7 +34,7 @@ typed as (
         {{ cast_id('user_id') }} as typed_user_id,
         {{ cast_id('tweet_id') }} as typed_tweet_id,
         lower(trim({{ dbt.cast('action', dbt.type_string()) }})) as folded_action,
-        filename as source_path,
+        source_file,
         file_row_number,
         engagement_ts,
         {{ cast_utc_timestamp('engagement_ts') }}
@@ -66,7 +66,7 @@ classified as (
         tweet_id,
         action,
         engagement_ts,
-        {{ relative_source_file('source_path') }} as source_file,
+        source_file,
         file_row_number,
         case
             {{ key_reject_reasons('engagement_ts') }}

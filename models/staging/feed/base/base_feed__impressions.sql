@@ -25,7 +25,7 @@ typed as (
         tweet_id,
         {{ cast_id('user_id') }} as typed_user_id,
         {{ cast_id('tweet_id') }} as typed_tweet_id,
-        filename as source_path,
+        source_file,
         file_row_number,
         impression_ts,
         {{ cast_utc_timestamp('impression_ts') }}
@@ -42,7 +42,7 @@ classified as (
         user_id,
         tweet_id,
         impression_ts,
-        {{ relative_source_file('source_path') }} as source_file,
+        source_file,
         file_row_number,
         case
             {{ key_reject_reasons('impression_ts') }}
