@@ -300,7 +300,8 @@ dbt-test: venv
 
 ## bench: benchmarks (not tests; about 2 hours): the full build beside a hand-written
 ## DuckDB script, pandas and polars (1M to 64M impressions); one day of 100M impressions,
-## full build and refresh; the daily refresh cost at 7 vs 28 days of history; DuckDB vs
+## full build and refresh; the daily refresh cost at 7 vs 28 days of history; a refresh
+## from warehouse tables beside files; DuckDB vs
 ## local Spark at two sizes; the Spark refresh at 7 vs 28 days, per node and files read
 ## (needs Java 17+). They write docs/benchmarks.md.
 BENCH_ARGS ?=
@@ -308,6 +309,7 @@ bench: bench-venv spark-venv check-java
 	$(PY) -m benchmarks.bench contract $(BENCH_ARGS)
 	$(PY) -m benchmarks.bench scale $(BENCH_ARGS)
 	$(PY) -m benchmarks.bench refresh $(BENCH_ARGS)
+	$(PY) -m benchmarks.bench tables $(BENCH_ARGS)
 	$(PY) -m benchmarks.bench engines
 	$(PY) -m benchmarks.bench spark-refresh
 

@@ -16,6 +16,9 @@ interleaved (7-day refresh, 28-day refresh, full rebuild, again) so that
 machine noise hits all three alike; each refresh starts from a copy of the
 same built database.
 
+tables: the scheduled refresh of one new day from warehouse tables beside the
+same refresh from files (benchmarks.bench_tables).
+
 spark-refresh: the scheduled daily refresh on local Spark with 7 and 28 days
 of history built, per node, and the raw files Spark's scans read, from its
 event log (benchmarks.bench_spark).
@@ -33,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import bench_contract, bench_scale, bench_spark
+from benchmarks import bench_contract, bench_scale, bench_spark, bench_tables
 from benchmarks.benchpage import machine_facts, write_section
 from benchmarks.measure import (
     PROJECT_DIR,
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "which",
-        choices=["refresh", "engines", "contract", "scale", "spark-refresh"],
+        choices=["refresh", "engines", "contract", "scale", "spark-refresh", "tables"],
         nargs="?",
         default="refresh",
     )
@@ -312,6 +315,21 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {size:>10,} impressions/day: DuckDB {duck:7.1f} s, Spark {spark:7.1f} s, "
                 f"Spark/DuckDB {spark / duck:5.2f}"
             )
+        return 0
+    if args.which == "tables":
+        if args.render_only:
+            result = json.loads((args.out / "tables.json").read_text())
+        else:
+            result = bench_tables.bench_tables(
+                args.work / "tables", args.impressions_per_day, args.repeats
+            )
+        (args.out / "tables.json").write_text(json.dumps(result, indent=2) + "\n")
+        write_section(args.page, "tables", bench_tables.render_tables(result))
+        medians = result["medians_s"]
+        print(f"{args.impressions_per_day:,} impressions a day, {args.repeats} runs each:")
+        print(f"  refresh from files:  {medians['files']:7.2f} s")
+        print(f"  refresh from tables: {medians['tables']:7.2f} s")
+        print(f"  tables / files:      {result['tables_over_files']:7.2f} (target <= 1.2)")
         return 0
     if args.render_only:
         result = json.loads((args.out / "refresh.json").read_text())

@@ -107,6 +107,41 @@ def test_a_day_that_became_empty_is_emptied_on_both_engines(builds: dict):
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
 
+def test_the_same_logs_as_a_metastore_table_give_the_same_marts_on_spark(builds: dict):
+    """The logs (without the day the backfill withdrew) as Parquet tables of the
+    metastore, partitioned by load day, one load batch per file: a Spark build
+    from them (raw_input tables) gives the labeled examples DuckDB built from the
+    files, and a second build, which finds no new batch, changes nothing."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    spark = SparkSession.builder.getOrCreate()
+    spark.sql("create schema if not exists parity_warehouse")
+    for log in ("impressions", "engagements"):
+        day = F.to_date(F.regexp_extract(F.col("_metadata.file_name"), r"^(.*)\.parquet$", 1))
+        loaded = (
+            spark.read.parquet(str(builds["raw"] / log))
+            .select("*", (F.to_timestamp(day) + F.expr("interval 25 hours")).alias("loaded_at"))
+            .withColumn("load_date", F.to_date("loaded_at"))
+        )
+        loaded.write.mode("overwrite").format("parquet").partitionBy("load_date").saveAsTable(
+            f"parity_warehouse.{log}"
+        )
+    table_vars = {**PARITY_VARS, "raw_input": "tables", "raw_tables_schema": "parity_warehouse"}
+    os.environ["FEED_SPARK_SCHEMA"] = "parity_tables"
+    try:
+        work = builds["work"] / "spark_tables"
+        build(builds["raw"], builds["duckdb_database"], work, dbt_vars=table_vars, target="spark")
+        first = _spark_tables("parity_tables", ["int_examples_labeled"])["int_examples_labeled"]
+        build(builds["raw"], builds["duckdb_database"], work, dbt_vars=table_vars, target="spark")
+        again = _spark_tables("parity_tables", ["int_examples_labeled"])["int_examples_labeled"]
+    finally:
+        os.environ["FEED_SPARK_SCHEMA"] = "parity"
+    want = builds["after_backfill"]["duckdb"]
+    for got in (first, again):
+        assert_engines_agree(got, want, "int_examples_labeled")
+
+
 def test_a_float_id_file_stops_a_spark_run_or_is_quarantined(builds: dict):
     """Last in the module: it adds a file to the shared logs. Spark checks the
     new file's schema from its footer and stops naming it; quarantined, the
@@ -124,7 +159,8 @@ def test_a_float_id_file_stops_a_spark_run_or_is_quarantined(builds: dict):
     spark_vars = {"raw_path": str(raw), **PARITY_VARS}
     result = run_dbt(["build"], builds["duckdb_database"], work, spark_vars, target="spark")
     assert not result.success
-    assert "impressions/floats.parquet: column user_id is double" in str(result.exception)
+    messages = str(result.exception) + " ".join(str(r.message) for r in result.result or [])
+    assert "impressions/floats.parquet: column user_id is double" in messages
     build(
         raw,
         builds["duckdb_database"],
