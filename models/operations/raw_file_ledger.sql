@@ -132,8 +132,9 @@ files_taken_in as (
 ),
 
 {# The folders' listing (a source), beside what staging took in (models):
-   the files still delivered. A table's load batches are not listed whole. -#}
-listed_files as (
+   the files still delivered, which removed_files reads on a refresh. A
+   table's load batches are not listed whole. -#}
+listed_files as (  -- noqa: ST03
 
     {%- if raw_input_kind() == 'files' %}
         select
