@@ -35,14 +35,14 @@ HOST = os.environ.get("FEED_SPARK_THRIFT_HOST", "127.0.0.1")
 PORT = int(os.environ.get("FEED_SPARK_THRIFT_PORT", "10001"))
 
 
-def _spark_tables(names: list[str]) -> dict[str, pd.DataFrame]:
+def _spark_tables(names: list[str], schema: str = SCHEMA) -> dict[str, pd.DataFrame]:
     from pyhive import hive
 
     frames = {}
-    with hive.connect(host=HOST, port=PORT, database=SCHEMA) as connection:
+    with hive.connect(host=HOST, port=PORT, database=schema) as connection:
         cursor = connection.cursor()
         for name in names:
-            cursor.execute(f"select * from {SCHEMA}.{name}")
+            cursor.execute(f"select * from {schema}.{name}")
             columns = [column[0].rsplit(".", 1)[-1] for column in cursor.description]
             frames[name] = pd.DataFrame(cursor.fetchall(), columns=columns)
     return frames
@@ -54,7 +54,7 @@ def _drop_schemas() -> None:
 
     with hive.connect(host=HOST, port=PORT) as connection:
         cursor = connection.cursor()
-        for schema in (SCHEMA, f"{SCHEMA}_raw"):
+        for schema in (SCHEMA, f"{SCHEMA}_raw", f"{SCHEMA}_warehouse", f"{SCHEMA}_tables"):
             cursor.execute(f"drop schema if exists {schema} cascade")
 
 
@@ -96,6 +96,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _timed("spark_thrift refresh", timings, raw, database, work / "spark", SPLIT_VARS, **spark)
     built["refresh"] = {"duckdb": read_tables(database, TABLES), "spark": _spark_tables(TABLES)}
     print(f"\ncluster parity timings (s): {json.dumps(timings)}")
+    built.update({"raw": raw, "work": work, "database": database})
     return built
 
 
@@ -114,6 +115,44 @@ def test_the_refresh_took_in_the_delivered_day(builds: dict):
     before = set(pd.to_datetime(builds["full"]["spark"]["int_examples_labeled"]["event_date"]))
     assert last not in {day.date() for day in before}
     assert last in days("spark") and last in days("duckdb")
+
+
+def test_the_same_logs_as_metastore_tables_give_the_same_labels_through_the_server(
+    builds: dict,
+):
+    """The delivered days as Parquet tables of the server's metastore, partitioned by
+    load day, one load batch per file (raw_input tables): a build through the Thrift
+    server gives the labeled examples DuckDB built from the files."""
+    from pyhive import hive
+
+    warehouse = f"{SCHEMA}_warehouse"
+    with hive.connect(host=HOST, port=PORT) as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"create schema if not exists {warehouse}")
+        for log in ("impressions", "engagements"):
+            day = r"to_date(regexp_extract(_metadata.file_name, '^(.*)\\.parquet$', 1))"
+            cursor.execute(
+                f"create table {warehouse}.{log} using parquet partitioned by (load_date) as "
+                f"select *, to_timestamp({day}) + interval 25 hours as loaded_at, "
+                f"date_add({day}, 1) as load_date "
+                f"from parquet.`{builds['raw'] / log}`"
+            )
+    table_vars = {**SPLIT_VARS, "raw_input": "tables", "raw_tables_schema": warehouse}
+    os.environ["FEED_SPARK_SCHEMA"] = f"{SCHEMA}_tables"
+    try:
+        build(
+            builds["raw"],
+            builds["database"],
+            builds["work"] / "spark_tables",
+            table_vars,
+            target="spark_thrift",
+            threads=2,
+        )
+    finally:
+        os.environ["FEED_SPARK_SCHEMA"] = SCHEMA
+    got = _spark_tables(["int_examples_labeled"], f"{SCHEMA}_tables")["int_examples_labeled"]
+    want = builds["refresh"]["duckdb"]["int_examples_labeled"]
+    assert_engines_agree(got, want, "int_examples_labeled")
 
 
 def test_both_workers_ran_tasks(builds: dict):
