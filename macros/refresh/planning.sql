@@ -165,11 +165,12 @@
     {%- set first_days = changed | map(attribute='first_day') | reject('none') | list -%}
     {%- set start = first_days | min if first_days | length == changed | length else none -%}
     {%- set lines = [] -%}
+    {%- set unit = ' rows loaded ' if raw_input_kind() == 'tables' else ' bytes modified ' -%}
     {%- for file in changed -%}
         {%- do lines.append('  ' ~ file.source_file ~ ': ' ~ file.recorded_size
-            ~ ' bytes modified ' ~ file.recorded_modified_ts ~ ' when taken in, now '
+            ~ unit ~ file.recorded_modified_ts ~ ' when taken in, now '
             ~ ('removed' if file.current_size is none else file.current_size
-                ~ ' bytes modified ' ~ file.current_modified_ts)) -%}
+                ~ unit ~ file.current_modified_ts)) -%}
     {%- endfor -%}
     {%- if window.mode == 'explicit' and window.end is none and start is not none
         and window.start <= start -%}
@@ -181,8 +182,9 @@
         ~ start ~ "}'), which rebuilds the days from the first the files held")
         if start is not none else "dbt build --full-refresh" -%}
     {{ exceptions.raise_compiler_error(
-        (changed | length) ~ " raw file(s) changed or removed after they were taken in (under "
-        ~ raw_path() ~ "):\n" ~ (lines | join('\n'))
+        (changed | length) ~ " raw file(s) or load batch(es) changed or removed after they were "
+        ~ "taken in (under " ~ (raw_path() if raw_input_kind() == 'files' else 'the tables of source '
+        ~ 'feed_tables') ~ "):\n" ~ (lines | join('\n'))
         ~ "\nDelivered files must not change: deliver corrections as new files. To take "
         ~ "these files in as they are now (a removed file: to drop its rows), run " ~ fix ~ ".") }}
 {% endmacro %}

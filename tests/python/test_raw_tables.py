@@ -238,3 +238,31 @@ def test_a_changed_column_type_in_a_table_stops_the_run_naming_it(tmp_path: Path
     assert "expected an integer or a string" in message
     assert '"warehouse"."main"."engagements": column action is missing' in message
     shutil.rmtree(tmp_path / "target", ignore_errors=True)
+
+
+def test_a_batch_that_changed_after_it_was_taken_in_stops_the_run_naming_it(tmp_path: Path):
+    warehouse, database = tmp_path / "warehouse.duckdb", tmp_path / "tables.duckdb"
+    stamp = dt.datetime(2026, 1, 6, 1)
+    impressions = (
+        "select cast(range as bigint) as user_id, cast(7 as bigint) as tweet_id, "
+        "timestamp '2026-01-05 10:00:00' + to_minutes(range) as impression_ts from range(3)"
+    )
+    load_batch(warehouse, "impressions", impressions, stamp)
+    load_batch(
+        warehouse,
+        "engagements",
+        "select cast(1 as bigint) as user_id, cast(7 as bigint) as tweet_id, "
+        "'like' as action, timestamp '2026-01-05 10:30:00' as engagement_ts",
+        stamp,
+    )
+    build_tables(warehouse, database, tmp_path)
+    # Rows committed later under the load time of a batch already taken in.
+    load_batch(warehouse, "impressions", impressions.replace("range(3)", "range(3, 5)"), stamp)
+    with environment(FEED_WAREHOUSE_PATH=str(warehouse)):
+        result = run_dbt(["build", "--exclude", "test_type:unit"], database, tmp_path, TABLE_VARS)
+    assert not result.success
+    message = " ".join(str(r.message) for r in result.result or []) + str(result.exception or "")
+    assert (
+        f"impressions/loaded_at={stamp}: 3 rows loaded {stamp} when taken in, "
+        f"now 5 rows loaded {stamp}"
+    ) in message
