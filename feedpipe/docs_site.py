@@ -43,8 +43,8 @@ DEFAULT_DATABASE = "data/feed.duckdb"
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = Path("data/docs/index.html")
 STATIC_PAGE = "static_index.html"
-# The run ledger's tables (source feed_refresh), which the planner (model
-# refresh_plan) creates before any model reads the logs.
+# The run ledger's tables (source feed_refresh), which the on-run-start hook
+# creates before any node runs.
 LEDGER_TABLES = {"feed_refresh_runs", "feed_refresh_windows"}
 LOGS = ("impressions", "engagements")
 

@@ -8,7 +8,6 @@
     {%- if not execute or flags.WHICH not in ['run', 'build', 'retry'] -%}
         {{ return({'mode': 'full', 'start': none, 'end': none, 'rows': []}) }}
     {%- endif -%}
-    {%- do create_refresh_state_tables() -%}
     {%- set tables = raw_input_kind() == 'tables' -%}
     {%- if tables -%}
         {%- do check_raw_tables() -%}
