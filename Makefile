@@ -171,7 +171,7 @@ backfill:
 ## refresh still completes
 freshness:
 	$(installed)
-	$(call stoppable,$(PY) -m feedpipe.preflight $(DBT) source freshness --select source:feed)
+	$(call stoppable,$(PY) -m feedpipe.preflight $(DBT) source freshness --select source:feed source:feed_tables)
 
 ## export: the three split marts as the next version of the export (OUT=folder, default
 ## data/export): Parquet partitioned by task and day, only the partitions that changed since

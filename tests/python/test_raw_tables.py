@@ -266,3 +266,34 @@ def test_a_batch_that_changed_after_it_was_taken_in_stops_the_run_naming_it(tmp_
         f"impressions/loaded_at={stamp}: 3 rows loaded {stamp} when taken in, "
         f"now 5 rows loaded {stamp}"
     ) in message
+
+
+def test_freshness_reads_the_tables_load_time(tmp_path: Path):
+    """`make freshness` selects both sources; with raw_input tables only the tables
+    are enabled, and their age is that of the newest load (error after 24 hours)."""
+    select = ["source", "freshness", "--select", "source:feed", "source:feed_tables"]
+    results = {}
+    for age_hours in (1, 48):
+        warehouse = tmp_path / f"warehouse_{age_hours}.duckdb"
+        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=age_hours)
+        for log, columns in (
+            ("impressions", "timestamp '2020-01-05 10:00:00' as impression_ts"),
+            ("engagements", "'like' as action, timestamp '2020-01-05 10:30:00' as engagement_ts"),
+        ):
+            ids = "cast(1 as bigint) as user_id, cast(2 as bigint) as tweet_id"
+            load_batch(warehouse, log, f"select {ids}, {columns}", loaded_at)
+        with environment(FEED_WAREHOUSE_PATH=str(warehouse)):
+            results[age_hours] = run_dbt(select, tmp_path / "fresh.duckdb", tmp_path, TABLE_VARS)
+    statuses = {
+        age: sorted(
+            (r.node.unique_id.split(".", 2)[2], str(r.status))
+            for r in result.result
+            if r.node.resource_type == "source"
+        )
+        for age, result in results.items()
+    }
+    assert statuses[1] == [("feed_tables.engagements", "pass"), ("feed_tables.impressions", "pass")]
+    assert statuses[48] == [
+        ("feed_tables.engagements", "error"),
+        ("feed_tables.impressions", "error"),
+    ]
