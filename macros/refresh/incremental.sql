@@ -7,7 +7,8 @@
     {%- if not meta.get('refresh_day_column') or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set condition = in_refresh_window('refreshed.' ~ meta.refresh_day_column) -%}
+    {%- set condition = (in_rows_window if meta.get('refresh_rebuilds') == 'rows'
+        else in_refresh_window)('refreshed.' ~ meta.refresh_day_column) -%}
     {%- if meta.get('refresh_deletes_new_files') -%}
         {%- set condition = condition ~ ' or refreshed.source_file in (select source_file from '
             ~ ref('refresh_plan') ~ ' where is_new and is_read)' -%}

@@ -6,7 +6,7 @@
     {#- Only the commands that build plan: dbt compile, docs and sqlfluff get
         an empty plan, without a query. -#}
     {%- if not execute or flags.WHICH not in ['run', 'build', 'retry'] -%}
-        {{ return({'mode': 'full', 'start': none, 'end': none, 'rows': []}) }}
+        {{ return({'mode': 'full', 'start': none, 'rows_start': none, 'end': none, 'rows': []}) }}
     {%- endif -%}
     {%- set tables = raw_input_kind() == 'tables' -%}
     {%- if tables -%}
@@ -72,11 +72,15 @@
             ~ "raw_file_ledger, rows not read):\n" ~ (problems | join('\n')), info=true) }}
     {%- endif -%}
     {%- if window.mode == 'scheduled' -%}
-        {%- do window.update({'start': scheduled_start(window, taken_in, ledger)}) -%}
+        {%- do window.update(scheduled_start(window, taken_in, ledger)) -%}
+    {%- else -%}
+        {%- do window.update({'rows_start': window.start}) -%}
     {%- endif -%}
     {%- do check_raw_files_unchanged(window, listed, ledger) -%}
     {{ log("feed refresh: " ~ window.mode ~ " window, days "
-        ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs'), info=true) }}
+        ~ (window.start or 'all') ~ " to " ~ (window.end or 'the end of the logs')
+        ~ (", clean rows from " ~ window.rows_start if window.rows_start != window.start else ''),
+        info=true) }}
     {%- set rows = [] -%}
     {%- for source_name in ['impressions', 'engagements'] -%}
         {%- do rows.extend(planned_files(source_name, window, listed[source_name],
@@ -146,8 +150,12 @@
     {%- set first_new_day = days | min if days else window.watermark_ts.date() -%}
     {%- set horizon_day = (window.watermark_ts
         - modules.datetime.timedelta(seconds=reopen_horizon_seconds())).date() -%}
-    {{ return(([first_new_day, horizon_day] | max
-        - modules.datetime.timedelta(days=label_window_days())).isoformat()) }}
+    {#- Labels re-open a label window before the first day the new rows touch;
+        the clean rows change only from that day (a new row before the window
+        is too late). -#}
+    {%- set start = [first_new_day, horizon_day] | max
+        - modules.datetime.timedelta(days=label_window_days()) -%}
+    {{ return({'start': start.isoformat(), 'rows_start': ([first_new_day, start] | max).isoformat()}) }}
 {% endmacro %}
 
 {% macro check_raw_files_unchanged(window, listed, ledger) %}
@@ -190,7 +198,7 @@
 
 {% macro planned_files(source_name, window, listed, taken_in, ledger) %}
     {#- The log's files this run reads (the new ones and those holding rows of
-        the window's days), then those it sets aside; a log with neither gets
+        the days whose clean rows it rebuilds), then those it sets aside; a log with neither gets
         a row without a file. -#}
     {%- set present = present_raw_files(listed) -%}
     {%- set new_files = present if taken_in.files is none else taken_in.files -%}
@@ -198,8 +206,8 @@
     {%- if ledger is not none -%}
         {%- set overlap = ["source_name = '" ~ source_name ~ "'", "max_row_date is not null",
             "quarantine_reason is null"] -%}
-        {%- if window.start -%}
-            {%- do overlap.append("max_row_date >= cast('" ~ window.start ~ "' as date)") -%}
+        {%- if window.rows_start -%}
+            {%- do overlap.append("max_row_date >= cast('" ~ window.rows_start ~ "' as date)") -%}
         {%- endif -%}
         {%- if window.end -%}
             {%- do overlap.append("min_row_date <= cast('" ~ window.end ~ "' as date)") -%}
@@ -211,8 +219,16 @@
                 'in', ['removed', 'unrecorded']) | map(attribute='source_file') | list) | list -%}
         {%- set to_read = (to_read + overlapping) | unique | sort -%}
     {%- endif -%}
-    {%- set fingerprints = {} if raw_input_kind() == 'tables'
+    {%- set footers = {} if raw_input_kind() == 'tables'
         else raw_file_fingerprints(new_files + (taken_in.quarantined.keys() | list)) -%}
+    {#- The rows of each new file, which the run must account for: from its
+        footer, a batch's count, or (Spark reads no footer here) a count. -#}
+    {%- set counted = [] -%}
+    {%- for name in new_files if raw_input_kind() == 'files'
+        and footers.get(name, {}).get('rows') is none -%}
+        {%- do counted.append(name) -%}
+    {%- endfor -%}
+    {%- set counts = raw_file_row_counts(source_name, counted) -%}
     {%- set rows = [] -%}
     {%- set as_listed = {} -%}
     {%- for file in listed -%}
@@ -221,17 +237,20 @@
     {%- for name in to_read -%}
         {#- A table's batch older than the listing: as the ledger recorded it. -#}
         {%- set file = as_listed.get(name, {}) -%}
+        {%- set is_new = name in new_files -%}
         {%- do rows.append({'source_name': source_name, 'source_file': name,
             'file_size': file.get('current_size') or file.get('recorded_size'),
             'file_modified_ts': file.get('current_modified_ts') or file.get('recorded_modified_ts'),
-            'is_read': true, 'is_new': name in new_files,
-            'footer_fingerprint': fingerprints.get(name)}) -%}
+            'is_read': true, 'is_new': is_new,
+            'raw_rows': none if not is_new else file.get('current_size')
+                if raw_input_kind() == 'tables' else footers.get(name, {}).get('rows', counts.get(name)),
+            'footer_fingerprint': footers.get(name, {}).get('fingerprint')}) -%}
     {%- endfor -%}
     {%- if taken_in.quarantined -%}
         {%- set counts = raw_file_row_counts(source_name, taken_in.quarantined.keys() | list) -%}
         {%- for file, problems in taken_in.quarantined.items() -%}
             {%- do rows.append({'source_name': source_name, 'source_file': file, 'is_read': false,
-                'is_new': true, 'footer_fingerprint': fingerprints.get(file),
+                'is_new': true, 'footer_fingerprint': footers.get(file, {}).get('fingerprint'),
                 'file_size': as_listed[file].current_size,
                 'file_modified_ts': as_listed[file].current_modified_ts,
                 'raw_rows': counts.get(file, 0),

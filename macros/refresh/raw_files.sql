@@ -92,7 +92,7 @@
     {%- if touched and raw_input_kind() == 'files' -%}
         {%- set fingerprints = raw_file_fingerprints(touched | map(attribute='source_file') | list) -%}
         {%- for file in touched
-            if fingerprints.get(file.source_file) == file.footer_fingerprint -%}
+            if fingerprints.get(file.source_file, {}).get('fingerprint') == file.footer_fingerprint -%}
             {%- do file.update({'status': 'same'}) -%}
         {%- endfor -%}
     {%- endif -%}
@@ -135,12 +135,14 @@
 {% endmacro %}
 
 {% macro raw_file_fingerprints(files) %}
-    {%- set fingerprints = {} -%}
+    {#- Per file: its footer's fingerprint and its rows, from the footer (none
+        where the engine reads no footer here). -#}
+    {%- set footers = {} -%}
     {%- for row in (run_query(raw_file_fingerprint_relation(none, files)).rows
         if files | length > 0 else []) -%}
-        {%- do fingerprints.update({row[0]: row[1]}) -%}
+        {%- do footers.update({row[0]: {'fingerprint': row[1], 'rows': row[2]}}) -%}
     {%- endfor -%}
-    {{ return(fingerprints) }}
+    {{ return(footers) }}
 {% endmacro %}
 
 {% macro raw_file_fingerprint_relation(source_name, files) %}
@@ -156,7 +158,8 @@
     {#- Spark reads no footer here: no fingerprint (docs/spark.md). -#}
     select
         cast(null as {{ dbt.type_string() }}) as source_file,
-        cast(null as {{ dbt.type_string() }}) as footer_fingerprint
+        cast(null as {{ dbt.type_string() }}) as footer_fingerprint,
+        cast(null as bigint) as footer_rows
     where false
 {%- endmacro %}
 
@@ -170,7 +173,7 @@
 
 {% macro raw_file_fingerprint_query(footers_of) %}
     {#- An md5 of each file's footer (per row group and column: rows, sizes,
-        statistics), read without the data pages. -#}
+        statistics), and the file's rows, read without the data pages. -#}
     select
         {{ relative_source_file('file_name') }} as source_file,
         md5(string_agg(
@@ -180,7 +183,8 @@
                 stats_null_count, stats_min_value, stats_max_value
             ),
             ',' order by row_group_id, column_id
-        )) as footer_fingerprint
+        )) as footer_fingerprint,
+        sum(case when column_id = 0 then row_group_num_rows end) as footer_rows
     from parquet_metadata({{ footers_of }})
     group by file_name
 {%- endmacro %}

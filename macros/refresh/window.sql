@@ -1,10 +1,15 @@
 {#- The refresh plan as the models read it: SQL over the planner's table
     (model refresh_plan), which every daily model has in its lineage. -#}
 
-{% macro daily_incremental(day_column, also_delete_new_files=false) %}
+{% macro daily_incremental(day_column, also_delete_new_files=false, rebuilds='labels') %}
+    {#- rebuilds: 'rows' (clean rows, and tables counted from them) or 'labels'. -#}
+    {%- if rebuilds not in ['rows', 'labels'] -%}
+        {{ exceptions.raise_compiler_error("daily_incremental: rebuilds is rows or labels, not " ~ rebuilds) }}
+    {%- endif -%}
     {%- set settings = {'meta': {
         'refresh_day_column': day_column,
         'refresh_deletes_new_files': also_delete_new_files,
+        'refresh_rebuilds': rebuilds,
     }} -%}
     {#- On Spark the day is also the partition the pre-hook drops. -#}
     {%- if target.type == 'spark' -%}
@@ -24,6 +29,16 @@
         build's window starts before any day. -#}
     {{- return("(select coalesce(min(window_start), cast('1000-01-01' as date)) from "
         ~ ref('refresh_plan') ~ ")") -}}
+{% endmacro %}
+
+{% macro rows_window_start() %}
+    {{- return("(select coalesce(min(rows_window_start), cast('1000-01-01' as date)) from "
+        ~ ref('refresh_plan') ~ ")") -}}
+{% endmacro %}
+
+{% macro in_rows_window(day_column) %}
+    {{- return('(' ~ day_column ~ ' >= ' ~ rows_window_start() ~ ' and ' ~ day_column
+        ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
 {% endmacro %}
 
 {% macro refresh_window_end() %}

@@ -60,7 +60,7 @@ clean_rows_of_new_files as (
     from {{ ref('stg_feed__impressions') }}
     where
         {{ is_new_raw_file('impressions') }}
-        and {{ in_refresh_window('impression_date') }}
+        and {{ in_rows_window('impression_date') }}
     union all
     select
         'engagements' as source_name,
@@ -68,7 +68,7 @@ clean_rows_of_new_files as (
     from {{ ref('stg_feed__engagements') }}
     where
         {{ is_new_raw_file('engagements') }}
-        and {{ in_refresh_window('engagement_date') }}
+        and {{ in_rows_window('engagement_date') }}
 
 ),
 

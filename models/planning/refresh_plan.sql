@@ -9,7 +9,10 @@
     to it, and decides the window: on a full build everything; on a
     scheduled run from the days the new rows touch, within the re-open
     horizon; or the days the refresh_start_date / refresh_end_date vars
-    give. It stops the run, naming the files, when a delivered file changed
+    give. A scheduled run rebuilds the clean rows (and what is counted from
+    them) from the first day its new rows touch (rows_window_start), and the
+    labels (and what follows from them) from a label window earlier
+    (window_start), whose examples the new engagements can reach. It stops the run, naming the files, when a delivered file changed
     or a new one breaks the input contract. A table, replaced by every run
     that builds: a node that runs without the planner (dbt retry, a
     selection) reads the last plan. -#}
@@ -81,6 +84,8 @@ plan as (
             as window_start,
         {{ "cast('" ~ plan['end'] ~ "' as date)" if plan['end'] else 'cast(null as date)' }}
             as window_end,
+        {{ "cast('" ~ plan.rows_start ~ "' as date)" if plan.rows_start else 'cast(null as date)' }}
+            as rows_window_start,
         {{ dbt.current_timestamp() }} as planned_ts
     from planned_files
 

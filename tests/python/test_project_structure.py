@@ -273,8 +273,9 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     assert measured["files"] <= 35
     # Each dispatch family's default__ that stops naming the adapter costs four
     # lines; logs from tables (the listing of load batches, the tables' schema
-    # check, the batch reader) some 170.
-    assert measured["lines"] <= 1560
+    # check, the batch reader) some 170; the second window (clean rows rebuilt
+    # from the first day new rows touch, labels a label window earlier) some 20.
+    assert measured["lines"] <= 1590
     models = measured["models"]
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
         assert models[name]["closure_files"] <= 6, (name, models[name])

@@ -2,7 +2,7 @@
     and tweet at or before it, when it came less than the label window after
     that example's first impression. The rest are kept, unattributed, with a
     reason. Incremental by the engagement's day. -#}
-{{ daily_incremental('engagement_date') }}
+{{ daily_incremental('engagement_date', rebuilds='rows') }}
 {%- set window_seconds = label_window_seconds() -%}
 {#- Examples are looked for in the engagement's day and the days before it
     that a label window can reach back to. -#}
@@ -20,7 +20,7 @@ engagements as (
         engagement_ts
     from {{ ref('stg_feed__engagements') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date') }}
+        where {{ in_rows_window('engagement_date') }}
     {%- endif %}
 
 ),
@@ -34,7 +34,7 @@ examples as (
         example_ts
     from {{ ref('int_examples_built') }}
     {% if is_incremental() -%}
-        where event_date >= {{ add_days(refresh_window_start(), -lookback_days) }}
+        where event_date >= {{ add_days(rows_window_start(), -lookback_days) }}
     {%- endif %}
 
 ),

@@ -1,6 +1,6 @@
 {#- One example per user, tweet and UTC day of the impression; the example's
     time is the first impression of that day. Incremental by day. -#}
-{{ daily_incremental('event_date') }}
+{{ daily_incremental('event_date', rebuilds='rows') }}
 
 with
 
@@ -13,7 +13,7 @@ impressions as (
         impression_ts
     from {{ ref('stg_feed__impressions') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('impression_date') }}
+        where {{ in_rows_window('impression_date') }}
     {%- endif %}
 
 ),

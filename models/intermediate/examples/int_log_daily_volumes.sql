@@ -3,7 +3,7 @@
     last time. Small (a row per file, type and day), so the models that need
     the logs' whole history of volumes (how far each log reaches) read it
     here instead of the clean logs. Incremental by day. -#}
-{{ daily_incremental('activity_date') }}
+{{ daily_incremental('activity_date', rebuilds='rows') }}
 
 with
 
@@ -17,7 +17,7 @@ impressions as (
         impression_date as activity_date
     from {{ ref('stg_feed__impressions') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('impression_date') }}
+        where {{ in_rows_window('impression_date') }}
     {%- endif %}
 
 ),
@@ -32,7 +32,7 @@ engagements as (
         engagement_date as activity_date
     from {{ ref('stg_feed__engagements') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date') }}
+        where {{ in_rows_window('engagement_date') }}
     {%- endif %}
 
 ),

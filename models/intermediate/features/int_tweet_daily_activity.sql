@@ -2,7 +2,7 @@
     whose action belongs to the task; the input of the tweet features. Impressions
     and the sparse engagements are counted apart, then joined: a day with
     either has a row. Incremental by day. -#}
-{{ daily_incremental('activity_date') }}
+{{ daily_incremental('activity_date', rebuilds='rows') }}
 {%- set tasks = get_tasks() %}
 
 with
@@ -14,7 +14,7 @@ impressions as (
         impression_date
     from {{ ref('stg_feed__impressions') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('impression_date') }}
+        where {{ in_rows_window('impression_date') }}
     {%- endif %}
 
 ),
@@ -27,7 +27,7 @@ engagements as (
         engagement_date
     from {{ ref('stg_feed__engagements') }}
     {% if is_incremental() -%}
-        where {{ in_refresh_window('engagement_date') }}
+        where {{ in_rows_window('engagement_date') }}
     {%- endif %}
 
 ),

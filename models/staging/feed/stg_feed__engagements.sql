@@ -2,7 +2,7 @@
     (same user, tweet, action and time) folded into one and credited to the
     file that delivered it first, like the impressions. Incremental by day
     like the impressions. -#}
-{{ daily_incremental('engagement_date') }}
+{{ daily_incremental('engagement_date', rebuilds='rows') }}
 
 with
 
@@ -18,7 +18,7 @@ engagements as (
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ in_refresh_window('row_date') }}
+            and {{ in_rows_window('row_date') }}
         {%- endif %}
 
 ),

@@ -2,8 +2,8 @@
     (`duplicates_removed` counts the extra copies), credited to the file
     that delivered it first (`source_file`: the first in delivery order,
     stg_feed_files__deliveries, not by name). Incremental by day: a refresh
-    takes the window's days from the raw rows its run read. -#}
-{{ daily_incremental('impression_date') }}
+    takes the days its new rows touch from the raw rows its run read. -#}
+{{ daily_incremental('impression_date', rebuilds='rows') }}
 
 with
 
@@ -18,7 +18,7 @@ impressions as (
     where
         reject_reason is null
     {%- if is_incremental() %}
-            and {{ in_refresh_window('row_date') }}
+            and {{ in_rows_window('row_date') }}
         {%- endif %}
 
 ),

@@ -4,7 +4,7 @@
     valid rows that arrive in a new file for a day before its refresh window
     (past the re-open horizon). Incremental by day; rows without a day come
     once, from the run that first sees their file. -#}
-{{ daily_incremental('row_date', also_delete_new_files=true) }}
+{{ daily_incremental('row_date', also_delete_new_files=true, rebuilds='rows') }}
 {#- Why a row read by this run is rejected, or null: its reject_reason for a
     row of the window's days; for a row without a day, or of a day before the
     window, only when this run is the first to see its file, and then
@@ -17,9 +17,9 @@
         case
             when row_date is null
                 then case when is_new_file then reject_reason end
-            when row_date < {{ refresh_window_start() }}
+            when row_date < {{ rows_window_start() }}
                 then case when is_new_file then coalesce(reject_reason, 'too_late') end
-            when {{ in_refresh_window('row_date') }} then reject_reason
+            when {{ in_rows_window('row_date') }} then reject_reason
         end
     {%- endif -%}
 {%- endset %}

@@ -5,7 +5,7 @@
 {#- A row may land in the rejected rows when it is invalid or, on a refresh,
     of a day before the window (too late when its file is new). -#}
 {%- set may_be_rejected = '(reject_reason is not null'
-    ~ ' or cast(typed_engagement_ts as date) < ' ~ refresh_window_start() ~ ')' %}
+    ~ ' or cast(typed_engagement_ts as date) < ' ~ rows_window_start() ~ ')' %}
 
 with
 
