@@ -2,9 +2,12 @@
     (model refresh_plan), which every daily model has in its lineage. -#}
 
 {% macro daily_incremental(day_column, also_delete_new_files=false, rebuilds='labels') %}
-    {#- rebuilds: 'rows' (clean rows, and tables counted from them) or 'labels'. -#}
-    {%- if rebuilds not in ['rows', 'labels'] -%}
-        {{ exceptions.raise_compiler_error("daily_incremental: rebuilds is rows or labels, not " ~ rebuilds) }}
+    {#- rebuilds: 'rows' (clean rows, and tables counted from them), 'labels', or
+        'engaged_pairs' (the rows' days, and on the label window's earlier days
+        the rows of a user and tweet engaged since: engaged_since_rows_window). -#}
+    {%- if rebuilds not in ['rows', 'labels', 'engaged_pairs'] -%}
+        {{ exceptions.raise_compiler_error("daily_incremental: rebuilds is rows, labels or "
+            ~ "engaged_pairs, not " ~ rebuilds) }}
     {%- endif -%}
     {%- set settings = {'meta': {
         'refresh_day_column': day_column,
@@ -39,6 +42,15 @@
 {% macro in_rows_window(day_column) %}
     {{- return('(' ~ day_column ~ ' >= ' ~ rows_window_start() ~ ' and ' ~ day_column
         ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
+{% endmacro %}
+
+{% macro engaged_since_rows_window(alias) %}
+    {#- A predicate on a table's rows (under alias): a user and tweet with an
+        engagement on the days whose clean rows the run rebuilds, whose labels on
+        the label window's earlier days can change. -#}
+    {{- return('exists (select 1 from ' ~ ref('int_engagements_attributed') ~ ' as reopening'
+        ~ ' where reopening.engagement_date >= ' ~ rows_window_start() ~ ' and reopening.user_id = '
+        ~ alias ~ '.user_id and reopening.tweet_id = ' ~ alias ~ '.tweet_id)') -}}
 {% endmacro %}
 
 {% macro refresh_window_end() %}

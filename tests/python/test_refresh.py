@@ -106,12 +106,18 @@ def test_daily_refreshes_equal_one_full_build(daily: dict, all_days_built: Path)
 def test_a_refresh_reads_the_files_it_planned_and_records_what_staging_kept(daily: dict):
     """The planner writes the files a refresh reads (refresh_plan): the new
     ones, recorded by the ledger in that run, and the ones holding rows of the
-    window's days; the base tables hold exactly the planned files' rows."""
+    days whose clean rows it rebuilds (from the first day the new rows touch,
+    a label window after window_start); the base tables hold exactly the
+    planned files' rows."""
     with duckdb.connect(str(daily["database"]), read_only=True) as connection:
-        invocation, start = connection.execute(
-            "select invocation_id, window_start from feed_refresh_runs "
-            "order by completed_ts desc limit 1"
+        invocation, window_start, start = connection.execute(
+            "select invocation_id, min(window_start), min(rows_window_start) from refresh_plan "
+            "group by invocation_id"
         ).fetchone()
+        assert invocation == connection.execute(
+            "select invocation_id from feed_refresh_runs order by completed_ts desc limit 1"
+        ).fetchone()[0]
+        assert start == window_start + dt.timedelta(days=1)
         planned = connection.execute(
             "select source_name, source_file, is_new from refresh_plan "
             "where invocation_id = ? and is_read",

@@ -394,6 +394,44 @@ def test_a_raw_row_that_went_nowhere_fails_a_test_naming_its_file(
     assert file in files
 
 
+@pytest.mark.parametrize(
+    ("lost_from", "which"),
+    [
+        # The reader: rows of a file missing from what the run read (its footer
+        # counts them).
+        ("base_feed__impressions", "reject_reason is null"),
+        # Staging: valid rows that became neither a clean row nor a removed duplicate.
+        ("stg_feed__impressions", "duplicates_removed = 0"),
+    ],
+)
+def test_rows_a_file_loses_on_the_way_fail_the_accounting_naming_the_file(
+    clean_build: Path, tmp_path: Path, logs: Path, lost_from: str, which: str
+):
+    """Counted, not read again: the footer's rows against the rows read, and the
+    valid rows of each day against the clean rows and removed duplicates."""
+    database = tmp_path / "lost.duckdb"
+    shutil.copy(clean_build, database)
+    with duckdb.connect(str(database)) as connection:
+        [(file,)] = connection.execute(
+            f"select min(source_file) from {lost_from} where source_file like 'impressions/%'"
+        ).fetchall()
+        connection.execute(
+            f"delete from {lost_from} where rowid in (select rowid from {lost_from} "
+            f"where source_file = ? and {which} limit 3)",
+            [file],
+        )
+    result = run_dbt(
+        ["test", "--select", "source:feed.impressions,test_name:accounts_for_every_raw_row"],
+        database,
+        tmp_path,
+        {"raw_path": str(logs), **SPLIT_VARS},
+    )
+    assert not result.success
+    [failed] = [r for r in result.result if str(r.status) == "fail"]
+    failing = _query(database, failed.node.compiled_code)
+    assert (file, 3) in {(row[0], row[2]) for row in failing}, failing
+
+
 INJECTION = "x'; drop table stg_feed__impressions; --"
 
 

@@ -1,7 +1,10 @@
 {#- Every example with one 0/1 label column per task. The sparse attributed
     engagements are aggregated to one row per example first, then joined.
-    Incremental by day. -#}
-{{ daily_incremental('event_date') }}
+    Incremental by day: a refresh rebuilds the days of its new examples and,
+    on the label window's days before them, only the examples of a user and
+    tweet with an engagement on those new days (the only labels that can
+    change there). -#}
+{{ daily_incremental('event_date', rebuilds='engaged_pairs') }}
 {%- set tasks = get_tasks() -%}
 
 with
@@ -14,9 +17,14 @@ examples as (
         impressions,
         event_date,
         example_ts
-    from {{ ref('int_examples_built') }}
+    from {{ ref('int_examples_built') }} as examples
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date') }}
+        where
+            {{ in_refresh_window('event_date') }}
+            and (
+                {{ in_rows_window('event_date') }}
+                or {{ engaged_since_rows_window('examples') }}
+            )
     {%- endif %}
 
 ),
