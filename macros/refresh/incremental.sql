@@ -7,8 +7,8 @@
     {%- if not meta.get('refresh_day_column') or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set day = 'refreshed.' ~ meta.refresh_day_column -%}
     {%- set rebuilds = meta.get('refresh_rebuilds') -%}
+    {%- set day = 'refreshed.' ~ meta.refresh_day_column -%}
     {%- set condition = (in_refresh_window if rebuilds == 'labels' else in_rows_window)(day) -%}
     {%- if rebuilds == 'engaged_pairs' -%}
         {#- The window first, so that the engines skip the other days. -#}
@@ -20,7 +20,7 @@
             ~ ref('refresh_plan') ~ ' where is_new and is_read)' -%}
     {%- endif -%}
     {{- return(adapter.dispatch('delete_days', 'feed_training_data')(
-        meta.refresh_day_column, condition, rebuilds == 'engaged_pairs')) -}}
+        meta.refresh_day_column, condition)) -}}
 {% endmacro %}
 
 {% macro delete_days_outside_split() %}
@@ -34,30 +34,24 @@
         ~ ref('int_mature_days_split') ~ " where split = '" ~ split_name ~ "')")) -}}
 {% endmacro %}
 
-{% macro default__delete_days(day_column, condition, keeps_rows_of_days=false) %}
+{% macro default__delete_days(day_column, condition) %}
     {#- Standard SQL: a table that takes a DELETE. -#}
     delete from {{ this }} as refreshed where {{ condition }}
 {% endmacro %}
 
-{% macro spark__delete_days(day_column, condition, keeps_rows_of_days=false) %}
+{% macro spark__delete_days(day_column, condition) %}
     {#- Parquet tables cannot DELETE: drop the partitions of the days the condition
-        holds for, in one statement. Rows without a day share a partition, and a
-        condition on rows (keeps_rows_of_days) keeps some of a day's: the rows of
-        those partitions it does not hold for (a repair reads again a file a
-        killed run had filed) are set aside in a table and put back. -#}
+        holds for, in one statement. Rows without a day share a partition: those it
+        does not hold for (a repair reads again a file a killed run had filed) are
+        set aside in a table and put back. -#}
     {%- set days = run_query('select distinct cast(' ~ day_column ~ ' as string) from ' ~ this
         ~ ' as refreshed where ' ~ condition).columns[0].values() -%}
     {%- set kept = this.schema ~ '.' ~ this.identifier ~ '__undated_kept' -%}
-    {%- set keeps = (none in days) or (keeps_rows_of_days and days | length > 0) -%}
-    {%- set dropped = [day_column ~ ' is null'] -%}
-    {%- for day in days if keeps_rows_of_days and day is not none -%}
-        {%- do dropped.append(day_column ~ " = '" ~ day ~ "'") -%}
-    {%- endfor -%}
-    {%- if keeps -%}
+    {%- if none in days -%}
         {%- do adapter.execute('drop table if exists ' ~ kept) -%}
         {%- do adapter.execute('create table ' ~ kept ~ ' using parquet as select * from ' ~ this
-            ~ ' as refreshed where (' ~ (dropped | join(' or ')) ~ ') and not coalesce(('
-            ~ condition ~ '), false)') -%}
+            ~ ' as refreshed where ' ~ day_column ~ ' is null and not coalesce((' ~ condition
+            ~ '), false)') -%}
     {%- endif -%}
     {%- set partitions = [] -%}
     {%- for day in days -%}
@@ -68,7 +62,7 @@
         {%- do adapter.execute('alter table ' ~ this ~ ' drop if exists '
             ~ (partitions | sort | join(', '))) -%}
     {%- endif -%}
-    {%- if keeps -%}
+    {%- if none in days -%}
         {%- do adapter.execute('insert into ' ~ this ~ ' select * from ' ~ kept) -%}
         {%- do adapter.execute('drop table ' ~ kept) -%}
     {%- endif -%}

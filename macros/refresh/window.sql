@@ -48,10 +48,24 @@
     {#- A predicate on a table's rows (under alias): a user and tweet with an
         engagement on the days whose clean rows the run rebuilds, whose labels on
         the label window's earlier days can change. -#}
-    {{- return('exists (select 1 from ' ~ ref('int_engagements_attributed') ~ ' as reopening'
-        ~ ' where reopening.engagement_date >= ' ~ rows_window_start() ~ ' and reopening.user_id = '
-        ~ alias ~ '.user_id and reopening.tweet_id = ' ~ alias ~ '.tweet_id)') -}}
+    {{- return(adapter.dispatch('engaged_since_rows_window', 'feed_training_data')(alias)) -}}
 {% endmacro %}
+
+{% macro default__engaged_since_rows_window(alias) %}
+    {#- Standard SQL: a table that takes a DELETE replaces just these rows. -#}
+    exists (
+        select 1 from {{ ref('int_engagements_attributed') }} as reopening
+        where
+            reopening.engagement_date >= {{ rows_window_start() }}
+            and reopening.user_id = {{ alias }}.user_id
+            and reopening.tweet_id = {{ alias }}.tweet_id
+    )
+{%- endmacro %}
+
+{% macro spark__engaged_since_rows_window(alias) %}
+    {#- Parquet tables drop whole days: every row of the re-opened days. -#}
+    true
+{%- endmacro %}
 
 {% macro refresh_window_end() %}
     {{- return("(select coalesce(max(window_end), cast('9999-12-31' as date)) from "

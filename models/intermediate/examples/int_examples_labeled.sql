@@ -3,7 +3,7 @@
     Incremental by day: a refresh rebuilds the days of its new examples and,
     on the label window's days before them, only the examples of a user and
     tweet with an engagement on those new days (the only labels that can
-    change there). -#}
+    change there; on Spark, whose tables drop whole days, all of them). -#}
 {{ daily_incremental('event_date', rebuilds='engaged_pairs') }}
 {%- set tasks = get_tasks() -%}
 
