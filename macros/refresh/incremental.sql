@@ -10,10 +10,10 @@
     {%- set rebuilds = meta.get('refresh_rebuilds') -%}
     {%- set day = 'refreshed.' ~ meta.refresh_day_column -%}
     {%- set condition = (in_refresh_window if rebuilds == 'labels' else in_rows_window)(day) -%}
-    {%- if rebuilds == 'engaged_pairs' -%}
+    {%- if rebuilds in ['engaged_pairs', 'newly_kept'] -%}
         {#- The window first, so that the engines skip the other days. -#}
         {%- set condition = in_refresh_window(day) ~ ' and (' ~ condition ~ ' or '
-            ~ engaged_since_rows_window('refreshed') ~ ')' -%}
+            ~ reopened_rows(rebuilds, 'refreshed') ~ ')' -%}
     {%- endif -%}
     {%- if meta.get('refresh_deletes_new_files') -%}
         {%- set condition = condition ~ ' or refreshed.source_file in (select source_file from '

@@ -3,11 +3,11 @@
 
 {% macro daily_incremental(day_column, also_delete_new_files=false, rebuilds='labels') %}
     {#- rebuilds: 'rows' (clean rows, and tables counted from them), 'labels', or
-        'engaged_pairs' (the rows' days, and on the label window's earlier days
-        the rows of a user and tweet engaged since: engaged_since_rows_window). -#}
-    {%- if rebuilds not in ['rows', 'labels', 'engaged_pairs'] -%}
-        {{ exceptions.raise_compiler_error("daily_incremental: rebuilds is rows, labels or "
-            ~ "engaged_pairs, not " ~ rebuilds) }}
+        the rows' days and, on the label window's earlier days, the rows
+        reopened_rows names: 'engaged_pairs' or 'newly_kept'. -#}
+    {%- if rebuilds not in ['rows', 'labels', 'engaged_pairs', 'newly_kept'] -%}
+        {{ exceptions.raise_compiler_error("daily_incremental: rebuilds is rows, labels, "
+            ~ "engaged_pairs or newly_kept, not " ~ rebuilds) }}
     {%- endif -%}
     {%- set settings = {'meta': {
         'refresh_day_column': day_column,
@@ -44,15 +44,17 @@
         ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
 {% endmacro %}
 
-{% macro engaged_since_rows_window(alias) %}
-    {#- A predicate on a table's rows (under alias): a user and tweet with an
-        engagement on the days whose clean rows the run rebuilds, whose labels on
-        the label window's earlier days can change. -#}
-    {{- return(adapter.dispatch('engaged_since_rows_window', 'feed_training_data')(alias)) -}}
+{% macro reopened_rows(rebuilds, alias) %}
+    {#- A predicate on a table's rows (under alias), on the label window's days
+        before the new rows': 'engaged_pairs', a user and tweet with an
+        engagement since (whose labels can change there); 'newly_kept', an
+        example the draw no longer keeps for any task. -#}
+    {{- return(adapter.dispatch('reopened_rows', 'feed_training_data')(rebuilds, alias)) -}}
 {% endmacro %}
 
-{% macro default__engaged_since_rows_window(alias) %}
+{% macro default__reopened_rows(rebuilds, alias) %}
     {#- Standard SQL: a table that takes a DELETE replaces just these rows. -#}
+    {%- if rebuilds == 'engaged_pairs' %}
     exists (
         select 1 from {{ ref('int_engagements_attributed') }} as reopening
         where
@@ -60,9 +62,18 @@
             and reopening.user_id = {{ alias }}.user_id
             and reopening.tweet_id = {{ alias }}.tweet_id
     )
+    {%- else %}
+    not exists (
+        select 1 from {{ ref('int_examples_sampled') }} as kept
+        where
+            kept.event_date = {{ alias }}.event_date
+            and kept.user_id = {{ alias }}.user_id
+            and kept.tweet_id = {{ alias }}.tweet_id
+    )
+    {%- endif %}
 {%- endmacro %}
 
-{% macro spark__engaged_since_rows_window(alias) %}
+{% macro spark__reopened_rows(rebuilds, alias) %}
     {#- Parquet tables drop whole days: every row of the re-opened days. -#}
     true
 {%- endmacro %}

@@ -47,7 +47,7 @@ PORTABLE_DEFAULTS: dict[str, str] = {
     # A DELETE with a WHERE: standard SQL, for any table that takes one.
     "delete_days": "standard DELETE",
     # A correlated EXISTS: standard SQL; the rows that DELETE replaces.
-    "engaged_since_rows_window": "standard EXISTS",
+    "reopened_rows": "standard EXISTS",
 }
 
 
@@ -276,9 +276,9 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # Each dispatch family's default__ that stops naming the adapter costs four
     # lines; logs from tables (the listing of load batches, the tables' schema
     # check, the batch reader) some 170; the second window (clean rows rebuilt
-    # from the first day new rows touch, labels a label window earlier, only
-    # the engaged pairs' labels on the earlier days) some 50.
-    assert measured["lines"] <= 1615
+    # from the first day new rows touch, labels a label window earlier, on the
+    # earlier days only the rows that can change) some 60.
+    assert measured["lines"] <= 1625
     models = measured["models"]
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
         assert models[name]["closure_files"] <= 6, (name, models[name])
@@ -289,7 +289,7 @@ def test_a_reader_opens_few_macro_files_for_any_model():
         for name, model in models.items()
         if name != "refresh_plan"
         and (
-            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 700
+            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 720
         )
     }
     assert not too_many, too_many

@@ -23,7 +23,7 @@ examples as (
             {{ in_refresh_window('event_date') }}
             and (
                 {{ in_rows_window('event_date') }}
-                or {{ engaged_since_rows_window('examples') }}
+                or {{ reopened_rows('engaged_pairs', 'examples') }}
             )
     {%- endif %}
 

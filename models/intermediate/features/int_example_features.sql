@@ -11,11 +11,14 @@
     Only the kept examples, which are all the marts carry. Each sum joins a
     kept (user, day) or (tweet, day) to the daily activity of the days
     before it; seen-before looks up the pair's examples on those days.
-    Incremental by day: a refresh rebuilds its window's days, reading the
-    daily activity from 28 days before the window's first day. A window with
-    an end is extended by 28 days (see docs/operations.md), so the days
+    Incremental by day: a refresh rebuilds the days of its new rows, reading
+    the daily activity from 28 days before the window's first day. On the
+    label window's earlier days, whose activity before them did not change,
+    it deletes the examples the draw no longer keeps and adds those it now
+    keeps (on Spark, whose tables drop whole days, all of them). A window
+    with an end is extended by 28 days (see docs/operations.md), so the days
     whose features read a rebuilt day are rebuilt too. -#}
-{{ daily_incremental('event_date') }}
+{{ daily_incremental('event_date', rebuilds='newly_kept') }}
 {%- set tasks = get_tasks() %}
 {%- set lookback = feature_lookback_days() %}
 {%- set reads_from = add_days(refresh_window_start(), -lookback) %}
@@ -29,9 +32,20 @@ examples as (
         tweet_id,
         event_date,
         example_ts
-    from {{ ref('int_examples_sampled') }}
+    from {{ ref('int_examples_sampled') }} as kept
     {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date') }}
+        where
+            {{ in_refresh_window('event_date') }}
+            and (
+                {{ in_rows_window('event_date') }}
+                or not exists (
+                    select 1 from {{ this }} as kept_before
+                    where
+                        kept_before.event_date = kept.event_date
+                        and kept_before.user_id = kept.user_id
+                        and kept_before.tweet_id = kept.tweet_id
+                )
+            )
     {%- endif %}
 
 ),
