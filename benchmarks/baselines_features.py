@@ -4,11 +4,13 @@
 For a kept example of user u, tweet t on UTC day D, from clean events of the days before D:
 
 - the user's distinct impressions and engagements per task in [D - 28 days, D), the
-  tweet's in [D - 7 days, D): the per-day activity summed cumulatively per user (per
-  tweet), the sum before D less the sum before D - 28 (D - 7), each found by an as-of
-  join (the last activity day strictly before);
-- seen before: the pair's latest example before D (an as-of join on the examples) is
-  on or after D - 28;
+  tweet's in [D - 7 days, D); pandas: the per-day activity summed cumulatively per user
+  (per tweet), the sum before D less the sum before D - 28 (D - 7), each found by an
+  as-of join (the last activity day strictly before); polars: the per-day activity
+  summed over a rolling window of 28 (7) days closed on the left;
+- seen before: pandas, the pair's latest example before D (an as-of join on the
+  examples) is on or after D - 28; polars, some example of the pair in [D - 28, D)
+  (a join on the pair, filtered);
 - hour and ISO day of week (Monday 1) of the example's first impression.
 
 Engagements count for a task when their canonical action belongs to it, attributed or
@@ -156,58 +158,51 @@ def pandas_features(
 
 
 def _polars_sums_before(
-    activity: pl.LazyFrame, wanted: pl.LazyFrame, key: str, span: int, prefix: str
+    examples: pl.LazyFrame,
+    engagements: pl.LazyFrame,
+    wanted: pl.LazyFrame,
+    key: str,
+    span: int,
+    prefix: str,
 ) -> pl.LazyFrame:
     """Per wanted (key, event_date D): the activity summed over the days [D - span, D),
-    named ``<prefix>_impressions_<span>d`` and ``<prefix>_engagements_<span>d_<task>``."""
-    import datetime as dt
-
+    named ``<prefix>_impressions_<span>d`` and ``<prefix>_engagements_<span>d_<task>``:
+    the key's daily activity summed over a rolling window closed on the left."""
     import polars as pl
 
-    cumulative = (
-        activity.group_by(key, "day")
-        .agg(pl.col(ACTIVITY).sum())
-        .sort(key, "day")
-        .with_columns(pl.col(ACTIVITY).cum_sum().over(key))
-        .sort("day")
-    )
-    wanted = (
-        wanted.select(key, "event_date")
-        .unique()
-        .with_columns((pl.col("event_date") - dt.timedelta(days=span)).alias("start"))
-        .sort("event_date")
-    )
-
-    def through_before(on: str, suffix: str) -> pl.LazyFrame:
-        """Cumulative activity through the key's last active day before ``on``."""
-        return (
-            wanted.sort(on)
-            .join_asof(
-                cumulative,
-                left_on=on,
-                right_on="day",
-                by=key,
-                strategy="backward",
-                allow_exact_matches=False,
-                check_sortedness=False,  # sorted by the on key just before
-            )
-            .select(
-                key, "event_date", *(pl.col(c).fill_null(0).alias(c + suffix) for c in ACTIVITY)
-            )
+    daily = (
+        examples.group_by(key, pl.col("event_date").alias("day"))
+        .agg(pl.col("impressions").sum().cast(pl.Int64))
+        .join(
+            engagements.group_by(key, pl.col("engagement_ts").dt.date().alias("day")).agg(
+                pl.col("action").is_in(list(actions)).sum().cast(pl.Int64).alias(column)
+                for column, (_, actions) in zip(ENGAGEMENTS, TASKS, strict=True)
+            ),
+            on=[key, "day"],
+            how="full",
+            coalesce=True,
         )
-
+        .with_columns(pl.col(ACTIVITY).fill_null(0))
+    )
+    sums = (
+        daily.sort(key, "day")
+        .rolling(index_column="day", period=f"{span}d", closed="left", group_by=key)
+        .agg(pl.col(ACTIVITY).sum())
+        .rename({"day": "event_date"})
+    )
     names = [f"{prefix}_impressions_{span}d"] + [
         f"{prefix}_engagements_{span}d_{task}" for task, _ in TASKS
     ]
     return (
-        through_before("event_date", "")
-        .join(through_before("start", "_before"), on=[key, "event_date"])
+        wanted.select(key, "event_date")
+        .unique()
+        .join(sums, on=[key, "event_date"], how="left")
         .select(
             key,
             "event_date",
             *(
-                (pl.col(c) - pl.col(c + "_before")).cast(pl.Int64).alias(name)
-                for c, name in zip(ACTIVITY, names, strict=True)
+                pl.col(column).fill_null(0).cast(pl.Int64).alias(name)
+                for column, name in zip(ACTIVITY, names, strict=True)
             ),
         )
     )
@@ -224,52 +219,23 @@ def polars_features(
 
     import polars as pl
 
-    activity = pl.concat(
-        [
-            examples.select(
-                "user_id",
-                "tweet_id",
-                pl.col("event_date").alias("day"),
-                pl.col("impressions").cast(pl.Int64),
-                *(pl.lit(0, pl.Int64).alias(c) for c in ENGAGEMENTS),
-            ),
-            engagements.select(
-                "user_id",
-                "tweet_id",
-                pl.col("engagement_ts").dt.date().alias("day"),
-                pl.lit(0, pl.Int64).alias("impressions"),
-                *(
-                    pl.col("action").is_in(list(actions)).cast(pl.Int64).alias(c)
-                    for c, (_, actions) in zip(ENGAGEMENTS, TASKS, strict=True)
-                ),
-            ),
-        ]
-    )
     keys = ["user_id", "tweet_id", "event_date"]
-    users = _polars_sums_before(activity, kept, "user_id", USER_DAYS, "user")
-    tweets = _polars_sums_before(activity, kept, "tweet_id", TWEET_DAYS, "tweet")
-    # The pair's latest example before D.
-    earlier = examples.select(
-        "user_id", "tweet_id", pl.col("event_date").alias("earlier_day")
-    ).sort("earlier_day")
+    users = _polars_sums_before(examples, engagements, kept, "user_id", USER_DAYS, "user")
+    tweets = _polars_sums_before(examples, engagements, kept, "tweet_id", TWEET_DAYS, "tweet")
+    # Some example of the pair in [D - 28, D).
     seen = (
         kept.select(keys)
-        .sort("event_date")
-        .join_asof(
-            earlier,
-            left_on="event_date",
-            right_on="earlier_day",
-            by=["user_id", "tweet_id"],
-            strategy="backward",
-            allow_exact_matches=False,
-            check_sortedness=False,  # both sorted by the on key
+        .join(
+            examples.select("user_id", "tweet_id", pl.col("event_date").alias("earlier_day")),
+            on=["user_id", "tweet_id"],
         )
-        .select(
-            *keys,
-            (pl.col("earlier_day") >= pl.col("event_date") - dt.timedelta(days=USER_DAYS))
-            .fill_null(False)
-            .alias("user_tweet_seen_before"),
+        .filter(
+            pl.col("earlier_day") < pl.col("event_date"),
+            pl.col("earlier_day") >= pl.col("event_date") - dt.timedelta(days=USER_DAYS),
         )
+        .select(keys)
+        .unique()
+        .with_columns(pl.lit(True).alias("user_tweet_seen_before"))
     )
     return (
         kept.select(*keys, "example_ts")
@@ -277,6 +243,7 @@ def polars_features(
         .join(tweets, on=["tweet_id", "event_date"], how="left")
         .join(seen, on=keys, how="left")
         .with_columns(
+            pl.col("user_tweet_seen_before").fill_null(False),
             pl.col("example_ts").dt.hour().cast(pl.Int64).alias("example_hour"),
             pl.col("example_ts").dt.weekday().cast(pl.Int64).alias("example_day_of_week"),
         )

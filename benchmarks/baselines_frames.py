@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,8 +52,17 @@ def _read_clean(raw: Path, log: str, columns: list[str], latest_valid: dt.dateti
     return pq.read_table(raw / log, columns=columns, filters=valid)
 
 
+def _draws_of_digests(digests: np.ndarray) -> np.ndarray:
+    """u[i, k] = hex digits [6k, 6k + 6) of digest i (n rows of 16 bytes) over 2^24, for the
+    five tasks."""
+    # hex digits [6k, 6k + 6) are digest bytes [3k, 3k + 3), read big-endian
+    octets = digests.reshape(-1, 16)[:, :15].reshape(-1, 5, 3).astype(np.uint32)
+    value = (octets[..., 0] << 16) | (octets[..., 1] << 8) | octets[..., 2]
+    return value / 16777216.0
+
+
 def _md5_draws(key_chunks: Iterable[list[str]], n: int) -> np.ndarray:
-    """u[i, k] = hex digits [6k, 6k + 6) of md5(key i) over 2^24, for the five tasks.
+    """The five draws of each key (``_draws_of_digests``), hashed with ``hashlib``.
 
     Keys come a chunk at a time (lists of str), so that only one chunk of Python
     objects is alive at once; the draws go into one (n, 5) array.
@@ -62,15 +72,93 @@ def _md5_draws(key_chunks: Iterable[list[str]], n: int) -> np.ndarray:
     position = 0
     for keys in key_chunks:
         digests = b"".join([md5(key.encode()).digest() for key in keys])
-        # hex digits [6k, 6k + 6) are digest bytes [3k, 3k + 3), read big-endian
-        octets = np.frombuffer(digests, np.uint8).reshape(-1, 16)[:, :15]
-        octets = octets.reshape(-1, 5, 3).astype(np.uint32)
-        value = (octets[..., 0] << 16) | (octets[..., 1] << 8) | octets[..., 2]
-        draws[position : position + len(keys)] = value / 16777216.0
+        draws[position : position + len(keys)] = _draws_of_digests(np.frombuffer(digests, np.uint8))
         position += len(keys)
     if position != n:
         raise ValueError(f"hashed {position} keys, expected {n}")
     return draws
+
+
+# MD5 (RFC 1321) of many short messages at once in numpy: per round, the shift, the
+# constant floor(|sin(i + 1)| * 2^32) and the message word; the initial state.
+_MD5_SHIFTS = [7, 12, 17, 22] * 4 + [5, 9, 14, 20] * 4 + [4, 11, 16, 23] * 4 + [6, 10, 15, 21] * 4
+_MD5_SINES = [np.uint32(int(abs(math.sin(i + 1)) * 2**32)) for i in range(64)]
+_MD5_WORD = [(i, (5 * i + 1) % 16, (3 * i + 5) % 16, (7 * i) % 16)[i // 16] for i in range(64)]
+_MD5_INIT = [np.uint32(word) for word in (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476)]
+MD5_BLOCK_KEY_BYTES = 55  # the longest message that pads into one 64-byte block
+MD5_CHUNK_ROWS = 1 << 16  # keys hashed together (numpy arrays that stay in cache)
+
+
+def _md5_one_block(words: np.ndarray) -> np.ndarray:
+    """MD5 digests, (n, 16) bytes, of n messages each padded into one block: ``words``
+    is (16, n), the blocks' little-endian 32-bit words."""
+    n = words.shape[1]
+    a, b, c, d = (np.full(n, word) for word in _MD5_INIT)
+    f, t = np.empty(n, np.uint32), np.empty(n, np.uint32)
+    for i in range(64):
+        if i < 16:  # (b & c) | (~b & d)
+            np.bitwise_and(b, c, out=f)
+            np.invert(b, out=t)
+            t &= d
+            f |= t
+        elif i < 32:  # (d & b) | (~d & c)
+            np.bitwise_and(d, b, out=f)
+            np.invert(d, out=t)
+            t &= c
+            f |= t
+        elif i < 48:  # b ^ c ^ d
+            np.bitwise_xor(b, c, out=f)
+            f ^= d
+        else:  # c ^ (b | ~d)
+            np.invert(d, out=t)
+            t |= b
+            np.bitwise_xor(c, t, out=f)
+        f += a
+        f += _MD5_SINES[i]
+        f += words[_MD5_WORD[i]]
+        np.left_shift(f, np.uint32(_MD5_SHIFTS[i]), out=t)  # rotate left
+        f >>= np.uint32(32 - _MD5_SHIFTS[i])
+        f |= t
+        f += b
+        a, b, c, d, f = d, f, b, c, a  # a's array is free again
+    state = np.empty((n, 4), dtype="<u4")
+    for j, (word, initial) in enumerate(zip((a, b, c, d), _MD5_INIT, strict=True)):
+        np.add(word, initial, out=state[:, j])
+    return state.view(np.uint8)
+
+
+def _md5_blocks(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """The padded blocks, (16, n) words, of n messages of at most 55 bytes: Arrow-style
+    ``offsets`` (n + 1) into the bytes ``data``."""
+    lengths = np.diff(offsets)
+    n = len(lengths)
+    blocks = np.zeros((n, 64), np.uint8)
+    # byte j of message i goes to blocks[i, j]
+    first = offsets[0]
+    destination = np.repeat(np.arange(n, dtype=np.int64) * 64 - (offsets[:-1] - first), lengths)
+    destination += np.arange(offsets[-1] - first)
+    blocks.reshape(-1)[destination] = data[first : offsets[-1]]
+    blocks[np.arange(n), lengths] = 0x80
+    words = blocks.view("<u4")
+    words[:, 14] = lengths.astype(np.uint32) * 8  # the length in bits (below 2^32)
+    return np.ascontiguousarray(words.T)
+
+
+def _md5_digests(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """MD5 digests, (n, 16) bytes, of n byte strings (Arrow ``offsets`` into ``data``):
+    in numpy a chunk at a time, with ``hashlib`` for messages longer than one block."""
+    n = len(offsets) - 1
+    digests = np.empty((n, 16), np.uint8)
+    for start in range(0, n, MD5_CHUNK_ROWS):
+        stop = min(start + MD5_CHUNK_ROWS, n)
+        chunk = offsets[start : stop + 1]
+        if (np.diff(chunk) <= MD5_BLOCK_KEY_BYTES).all():
+            digests[start:stop] = _md5_one_block(_md5_blocks(chunk, data))
+            continue
+        for row in range(start, stop):
+            message = data[offsets[row] : offsets[row + 1]].tobytes()
+            digests[row] = np.frombuffer(hashlib.md5(message).digest(), np.uint8)
+    return digests
 
 
 def _example_key_chunks(
@@ -348,10 +436,15 @@ def run_polars(raw: Path, out: Path, run_started_at: dt.datetime) -> None:
     )
 
     def draws_of_keys(keys: pl.Series) -> pl.Series:
-        """The five draws of each key string (a batch of the streaming engine)."""
-        starts = range(0, len(keys), HASH_CHUNK_ROWS)
-        chunks = (keys.slice(start, HASH_CHUNK_ROWS).to_list() for start in starts)
-        return pl.Series(_md5_draws(chunks, len(keys)))
+        """The five draws of each key string (a batch of the streaming engine): md5 in
+        numpy over the Arrow buffers of the keys (polars has no md5)."""
+        import pyarrow as pa
+
+        array = keys.to_arrow().cast(pa.large_string())
+        offsets = np.frombuffer(array.buffers()[1], np.int64)
+        offsets = offsets[array.offset : array.offset + len(array) + 1]
+        data = np.frombuffer(array.buffers()[2], np.uint8)
+        return pl.Series(_draws_of_digests(_md5_digests(offsets, data)))
 
     kept_plan = (
         labeled.join(days.select("event_date", "split", pl.col("^n_.*$")), on="event_date")

@@ -217,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         help="contract: sizes at which the project also runs with a DuckDB memory_limit of 2GB",
     )
     parser.add_argument(
+        "--tools",
+        default=",".join(bench_contract.TOOLS),
+        help="contract: the tools to run, project among them (default all); with some only, "
+        "the figures go to contract_partial.json and the page is left as it is",
+    )
+    parser.add_argument(
         "--memory-limit",
         default="16GB",
         help="scale: DuckDB memory_limit (FEED_DUCKDB_MEMORY_LIMIT) of the runs",
@@ -255,15 +261,19 @@ def main(argv: list[str] | None = None) -> int:
             result = bench_contract.write_page(saved, args.page)
             sizes = saved["sizes"]
         else:
-            result = bench_contract.main(work, args.out, sizes, args.repeats, args.page, capped)
+            tools = tuple(args.tools.split(","))
+            result = bench_contract.main(
+                work, args.out, sizes, args.repeats, args.page, capped, tools
+            )
         for size in sizes:
             row = result["summary"][str(size)]
-            floor = row["floor"]["wall_s"]["median"]
+            reference = "floor" if "wall_s" in row.get("floor", {}) else "project"
+            base = row[reference]["wall_s"]["median"]
             print(
                 f"{size:>11,}: "
                 + ", ".join(
                     f"{tool} {row[tool]['wall_s']['median']:.1f} s "
-                    f"({row[tool]['wall_s']['median'] / floor:.2f}x floor, "
+                    f"({row[tool]['wall_s']['median'] / base:.2f}x {reference}, "
                     f"{row[tool]['peak_rss_gib']['median']:.2f} GiB)"
                     for tool in row
                     if "wall_s" in row[tool]

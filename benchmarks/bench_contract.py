@@ -198,11 +198,20 @@ def finished_sizes(summary: dict, sizes: list[int], tool: str) -> list[int]:
     return [size for size in sizes if "wall_s" in summary[str(size)][tool]]
 
 
-def tools_at(size: int, capped_sizes: list[int]) -> tuple[str, ...]:
-    return TOOLS + ((CAPPED,) if size in capped_sizes else ())
+def tools_at(size: int, capped_sizes: list[int], tools: tuple[str, ...] = TOOLS) -> tuple[str, ...]:
+    return tools + ((CAPPED,) if size in capped_sizes else ())
 
 
-def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: list[int]) -> dict:
+def bench_contract(
+    work: Path,
+    sizes: list[int],
+    repeats: int,
+    capped_sizes: list[int],
+    tools: tuple[str, ...] = TOOLS,
+) -> dict:
+    """Run ``tools`` (the project always among them: its outputs are the reference)."""
+    if "project" not in tools or not set(tools) <= set(TOOLS):
+        raise ValueError(f"tools must include project and be among {TOOLS}, got {tools}")
     work.mkdir(parents=True, exist_ok=True)
     logs = {
         size: generated_logs(work / f"logs_{size}", DAYS, size // DAYS, seed=1) for size in sizes
@@ -214,15 +223,15 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
                 f"select count(*) from read_parquet('{raw}/impressions/**/*.parquet')"
             ).fetchall()[0][0]
     runs: dict[str, dict[str, list[dict]]] = {
-        str(size): {tool: [] for tool in tools_at(size, capped_sizes)} for size in sizes
+        str(size): {tool: [] for tool in tools_at(size, capped_sizes, tools)} for size in sizes
     }
     checked: dict[str, dict] = {}
     failed: dict[tuple[int, str], str] = {}
     for repeat in range(repeats):
         for size in sizes:
             # Rotate the order so that no tool always runs first (or last) in a round.
-            tools = tools_at(size, capped_sizes)
-            order = tools[repeat % len(tools) :] + tools[: repeat % len(tools)]
+            at_size = tools_at(size, capped_sizes, tools)
+            order = at_size[repeat % len(at_size) :] + at_size[: repeat % len(at_size)]
             # The first round checks the work: the project's outputs are the reference
             # (it runs first in that round); each other tool's are compared and dropped.
             reference: dict[str, pd.DataFrame] = {}
@@ -258,7 +267,7 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
     summary = {}
     for size in sizes:
         summary[str(size)] = {}
-        for tool in tools_at(size, capped_sizes):
+        for tool in tools_at(size, capped_sizes, tools):
             measured = runs[str(size)][tool]
             if failed.get((size, tool)):
                 summary[str(size)][tool] = {"failed": failed[(size, tool)]}
@@ -267,8 +276,8 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
                 "wall_s": summarize([r["wall_s"] for r in measured]),
                 "peak_rss_gib": summarize([r["peak_rss_bytes"] / 2**30 for r in measured]),
             }
-        summary[str(size)]["project"]["nodes"] = node_times(runs[str(size)]["project"])
-        summary[str(size)]["floor"]["nodes"] = node_times(runs[str(size)]["floor"])
+        for tool in {"project", "floor"} & set(tools):
+            summary[str(size)][tool]["nodes"] = node_times(runs[str(size)][tool])
     exponents = {
         tool: fitted_exponent(
             [raw_counts[size] for size in finished_sizes(summary, sizes, tool)],
@@ -277,7 +286,7 @@ def bench_contract(work: Path, sizes: list[int], repeats: int, capped_sizes: lis
                 for size in finished_sizes(summary, sizes, tool)
             ],
         )
-        for tool in TOOLS
+        for tool in tools
     }
     return {
         "sizes": sizes,
@@ -523,10 +532,22 @@ def node_table(result: dict, size: int) -> list[str]:
 
 
 def main(
-    work: Path, out: Path, sizes: list[int], repeats: int, page: Path, capped_sizes: list[int]
+    work: Path,
+    out: Path,
+    sizes: list[int],
+    repeats: int,
+    page: Path,
+    capped_sizes: list[int],
+    tools: tuple[str, ...] = TOOLS,
 ) -> dict:
-    result = bench_contract(work, sizes, repeats, capped_sizes)
+    """Run the benchmark; with every tool, write its figures and its section of the page;
+    with some tools only, write the figures to ``contract_partial.json`` and leave the
+    page (and ``contract.json``) as they are."""
+    result = bench_contract(work, sizes, repeats, capped_sizes, tools)
     out.mkdir(parents=True, exist_ok=True)
+    if set(tools) != set(TOOLS):
+        (out / "contract_partial.json").write_text(json.dumps(result, indent=2) + "\n")
+        return result
     (out / "contract.json").write_text(json.dumps(result, indent=2) + "\n")
     return write_page(result, page)
 

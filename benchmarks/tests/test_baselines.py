@@ -6,18 +6,22 @@ same daily counts."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks import bench_contract
 from benchmarks.baselines import KINDS, load_outputs, normalise_outputs, run
 from benchmarks.baselines_contract import KEYS, SAMPLED_COLUMNS
 from benchmarks.baselines_duckdb import STEPS_FILE
-from benchmarks.bench_contract import STAGES
+from benchmarks.baselines_frames import MD5_CHUNK_ROWS, _md5_digests
 
 SPLITS = ("train", "validation", "test")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -111,7 +115,7 @@ def test_cli(default_logs: Path, tmp_path: Path) -> None:
     # The floor times each table it creates: every statement the page's stage table
     # compares with the project's nodes, and no other.
     steps = json.loads((tmp_path / STEPS_FILE).read_text())
-    compared = {step for _, floor_steps, _ in STAGES for step in floor_steps}
+    compared = {step for _, floor_steps, _ in bench_contract.STAGES for step in floor_steps}
     assert set(steps) == compared
     assert all(seconds >= 0 for seconds in steps.values())
 
@@ -119,5 +123,41 @@ def test_cli(default_logs: Path, tmp_path: Path) -> None:
 def test_stage_table_names_the_project_s_models() -> None:
     """Each project node the page's stage table sums is a model of the project."""
     models = {path.stem for path in (PROJECT_DIR / "models").rglob("*.sql")}
-    compared = {model for _, _, stage_models in STAGES for model in stage_models}
+    compared = {model for _, _, stage_models in bench_contract.STAGES for model in stage_models}
     assert compared <= models, compared - models
+
+
+def test_numpy_md5_equals_hashlib() -> None:
+    """The polars baseline's md5 in numpy gives hashlib's digests: messages of 0 to 80
+    bytes (one block up to 55, hashlib beyond), over several chunks."""
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 56, 3 * MD5_CHUNK_ROWS)
+    lengths[MD5_CHUNK_ROWS : MD5_CHUNK_ROWS + 100] = rng.integers(56, 81, 100)
+    lengths[:4] = [0, 1, 55, 54]
+    data = rng.integers(0, 256, int(lengths.sum()), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    expected = [
+        hashlib.md5(data[start:stop].tobytes()).digest()
+        for start, stop in itertools.pairwise(offsets)
+    ]
+    assert _md5_digests(offsets, data).tobytes() == b"".join(expected)
+
+
+def test_contract_with_some_tools_leaves_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of some tools writes its own figures, not the page nor contract.json; the
+    project must be among the tools."""
+    page = tmp_path / "benchmarks.md"
+    page.write_text("the page\n")
+    monkeypatch.setattr(bench_contract, "bench_contract", lambda *args: {"figures": args[-1]})
+    result = bench_contract.main(tmp_path, tmp_path, [1], 1, page, [], ("project", "polars"))
+    assert result == {"figures": ("project", "polars")}
+    assert json.loads((tmp_path / "contract_partial.json").read_text()) == {
+        "figures": ["project", "polars"]
+    }
+    assert page.read_text() == "the page\n"
+    assert not (tmp_path / "contract.json").exists()
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="must include project"):
+        bench_contract.bench_contract(tmp_path, [1], 1, [], ("floor", "polars"))
