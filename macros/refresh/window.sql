@@ -27,21 +27,19 @@
     {%- endif -%}
 {% endmacro %}
 
-{% macro refresh_window_start() %}
+{% macro refresh_window_start(start_column='window_start') %}
     {#- A scalar subquery: DuckDB and Spark prune the days before it. A full
         build's window starts before any day. -#}
-    {{- return("(select coalesce(min(window_start), cast('1000-01-01' as date)) from "
+    {{- return("(select coalesce(min(" ~ start_column ~ "), cast('1000-01-01' as date)) from "
         ~ ref('refresh_plan') ~ ")") -}}
 {% endmacro %}
 
 {% macro rows_window_start() %}
-    {{- return("(select coalesce(min(rows_window_start), cast('1000-01-01' as date)) from "
-        ~ ref('refresh_plan') ~ ")") -}}
+    {{- return(refresh_window_start('rows_window_start')) -}}
 {% endmacro %}
 
 {% macro in_rows_window(day_column) %}
-    {{- return('(' ~ day_column ~ ' >= ' ~ rows_window_start() ~ ' and ' ~ day_column
-        ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
+    {{- return(in_refresh_window(day_column, 'rows_window_start')) -}}
 {% endmacro %}
 
 {% macro reopened_rows(rebuilds, alias) %}
@@ -83,9 +81,9 @@
         ~ ref('refresh_plan') ~ ")") -}}
 {% endmacro %}
 
-{% macro in_refresh_window(day_column) %}
-    {{- return('(' ~ day_column ~ ' >= ' ~ refresh_window_start() ~ ' and ' ~ day_column
-        ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
+{% macro in_refresh_window(day_column, start_column='window_start') %}
+    {{- return('(' ~ day_column ~ ' >= ' ~ refresh_window_start(start_column) ~ ' and '
+        ~ day_column ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
 {% endmacro %}
 
 {% macro is_new_raw_file(source_name, file_column='source_file') %}

@@ -380,18 +380,10 @@ def test_a_raw_row_that_went_nowhere_fails_a_test_naming_its_file(
             "is not distinct from ? and raw_tweet_id is not distinct from ?",
             [file, user_id, tweet_id],
         )
-    result = run_dbt(
-        ["test", "--select", "source:feed.impressions,test_name:accounts_for_every_raw_row"],
-        database,
-        tmp_path,
-        {"raw_path": str(logs), **SPLIT_VARS},
-    )
-    assert not result.success
-    [failed] = [r for r in result.result if str(r.status) == "fail"]
-    assert failed.failures >= 1
+    failing = _rows_failing_the_accounting(database, tmp_path, logs)
+    assert len(failing) >= 1
     # The failing rows name the file.
-    files = {row[0] for row in _query(database, failed.node.compiled_code)}
-    assert file in files
+    assert file in {row[0] for row in failing}
 
 
 @pytest.mark.parametrize(
@@ -420,16 +412,22 @@ def test_rows_a_file_loses_on_the_way_fail_the_accounting_naming_the_file(
             f"where source_file = ? and {which} limit 3)",
             [file],
         )
+    failing = _rows_failing_the_accounting(database, tmp_path, logs)
+    assert (file, 3) in {(row[0], row[2]) for row in failing}, failing
+
+
+def _rows_failing_the_accounting(database: Path, work: Path, logs: Path) -> list[tuple]:
+    """Run the impressions' accounting test, which must fail; return its failing rows
+    (file, day, rows unaccounted, problem)."""
     result = run_dbt(
         ["test", "--select", "source:feed.impressions,test_name:accounts_for_every_raw_row"],
         database,
-        tmp_path,
+        work,
         {"raw_path": str(logs), **SPLIT_VARS},
     )
     assert not result.success
     [failed] = [r for r in result.result if str(r.status) == "fail"]
-    failing = _query(database, failed.node.compiled_code)
-    assert (file, 3) in {(row[0], row[2]) for row in failing}, failing
+    return _query(database, failed.node.compiled_code)
 
 
 INJECTION = "x'; drop table stg_feed__impressions; --"
