@@ -7,18 +7,7 @@
     {%- if not meta.get('refresh_day_column') or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set rebuilds = meta.get('refresh_rebuilds') -%}
-    {%- set day = 'refreshed.' ~ meta.refresh_day_column -%}
-    {%- set condition = (in_refresh_window if rebuilds == 'labels' else in_rows_window)(day) -%}
-    {%- if rebuilds in ['engaged_pairs', 'newly_kept'] -%}
-        {#- The window first, so that the engines skip the other days. -#}
-        {%- set condition = in_refresh_window(day) ~ ' and (' ~ condition ~ ' or '
-            ~ reopened_rows(rebuilds, 'refreshed') ~ ')' -%}
-    {%- endif -%}
-    {%- if meta.get('refresh_deletes_new_files') -%}
-        {%- set condition = condition ~ ' or refreshed.source_file in (select source_file from '
-            ~ ref('refresh_plan') ~ ' where is_new and is_read)' -%}
-    {%- endif -%}
+    {%- set condition = refreshed_rows(meta, 'refreshed') -%}
     {{- return(adapter.dispatch('delete_days', 'feed_training_data')(
         meta.refresh_day_column, condition)) -}}
 {% endmacro %}

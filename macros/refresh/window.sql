@@ -86,6 +86,23 @@
         ~ day_column ~ ' <= ' ~ refresh_window_end() ~ ')') -}}
 {% endmacro %}
 
+{% macro refreshed_rows(meta, alias) %}
+    {#- The rows of a daily table (under alias) a refresh deletes, by its
+        daily_incremental settings (meta), the day's window first so that the
+        engines skip the other days. -#}
+    {%- set day, rebuilds = alias ~ '.' ~ meta.refresh_day_column, meta.refresh_rebuilds -%}
+    {%- set condition = (in_refresh_window if rebuilds == 'labels' else in_rows_window)(day) -%}
+    {%- if rebuilds in ['engaged_pairs', 'newly_kept'] -%}
+        {%- set condition = in_refresh_window(day) ~ ' and (' ~ condition ~ ' or '
+            ~ reopened_rows(rebuilds, alias) ~ ')' -%}
+    {%- endif -%}
+    {%- if meta.get('refresh_deletes_new_files') -%}
+        {%- set condition = condition ~ ' or ' ~ alias ~ '.source_file in (select source_file from '
+            ~ ref('refresh_plan') ~ ' where is_new and is_read)' -%}
+    {%- endif -%}
+    {{ return('(' ~ condition ~ ')') }}
+{% endmacro %}
+
 {% macro is_new_raw_file(source_name, file_column='source_file') %}
     {{- return('(' ~ file_column ~ " in (select source_file from " ~ ref('refresh_plan')
         ~ " where source_name = '" ~ source_name ~ "' and is_new and is_read))") -}}

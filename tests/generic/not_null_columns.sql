@@ -1,8 +1,10 @@
 {% test not_null_columns(model, columns) %}
 {#- The rows where any of `columns` is null: what a `not_null` test per column
-    checks, in one query (one statement per model on a warehouse). -#}
+    checks, in one query (one statement per model on a warehouse). Of a daily
+    table, the rows the run rebuilt. -#}
 select *
 from {{ model }}
 where
-    {{ columns | join(' is null\n    or ') }} is null
+    {{ rebuilt_rows(model) }}
+    and ({{ columns | join(' is null\n    or ') }} is null)
 {% endtest %}

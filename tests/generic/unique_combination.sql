@@ -1,6 +1,7 @@
 {% test unique_combination(model, columns) %}
 {#- The combination of `columns` is a key: no two rows share it, and none of
-    the columns is null. Returns the offending combinations. -#}
+    the columns is null. Returns the offending combinations. Of a daily table,
+    the rows the run rebuilt (the keys hold the day). -#}
 with
 
 keys as (
@@ -9,6 +10,7 @@ keys as (
         {{ columns | join(',\n        ') }},
         count(*) as rows_with_key
     from {{ model }}
+    where {{ rebuilt_rows(model) }}
     group by {{ columns | join(', ') }}
 
 )

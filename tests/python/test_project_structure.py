@@ -277,8 +277,9 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # lines; logs from tables (the listing of load batches, the tables' schema
     # check, the batch reader) some 170; the second window (clean rows rebuilt
     # from the first day new rows touch, labels a label window earlier, on the
-    # earlier days only the rows that can change) some 60.
-    assert measured["lines"] <= 1625
+    # earlier days only the rows that can change; the data tests check the rows
+    # a run rebuilt) some 85.
+    assert measured["lines"] <= 1650
     models = measured["models"]
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
         assert models[name]["closure_files"] <= 6, (name, models[name])
