@@ -7,9 +7,12 @@
     {%- if not meta.get('refresh_day_column') or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set condition = refreshed_rows(meta, 'refreshed') -%}
-    {{- return(adapter.dispatch('delete_days', 'feed_training_data')(
-        meta.refresh_day_column, condition)) -}}
+    {%- set statements = [] -%}
+    {%- for condition in refreshed_rows(meta, 'refreshed') -%}
+        {%- do statements.append(adapter.dispatch('delete_days', 'feed_training_data')(
+            meta.refresh_day_column, condition) | trim) -%}
+    {%- endfor -%}
+    {{- return(statements | reject('equalto', '') | join(';\n')) -}}
 {% endmacro %}
 
 {% macro delete_days_outside_split() %}

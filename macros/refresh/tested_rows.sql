@@ -15,6 +15,6 @@
     {%- endif -%}
     {#- The labels and features of the label window's earlier days: their
         days whole (their rows are found through other models). -#}
-    {{ return('(' ~ refreshed_rows(meta if meta.refresh_rebuilds in ['rows', 'labels']
-        else dict(meta, refresh_rebuilds='labels'), relation.identifier) ~ ')') }}
+    {{ return(refreshed_rows(meta if meta.refresh_rebuilds in ['rows', 'labels']
+        else dict(meta, refresh_rebuilds='labels'), relation.identifier)[0]) }}
 {% endmacro %}

@@ -88,19 +88,26 @@
 
 {% macro refreshed_rows(meta, alias) %}
     {#- The rows of a daily table (under alias) a refresh deletes, by its
-        daily_incremental settings (meta), the day's window first so that the
-        engines skip the other days. -#}
+        daily_incremental settings (meta): a list of predicates, one DELETE
+        each (an OR of a day and a subquery would cost DuckDB a join of every
+        row), each with its days first so that the engines skip the others. -#}
     {%- set day, rebuilds = alias ~ '.' ~ meta.refresh_day_column, meta.refresh_rebuilds -%}
     {%- set condition = (in_refresh_window if rebuilds == 'labels' else in_rows_window)(day) -%}
-    {%- if rebuilds in ['engaged_pairs', 'newly_kept'] -%}
-        {%- set condition = in_refresh_window(day) ~ ' and (' ~ condition ~ ' or '
-            ~ reopened_rows(rebuilds, alias) ~ ')' -%}
-    {%- endif -%}
     {%- if meta.get('refresh_deletes_new_files') -%}
         {%- set condition = condition ~ ' or ' ~ alias ~ '.source_file in (select source_file from '
             ~ ref('refresh_plan') ~ ' where is_new and is_read)' -%}
     {%- endif -%}
-    {{ return('(' ~ condition ~ ')') }}
+    {%- set conditions = ['(' ~ condition ~ ')'] -%}
+    {%- if rebuilds in ['engaged_pairs', 'newly_kept'] -%}
+        {%- do conditions.append(reopened_days(day) ~ ' and ' ~ reopened_rows(rebuilds, alias)) -%}
+    {%- endif -%}
+    {{ return(conditions) }}
+{% endmacro %}
+
+{% macro reopened_days(day_column) %}
+    {#- The label window's days before the first day the new rows touch. -#}
+    {{- return('(' ~ in_refresh_window(day_column) ~ ' and ' ~ day_column ~ ' < '
+        ~ rows_window_start() ~ ')') -}}
 {% endmacro %}
 
 {% macro is_new_raw_file(source_name, file_column='source_file') %}

@@ -279,7 +279,7 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # from the first day new rows touch, labels a label window earlier, on the
     # earlier days only the rows that can change; the data tests check the rows
     # a run rebuilt) some 85.
-    assert measured["lines"] <= 1650
+    assert measured["lines"] <= 1660
     models = measured["models"]
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
         assert models[name]["closure_files"] <= 6, (name, models[name])

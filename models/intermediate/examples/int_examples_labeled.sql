@@ -19,12 +19,18 @@ examples as (
         example_ts
     from {{ ref('int_examples_built') }} as examples
     {% if is_incremental() -%}
+        where {{ in_rows_window('event_date') }}
+        union all
+        select
+            user_id,
+            tweet_id,
+            impressions,
+            event_date,
+            example_ts
+        from {{ ref('int_examples_built') }} as examples
         where
-            {{ in_refresh_window('event_date') }}
-            and (
-                {{ in_rows_window('event_date') }}
-                or {{ reopened_rows('engaged_pairs', 'examples') }}
-            )
+            {{ reopened_days('event_date') }}
+            and {{ reopened_rows('engaged_pairs', 'examples') }}
     {%- endif %}
 
 ),

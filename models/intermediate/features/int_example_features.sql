@@ -32,19 +32,24 @@ examples as (
         tweet_id,
         event_date,
         example_ts
-    from {{ ref('int_examples_sampled') }} as kept
+    from {{ ref('int_examples_sampled') }}
     {% if is_incremental() -%}
+        where {{ in_rows_window('event_date') }}
+        union
+        select
+            user_id,
+            tweet_id,
+            event_date,
+            example_ts
+        from {{ ref('int_examples_sampled') }} as kept
         where
-            {{ in_refresh_window('event_date') }}
-            and (
-                {{ in_rows_window('event_date') }}
-                or not exists (
-                    select 1 from {{ this }} as kept_before
-                    where
-                        kept_before.event_date = kept.event_date
-                        and kept_before.user_id = kept.user_id
-                        and kept_before.tweet_id = kept.tweet_id
-                )
+            {{ reopened_days('event_date') }}
+            and not exists (
+                select 1 from {{ this }} as kept_before
+                where
+                    kept_before.event_date = kept.event_date
+                    and kept_before.user_id = kept.user_id
+                    and kept_before.tweet_id = kept.tweet_id
             )
     {%- endif %}
 
