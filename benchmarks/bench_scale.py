@@ -90,8 +90,9 @@ def _clear(database: Path) -> None:
 
 def _step(raw: Path, database: Path, work: Path, env: dict) -> dict:
     """One scheduled `dbt build` on `database`: wall, peak RSS, slowest nodes."""
-    measured = measure(dbt_command(raw, work), env={**env, "FEED_DUCKDB_PATH": str(database)},
-                       cwd=PROJECT_DIR)
+    measured = measure(
+        dbt_command(raw, work), env={**env, "FEED_DUCKDB_PATH": str(database)}, cwd=PROJECT_DIR
+    )
     return {
         "impressions_delivered": _delivered(raw),
         "wall_s": measured.wall_s,
@@ -108,10 +109,10 @@ def bench_day(
     history, each one-day build on an empty file)."""
     work = work / f"day_{impressions_per_day}"
     work.mkdir(parents=True, exist_ok=True)
-    logs = sharded_logs(
-        work / "logs", history_days + 1, impressions_per_day, 3
-    ) if impressions_per_day >= 20_000_000 else generated_logs(
-        work / "logs", history_days + 1, impressions_per_day, seed=3
+    logs = (
+        sharded_logs(work / "logs", history_days + 1, impressions_per_day, 3)
+        if impressions_per_day >= 20_000_000
+        else generated_logs(work / "logs", history_days + 1, impressions_per_day, seed=3)
     )
     new_day = START + dt.timedelta(days=history_days)
     env = dbt_env(work / "unused.duckdb", FEED_DUCKDB_MEMORY_LIMIT=memory_limit)
@@ -147,8 +148,10 @@ def bench_day(
                 _clear(database)
             measured = _step(raw, database, work / step, env)
             runs[step].append(measured)
-            print(f"  {step}: {measured['wall_s']:.1f} s, {measured['peak_rss_gib']:.2f} GiB",
-                  flush=True)
+            print(
+                f"  {step}: {measured['wall_s']:.1f} s, {measured['peak_rss_gib']:.2f} GiB",
+                flush=True,
+            )
     with duckdb.connect(str(work / "refresh.duckdb"), read_only=True) as connection:
         examples = connection.sql("select count(*) from int_examples_built").fetchall()[0][0]
         sampled = connection.sql("select count(*) from int_examples_sampled").fetchall()[0][0]
@@ -180,8 +183,9 @@ def bench_day(
 
 
 def _nodes(step: dict, count: int = 5) -> str:
-    return ", ".join(f"`{node['node']}` {node['seconds']:.0f} s"
-                     for node in step["slowest_nodes"][:count])
+    return ", ".join(
+        f"`{node['node']}` {node['seconds']:.0f} s" for node in step["slowest_nodes"][:count]
+    )
 
 
 def render(results: list[dict]) -> str:
@@ -235,8 +239,13 @@ def render(results: list[dict]) -> str:
         "examples and count that day) and re-opens only the labels of the day before,",
         "whose label windows were still open, with what follows from them (that day's",
         "rates, draw, features and split rows); at the largest size its slowest nodes are "
-        + _nodes(min(largest["runs"]["refresh"], key=lambda run: abs(
-            run["wall_s"] - largest["medians"]["refresh"]["wall_s"])), 3)
+        + _nodes(
+            min(
+                largest["runs"]["refresh"],
+                key=lambda run: abs(run["wall_s"] - largest["medians"]["refresh"]["wall_s"]),
+            ),
+            3,
+        )
         + ". The rule: [operations](operations.md#cost).",
         "",
         f"After the refresh at {largest['impressions_per_day']:,}: "

@@ -114,9 +114,12 @@ def test_a_refresh_reads_the_files_it_planned_and_records_what_staging_kept(dail
             "select invocation_id, min(window_start), min(rows_window_start) from refresh_plan "
             "group by invocation_id"
         ).fetchone()
-        assert invocation == connection.execute(
-            "select invocation_id from feed_refresh_runs order by completed_ts desc limit 1"
-        ).fetchone()[0]
+        assert (
+            invocation
+            == connection.execute(
+                "select invocation_id from feed_refresh_runs order by completed_ts desc limit 1"
+            ).fetchone()[0]
+        )
         assert start == window_start + dt.timedelta(days=1)
         planned = connection.execute(
             "select source_name, source_file, is_new from refresh_plan "

@@ -17,7 +17,7 @@ examples as (
         impressions,
         event_date,
         example_ts
-    from {{ ref('int_examples_built') }} as examples
+    from {{ ref('int_examples_built') }}
     {% if is_incremental() -%}
         where {{ in_rows_window('event_date') }}
         union all
