@@ -20,12 +20,7 @@ examples_to_append as (
 
     select *
     from {{ ref('int_examples_with_features') }}
-    where
-        {{ days_to_append() }}
-        {#- The split's first and last days, as scalar subqueries the engines
-            carry to the scans: a mart does not join the other splits' days. #}
-        and event_date >= (select min(split_days.event_date) from split_days)
-        and event_date <= (select max(split_days.event_date) from split_days)
+    where {{ days_to_append() }}
 
 ),
 
