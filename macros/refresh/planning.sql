@@ -224,8 +224,8 @@
     {#- The rows of each new file, which the run must account for: from its
         footer, a batch's count, or (Spark reads no footer here) a count. -#}
     {%- set counted = [] -%}
-    {%- for name in new_files if raw_input_kind() == 'files'
-        and footers.get(name, {}).get('rows') is none -%}
+    {%- for name in new_files + (taken_in.quarantined.keys() | list)
+        if raw_input_kind() == 'files' and footers.get(name, {}).get('rows') is none -%}
         {%- do counted.append(name) -%}
     {%- endfor -%}
     {%- set counts = raw_file_row_counts(source_name, counted) -%}
@@ -247,13 +247,12 @@
             'footer_fingerprint': footers.get(name, {}).get('fingerprint')}) -%}
     {%- endfor -%}
     {%- if taken_in.quarantined -%}
-        {%- set counts = raw_file_row_counts(source_name, taken_in.quarantined.keys() | list) -%}
         {%- for file, problems in taken_in.quarantined.items() -%}
             {%- do rows.append({'source_name': source_name, 'source_file': file, 'is_read': false,
                 'is_new': true, 'footer_fingerprint': footers.get(file, {}).get('fingerprint'),
                 'file_size': as_listed[file].current_size,
                 'file_modified_ts': as_listed[file].current_modified_ts,
-                'raw_rows': counts.get(file, 0),
+                'raw_rows': footers.get(file, {}).get('rows', counts.get(file, 0)),
                 'quarantine_reason': 'schema: ' ~ (problems | join('; '))}) -%}
         {%- endfor -%}
     {%- endif -%}
