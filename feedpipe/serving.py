@@ -39,6 +39,7 @@ SERVED = (
     "train_examples",
     "validation_examples",
     "test_examples",
+    "stream_examples",
     "daily_label_stats",
     "daily_monitors",
     "sample_definition",

@@ -56,6 +56,26 @@
     ({{ timestamp_expression }} + interval ({{ seconds | int }}) second)
 {%- endmacro %}
 
+{% macro seconds_between(start_expression, end_expression) %}
+    {#- Seconds from start to end, with their microseconds, as a double. -#}
+    {{- return(adapter.dispatch('seconds_between', 'feed_training_data')(
+        start_expression, end_expression)) -}}
+{% endmacro %}
+
+{% macro default__seconds_between(start_expression, end_expression) %}
+    {{- unsupported_adapter('seconds_between') -}}
+{% endmacro %}
+
+{% macro spark__seconds_between(start_expression, end_expression) %}
+    (cast(unix_micros({{ end_expression }}) - unix_micros({{ start_expression }}) as double)
+        / cast(1000000 as double))
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(start_expression, end_expression) %}
+    (cast(epoch_us({{ end_expression }}) - epoch_us({{ start_expression }}) as double)
+        / cast(1000000 as double))
+{%- endmacro %}
+
 {% macro iso_day_of_week(timestamp_expression) %}
     {{- return(adapter.dispatch('iso_day_of_week', 'feed_training_data')(timestamp_expression)) -}}
 {% endmacro %}

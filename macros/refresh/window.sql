@@ -46,7 +46,7 @@
     {#- A predicate on a table's rows (under alias), on the label window's days
         before the new rows': 'engaged_pairs', a user and tweet with an
         engagement since (whose labels can change there); 'newly_kept', an
-        example the draw no longer keeps for any task. -#}
+        example the draw no longer keeps for any task (nor the stream). -#}
     {{- return(adapter.dispatch('reopened_rows', 'feed_training_data')(rebuilds, alias)) -}}
 {% endmacro %}
 
@@ -61,13 +61,15 @@
             and reopening.tweet_id = {{ alias }}.tweet_id
     )
     {%- else %}
-    not exists (
-        select 1 from {{ ref('int_examples_sampled') }} as kept
+    {%- for kept_by in ['int_examples_sampled', 'int_examples_streamed'] %}
+    {{ 'and ' if not loop.first }}not exists (
+        select 1 from {{ ref(kept_by) }} as kept
         where
             kept.event_date = {{ alias }}.event_date
             and kept.user_id = {{ alias }}.user_id
             and kept.tweet_id = {{ alias }}.tweet_id
     )
+    {%- endfor %}
     {%- endif %}
 {%- endmacro %}
 

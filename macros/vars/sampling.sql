@@ -15,6 +15,18 @@
         'daily_cap': none if cap is none else cap | float}) }}
 {% endmacro %}
 
+{% macro stream_sampling_rate() %}
+    {#- The rate the continuous-training stream draws each example at, for
+        every task, before its label is known; 0 turns the stream off. -#}
+    {%- set rate = var('stream_sampling_rate') | float -%}
+    {%- if rate < 0 or rate > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "var stream_sampling_rate must be between 0 (no stream) and 1, got "
+            ~ var('stream_sampling_rate')) }}
+    {%- endif -%}
+    {{ return(rate) }}
+{% endmacro %}
+
 {% macro split_settings() %}
     {%- set gap = var('split_gap_days') | int -%}
     {%- set validation_start = date_var('validation_start_date') -%}

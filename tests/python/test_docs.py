@@ -14,6 +14,7 @@ MARTS = {
     "train_examples",
     "validation_examples",
     "test_examples",
+    "stream_examples",
     "daily_label_stats",
     "sample_definition",
     "daily_monitors",

@@ -136,9 +136,16 @@ def test_configuration_cascades_from_dbt_project(parsed_manifest: Path):
                 assert config["on_schema_change"] == "fail", name
             assert hooks == [LEFTOVER_HOOK, "{{ delete_refresh_window() }}"], (name, hooks)
         if node["fqn"][1] == "marts":
-            assert hooks == [LEFTOVER_HOOK, "{{ delete_days_outside_split() }}"], (name, hooks)
+            # The stream, in no split, is also rewritten by day.
+            by_day = ["{{ delete_refresh_window() }}"] if name == "stream_examples" else []
+            assert hooks == [LEFTOVER_HOOK, "{{ delete_days_outside_split() }}", *by_day], (
+                name,
+                hooks,
+            )
             assert config["meta"].get("split") == SPLIT_MARTS.get(name), name
-            assert (config["materialized"] == "incremental") == (name in SPLIT_MARTS), name
+            assert (config["materialized"] == "incremental") == (
+                name in SPLIT_MARTS or bool(by_day)
+            ), name
         if node["fqn"][1] == "operations":
             assert hooks == [LEFTOVER_HOOK], (name, hooks)
         if day_column:
@@ -278,8 +285,9 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # check, the batch reader) some 170; the second window (clean rows rebuilt
     # from the first day new rows touch, labels a label window earlier, on the
     # earlier days only the rows that can change; the data tests check the rows
-    # a run rebuilt) some 85.
-    assert measured["lines"] <= 1660
+    # a run rebuilt) some 85; the label's timing and the stream's rate some 30
+    # (a model's closure limit below grew from 720 to 745 lines with them).
+    assert measured["lines"] <= 1700
     models = measured["models"]
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
         assert models[name]["closure_files"] <= 6, (name, models[name])
@@ -290,7 +298,7 @@ def test_a_reader_opens_few_macro_files_for_any_model():
         for name, model in models.items()
         if name != "refresh_plan"
         and (
-            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 720
+            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 745
         )
     }
     assert not too_many, too_many

@@ -1,4 +1,6 @@
-{#- Every example with one 0/1 label column per task. The sparse attributed
+{#- Every example with one 0/1 label column per task, and when the label
+    came: the task's first attributed engagement and its delay after the
+    example's first impression. The sparse attributed
     engagements are aggregated to one row per example first, then joined.
     Incremental by day: a refresh rebuilds the days of its new examples and,
     on the label window's days before them, only the examples of a user and
@@ -41,7 +43,8 @@ attributed_engagements as (
         user_id,
         tweet_id,
         action,
-        event_date
+        event_date,
+        engagement_ts
     from {{ ref('int_engagements_attributed') }}
     where
         is_attributed
@@ -63,6 +66,8 @@ labels_per_example as (
         {% for task in tasks -%}
             max(case when {{ action_in_task(task) }} then 1 else 0 end)
                 as label_{{ task.name }},
+            min(case when {{ action_in_task(task) }} then engagement_ts end)
+                as engaged_ts_{{ task.name }},
         {% endfor -%}
         event_date
     from attributed_engagements
@@ -79,6 +84,10 @@ examples_labeled as (
         {% for task in tasks -%}
             coalesce(labels_per_example.label_{{ task.name }}, 0)
                 as label_{{ task.name }},
+            labels_per_example.engaged_ts_{{ task.name }},
+            {{ seconds_between(
+                'examples.example_ts', 'labels_per_example.engaged_ts_' ~ task.name
+            ) }} as label_delay_seconds_{{ task.name }},
         {% endfor -%}
         examples.event_date,
         examples.example_ts

@@ -1,4 +1,5 @@
-{#- One row per example kept for a task, with its label, the rate its class
+{#- One row per example kept for a task, with its label and when it came,
+    the rate its class
     was kept at and the weight that undoes the downsampling. All days, mature
     or not: the marts keep the mature ones. Incremental by day.
 
@@ -22,6 +23,8 @@ examples as (
         tweet_id,
         {% for task in tasks -%}
             label_{{ task.name }},
+            engaged_ts_{{ task.name }},
+            label_delay_seconds_{{ task.name }},
         {% endfor -%}
         event_date,
         example_ts
@@ -81,6 +84,8 @@ examples_with_rates as (
         examples_hashed.event_date,
         {% for task in tasks -%}
             examples_hashed.label_{{ task.name }},
+            examples_hashed.engaged_ts_{{ task.name }},
+            examples_hashed.label_delay_seconds_{{ task.name }},
             case
                 when examples_hashed.label_{{ task.name }} = 1
                     then rates_by_day.positive_sampling_rate_{{ task.name }}
@@ -137,6 +142,17 @@ examples_widened_to_tasks as (
                 when '{{ task.name }}' then examples_kept_for_some_task.draw_{{ task.name }}
             {% endfor -%}
         end as draw,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}' then examples_kept_for_some_task.engaged_ts_{{ task.name }}
+            {% endfor -%}
+        end as engaged_ts,
+        case task_names.task
+            {% for task in tasks -%}
+                when '{{ task.name }}'
+                    then examples_kept_for_some_task.label_delay_seconds_{{ task.name }}
+            {% endfor -%}
+        end as label_delay_seconds,
         examples_kept_for_some_task.event_date,
         examples_kept_for_some_task.example_ts
     from examples_kept_for_some_task
@@ -153,6 +169,8 @@ examples_kept as (
         cast(label as integer) as label,
         sampling_rate,
         1.0 / sampling_rate as sample_weight,
+        engaged_ts,
+        label_delay_seconds,
         event_date,
         example_ts
     from examples_widened_to_tasks

@@ -8,7 +8,8 @@
       user_tweet_seen_before: an impression of the tweet by the user in
         [D - 28 days, D);
       example_hour, example_day_of_week: of example_ts (UTC; Monday 1).
-    Only the kept examples, which are all the marts carry. Each sum joins a
+    Only the examples kept for a task or drawn into the stream, which are all
+    the marts carry. Each sum joins a
     kept (user, day) or (tweet, day) to the daily activity of the days
     before it; seen-before looks up the pair's examples on those days.
     Incremental by day: a refresh rebuilds the days of its new rows, reading
@@ -35,13 +36,29 @@ examples as (
     from {{ ref('int_examples_sampled') }}
     {% if is_incremental() -%}
         where {{ in_rows_window('event_date') }}
+    {%- endif %}
+    union
+    select
+        user_id,
+        tweet_id,
+        event_date,
+        example_ts
+    from {{ ref('int_examples_streamed') }}
+    {% if is_incremental() -%}
+        where {{ in_rows_window('event_date') }}
         union
         select
             user_id,
             tweet_id,
             event_date,
             example_ts
-        from {{ ref('int_examples_sampled') }} as kept
+        from (
+            select user_id, tweet_id, event_date, example_ts
+            from {{ ref('int_examples_sampled') }}
+            union all
+            select user_id, tweet_id, event_date, example_ts
+            from {{ ref('int_examples_streamed') }}
+        ) as kept
         where
             {{ reopened_days('event_date') }}
             and not exists (

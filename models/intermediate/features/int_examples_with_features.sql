@@ -1,6 +1,9 @@
 {#- Each kept example with its point-in-time features, the engagement counts
     taken for the row's own task (a model for task T trains on the rows of
-    T). Ephemeral: each split mart selects its own days from it. -#}
+    T), and how long its label window had been watched at the watermark
+    (observed_seconds: the whole window once the day is mature, less on the
+    last days of a closed collection). Ephemeral: each split mart selects
+    its own days from it. -#}
 {{ config(materialized='ephemeral') }}
 {%- set tasks = get_tasks() %}
 
@@ -15,9 +18,18 @@ sampled_examples as (
         label,
         sampling_rate,
         sample_weight,
+        engaged_ts,
+        label_delay_seconds,
         event_date,
         example_ts
     from {{ ref('int_examples_sampled') }}
+
+),
+
+watermark as (
+
+    select watermark_ts
+    from {{ ref('int_log_watermark') }}
 
 ),
 
@@ -36,6 +48,12 @@ examples_with_features as (
         sampled_examples.label,
         sampled_examples.sampling_rate,
         sampled_examples.sample_weight,
+        sampled_examples.engaged_ts,
+        sampled_examples.label_delay_seconds,
+        greatest(least(
+            {{ seconds_between('sampled_examples.example_ts', 'watermark.watermark_ts') }},
+            cast({{ label_window_seconds() }} as double)
+        ), cast(0 as double)) as observed_seconds,
         sampled_examples.event_date,
         sampled_examples.example_ts,
         features.user_impressions_28d,
@@ -59,6 +77,7 @@ examples_with_features as (
             sampled_examples.user_id = features.user_id
             and sampled_examples.tweet_id = features.tweet_id
             and sampled_examples.event_date = features.event_date
+    cross join watermark
 
 )
 
