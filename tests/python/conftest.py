@@ -21,6 +21,8 @@ from feedpipe.generate import generate
 
 # Small but real: 23 days (21 mature), ~15k impressions a day, every dirty kind.
 SMALL_LOGS = {"impressions_per_day": 15_000, "users": 3_000, "tweets": 6_000}
+# The default build also draws the continuous-training stream (off by default).
+DEFAULT_BUILD_VARS = {"stream_sampling_rate": 0.25}
 # The tiny history: eight generated days from TINY_START.
 TINY_START = dt.date(2026, 1, 5)
 TINY_DAYS = 8
@@ -49,7 +51,7 @@ def default_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def default_build(default_logs: Path, tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("build_default")
     database = work / "feed.duckdb"
-    build(default_logs, database, work, threads=1, unit_tests=True)
+    build(default_logs, database, work, dbt_vars=DEFAULT_BUILD_VARS, threads=1, unit_tests=True)
     return database
 
 

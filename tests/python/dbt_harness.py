@@ -19,17 +19,20 @@ MART_KEYS = {
     "train_examples": ["task", "event_date", "user_id", "tweet_id"],
     "validation_examples": ["task", "event_date", "user_id", "tweet_id"],
     "test_examples": ["task", "event_date", "user_id", "tweet_id"],
+    "stream_examples": ["task", "event_date", "user_id", "tweet_id", "label"],
     "daily_label_stats": ["task", "event_date"],
 }
 # Tiny generated logs for refresh and reliability tests, and splits small
 # enough that a dozen days (ten mature) fill all three.
 TINY_LOGS = {"impressions_per_day": 3_000, "users": 800, "tweets": 1_500, "seed": 3}
-SPLIT_VARS = {"validation_days": 2, "test_days": 2}
+# Splits that fit a few days, and the continuous-training stream drawn (off by default).
+SPLIT_VARS = {"validation_days": 2, "test_days": 2, "stream_sampling_rate": 0.5}
 # What a refresh must leave equal to a full build of the same logs.
 COMPARED = [
     "train_examples",
     "validation_examples",
     "test_examples",
+    "stream_examples",
     "daily_label_stats",
     "int_examples_labeled",
     "int_engagements_attributed",
