@@ -59,6 +59,7 @@ DEFAULT_VARS: dict = {
     "id_type": "bigint",
     "max_future_hours": 24,
     "reach_min_day_share": 0.01,
+    "stream_sampling_rate": 0.0,
 }
 
 # The action_aliases seed as written in the doc: canonical actions map to themselves.
@@ -164,6 +165,7 @@ def _resolve_vars(vars: dict | None) -> dict:
     for k in ("validation_start_date", "test_start_date", "test_end_date"):
         v[k] = _to_date(v.get(k))
     v["sampling_salt"] = str(v["sampling_salt"])
+    v["stream_sampling_rate"] = float(v["stream_sampling_rate"])
     return v
 
 
@@ -612,6 +614,23 @@ MART_COLUMNS = [
     "label",
     "sampling_rate",
     "sample_weight",
+    "engaged_ts",
+    "label_delay_seconds",
+    "observed_seconds",
+    *FEATURE_COLUMNS,
+]
+STREAM_COLUMNS = [
+    "task",
+    "event_date",
+    "user_id",
+    "tweet_id",
+    "example_ts",
+    "label",
+    "sample_ts",
+    "engaged_ts",
+    "label_delay_seconds",
+    "sampling_rate",
+    "sample_weight",
     *FEATURE_COLUMNS,
 ]
 STAT_COLUMNS = [
@@ -650,6 +669,11 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     split_of = _assign_split(mature_days, _split_bounds(mature_days, v))
     mart_parts, stats_parts = _sample(mature, sampling, task_names, v)
     marts = _split_marts(mart_parts, features, split_of, task_names, id_dtype)
+    # How long each kept example's label window had been watched at the watermark.
+    window_seconds = round(v["label_window_hours"] * 3600)
+    watched = (W - marts["example_ts"]).dt.total_seconds() if len(marts) else 0.0
+    marts["observed_seconds"] = np.clip(watched, 0.0, window_seconds).astype(np.float64)
+    stream = _stream(ex, features, task_names, v, id_dtype)
 
     def _mart(split: str) -> pd.DataFrame:
         return marts[marts["_split"] == split][MART_COLUMNS].reset_index(drop=True)
@@ -666,6 +690,7 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
         "validation_examples": _mart("validation"),
         "test_examples": _mart("test"),
         "daily_label_stats": _daily_stats(stats_parts, mature_days, split_of, task_order),
+        "stream_examples": stream,
         # extra, for debugging / tests
         "watermark": pd.DataFrame(
             {"watermark": pd.Series([W if W is not None else pd.NaT], dtype=_TS_DTYPE)}
@@ -776,8 +801,15 @@ def _labels(ex: pd.DataFrame, m: pd.DataFrame, tasks, id_dtype) -> pd.DataFrame:
             }
         )
         for name, actions in tasks:
-            lab[f"label_{name}"] = att["action"].isin(set(actions)).to_numpy().astype(np.int64)
-        lab = lab.groupby(key, sort=False).max().reset_index()
+            of_task = att["action"].isin(set(actions)).to_numpy()
+            lab[f"label_{name}"] = of_task.astype(np.int64)
+            # When the label came: the task's first attributed engagement.
+            lab[f"engaged_ts_{name}"] = att["engagement_ts"].where(of_task).to_numpy()
+        aggregations = {c: ("min" if c.startswith("engaged_ts_") else "max") for c in lab.columns}
+        lab = lab.groupby(key, sort=False).agg(
+            {c: f for c, f in aggregations.items() if c not in key}
+        )
+        lab = lab.reset_index()
         lab["user_id"] = lab["user_id"].astype(id_dtype)
         lab["tweet_id"] = lab["tweet_id"].astype(id_dtype)
         lab["_day"] = lab["_day"].astype(_TS_DTYPE)
@@ -787,6 +819,13 @@ def _labels(ex: pd.DataFrame, m: pd.DataFrame, tasks, id_dtype) -> pd.DataFrame:
         if col not in ex:
             ex[col] = 0
         ex[col] = ex[col].fillna(0).astype(np.int64)
+        engaged = f"engaged_ts_{name}"
+        if engaged not in ex:
+            ex[engaged] = pd.NaT
+        ex[engaged] = ex[engaged].astype(_TS_DTYPE)
+        ex[f"label_delay_seconds_{name}"] = (
+            (ex[engaged] - ex["example_ts"]).dt.total_seconds().astype(np.float64)
+        )
     return ex
 
 
@@ -890,6 +929,8 @@ def _sample(
                 "example_ts": mature["example_ts"].to_numpy()[kept],
                 "label": label[kept],
                 "sampling_rate": rate[kept],
+                "engaged_ts": mature[f"engaged_ts_{name}"].to_numpy()[kept],
+                "label_delay_seconds": mature[f"label_delay_seconds_{name}"].to_numpy()[kept],
             }
         )
         part["sample_weight"] = 1.0 / part["sampling_rate"]
@@ -926,6 +967,61 @@ def _kept_counts(
             "negative_sampling_rate": srow["negative_sampling_rate"].to_numpy(np.float64),
         }
     )
+
+
+def _stream(
+    ex: pd.DataFrame, features: pd.DataFrame, task_names: list[str], v: dict, id_dtype
+) -> pd.DataFrame:
+    """The continuous-training stream, every day: per task, the examples whose md5
+    draw is below stream_sampling_rate (whatever their label), each a negative row
+    at its impression and, when the task's engagement came, a positive row at it."""
+    rate = v["stream_sampling_rate"]
+    u = _hash_uniforms(ex, v, len(task_names))
+    parts = []
+    for k, name in enumerate(task_names):
+        drawn = ex[u[:, k] < rate]
+        for label in (0, 1):
+            rows = drawn if label == 0 else drawn[drawn[f"label_{name}"] == 1]
+            engaged = rows[f"engaged_ts_{name}"]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "task": name,
+                        "event_date": _days_to_dates(rows["_day"]).to_numpy(),
+                        "user_id": rows["user_id"].to_numpy(),
+                        "tweet_id": rows["tweet_id"].to_numpy(),
+                        "example_ts": rows["example_ts"].to_numpy(),
+                        "label": label,
+                        "sample_ts": (rows["example_ts"] if label == 0 else engaged).to_numpy(),
+                        "engaged_ts": (
+                            pd.Series(pd.NaT, index=rows.index, dtype=_TS_DTYPE)
+                            if label == 0
+                            else engaged
+                        ).to_numpy(),
+                        "label_delay_seconds": np.nan
+                        if label == 0
+                        else rows[f"label_delay_seconds_{name}"].to_numpy(),
+                        "sampling_rate": rate,
+                        "sample_weight": 1.0 / rate if rate > 0 else 1.0,
+                    }
+                )
+            )
+    stream = pd.concat(parts, ignore_index=True)
+    stream["user_id"] = stream["user_id"].astype(id_dtype)
+    stream["tweet_id"] = stream["tweet_id"].astype(id_dtype)
+    stream["event_date"] = stream["event_date"].astype(object)
+    stream["label"] = stream["label"].astype(np.int64)
+    for column in ("example_ts", "sample_ts", "engaged_ts"):
+        stream[column] = stream[column].astype(_TS_DTYPE)
+    on_day = features.assign(event_date=_days_to_dates(features["_day"])).drop(columns="_day")
+    stream = stream.merge(on_day, on=["user_id", "tweet_id", "event_date"], how="left")
+    for prefix in ("user_engagements_28d", "tweet_engagements_7d"):
+        stream[prefix] = np.select(
+            [stream["task"] == name for name in task_names],
+            [stream[f"{prefix}_{name}"] for name in task_names],
+            default=0,
+        ).astype(np.int64)
+    return stream[STREAM_COLUMNS].reset_index(drop=True)
 
 
 def _split_marts(
@@ -996,6 +1092,8 @@ def _presented_examples(ex: pd.DataFrame, task_names: list[str]) -> pd.DataFrame
     return examples[
         ["user_id", "tweet_id", "event_date", "example_ts", "impressions"]
         + [f"label_{t}" for t in task_names]
+        + [f"engaged_ts_{t}" for t in task_names]
+        + [f"label_delay_seconds_{t}" for t in task_names]
         + ["is_mature"]
     ]
 

@@ -8,29 +8,20 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import SMALL_LOGS
+from conftest import DEFAULT_BUILD_VARS, SMALL_LOGS
 from dbt_harness import build, read_tables, run_dbt
-from reference import FEATURE_COLUMNS, recompute
+from reference import MART_COLUMNS, STREAM_COLUMNS, recompute
 
 from feedpipe.generate import generate
 
 SPLITS = ["train_examples", "validation_examples", "test_examples"]
-EXAMPLE_COLUMNS = [
-    "task",
-    "event_date",
-    "user_id",
-    "tweet_id",
-    "example_ts",
-    "label",
-    "sampling_rate",
-    "sample_weight",
-    *FEATURE_COLUMNS,
-]
+EXAMPLE_COLUMNS = MART_COLUMNS
 STATS_COLUMNS = [
     "task",
     "event_date",
@@ -51,8 +42,9 @@ SIGMAS = 5.0
 def _normalise(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.DataFrame:
     frame = frame[columns].copy()
     frame["event_date"] = pd.to_datetime(frame["event_date"]).dt.date
-    if "example_ts" in frame:
-        frame["example_ts"] = pd.to_datetime(frame["example_ts"]).astype("datetime64[us]")
+    for column in frame.columns:
+        if column == "example_ts" or column == "sample_ts" or column.startswith("engaged_ts"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
     counts = ("label", "examples", "positives", "negatives", "kept_positives", "kept_negatives")
     for column in counts:
         if column in frame:
@@ -77,6 +69,18 @@ def assert_marts_match_reference(marts: dict[str, pd.DataFrame], expected: dict)
     pd.testing.assert_frame_equal(got, want, check_dtype=False, obj="daily_label_stats")
 
 
+def assert_stream_matches_reference(database: Path, expected: dict) -> None:
+    """The stream holds the recomputation's rows, every column alike."""
+    got = read_tables(database, ["stream_examples"])["stream_examples"]
+    keys = ["task", "event_date", "user_id", "tweet_id", "label"]
+    pd.testing.assert_frame_equal(
+        _normalise(got, STREAM_COLUMNS, keys),
+        _normalise(expected["stream_examples"], STREAM_COLUMNS, keys),
+        check_dtype=False,
+        obj="stream_examples",
+    )
+
+
 def test_marts_match_independent_recomputation(default_marts, default_reference):
     assert_marts_match_reference(default_marts, default_reference)
 
@@ -84,9 +88,19 @@ def test_marts_match_independent_recomputation(default_marts, default_reference)
 def test_labels_of_every_example_match(default_build: Path, default_reference):
     got = read_tables(default_build, ["int_examples_labeled"])["int_examples_labeled"]
     want = default_reference["examples"]
-    label_columns = [c for c in want.columns if c.startswith("label_")]
-    assert label_columns == [f"label_{t}" for t in ("like", "reply", "retweet", "quote", "any")]
-    columns = ["user_id", "tweet_id", "event_date", "example_ts", "impressions", *label_columns]
+    tasks = ("like", "reply", "retweet", "quote", "any")
+    label_columns = [c for c in want.columns if c.startswith("label_") and "delay" not in c]
+    assert label_columns == [f"label_{t}" for t in tasks]
+    timing = [f"{column}_{t}" for column in ("engaged_ts", "label_delay_seconds") for t in tasks]
+    columns = [
+        "user_id",
+        "tweet_id",
+        "event_date",
+        "example_ts",
+        "impressions",
+        *label_columns,
+        *timing,
+    ]
     keys = ["user_id", "tweet_id", "event_date"]
     pd.testing.assert_frame_equal(
         _normalise(got, columns, keys), _normalise(want, columns, keys), check_dtype=False
@@ -95,6 +109,33 @@ def test_labels_of_every_example_match(default_build: Path, default_reference):
     # and some examples were replied to without being liked (negatives for like).
     assert (got[label_columns].sum() > 0).all()
     assert ((got["label_reply"] == 1) & (got["label_like"] == 0)).any()
+
+
+def test_the_stream_matches_the_recomputation_and_collapses_to_the_labels(
+    default_build: Path, default_logs: Path
+):
+    """The stream, every day: the examples drawn at the rate, a negative at each
+    impression and a positive at each engagement. Collapsed (a positive row
+    replaces its example's negative), it gives exactly the labels of those
+    examples; and the examples drawn are the same md5 draw as the sample's."""
+    expected = recompute(default_logs, DEFAULT_BUILD_VARS)
+    stream = expected["stream_examples"]
+    assert len(stream) > 1_000 and stream["label"].sum() > 100
+    assert_stream_matches_reference(default_build, expected)
+    got = read_tables(default_build, ["stream_examples"])["stream_examples"]
+    collapsed = got.groupby(["task", "user_id", "tweet_id", "event_date"])["label"].agg(
+        ["max", "size"]
+    )
+    labeled = read_tables(default_build, ["int_examples_labeled"])["int_examples_labeled"]
+    labeled["event_date"] = pd.to_datetime(labeled["event_date"]).dt.date
+    for task in ("like", "reply", "retweet", "quote", "any"):
+        of_task = collapsed.loc[task].reset_index()
+        of_task["event_date"] = pd.to_datetime(of_task["event_date"]).dt.date
+        joined = of_task.merge(labeled, on=["user_id", "tweet_id", "event_date"], how="left")
+        assert joined[f"label_{task}"].notna().all(), task
+        assert (joined["max"] == joined[f"label_{task}"]).all(), task
+        # An example has its negative row, and a second row exactly when positive.
+        assert (joined["size"] == 1 + joined[f"label_{task}"]).all(), task
 
 
 def test_rejected_rows_match(default_build: Path, default_reference):
@@ -282,6 +323,110 @@ def test_hand_written_logs_in_the_contract(tmp_path: Path):
     build(raw, database, tmp_path, dbt_vars=hand_vars)
     marts = read_tables(database)
     assert_marts_match_reference(marts, expected)
+
+
+@pytest.mark.slow
+def test_the_label_timing_is_exact_on_hand_made_cases(tmp_path: Path):
+    """An engagement a microsecond inside the label window and one exactly at its
+    end; several actions on one example; and examples shown seconds before the
+    logs end, in a closed collection whose last day is mature."""
+    at = dt.datetime.fromisoformat
+    shown = {  # user (and tweet): first impression
+        1: at("2026-01-05 10:00:00"),
+        2: at("2026-01-05 10:00:00"),
+        3: at("2026-01-05 12:00:00"),
+        4: at("2026-01-07 23:59:50"),
+        5: at("2026-01-07 23:59:55"),
+        6: at("2026-01-07 10:00:00"),
+    }
+    engaged = [  # user, action, when
+        (1, "like", at("2026-01-06 09:59:59.999999")),  # inside the 24 h window
+        (2, "like", at("2026-01-06 10:00:00")),  # at its end: outside
+        (3, "retweet", at("2026-01-05 12:05:00")),
+        (3, "like", at("2026-01-05 12:00:20")),
+        (3, "reply", at("2026-01-05 12:00:10")),
+        (3, "like", at("2026-01-05 12:30:00")),  # a second like: the first one counts
+        (6, "like", at("2026-01-07 10:01:00")),
+        (6, "like", at("2026-01-07 23:59:59")),  # the engagements reach past the impressions
+    ]
+    raw = tmp_path / "raw"
+    timestamps = pa.timestamp("us")
+    _write(
+        raw / "impressions" / "impressions.parquet",
+        pa.table(
+            {
+                "user_id": list(shown),
+                "tweet_id": list(shown),
+                "impression_ts": pa.array(list(shown.values()), timestamps),
+            }
+        ),
+    )
+    _write(
+        raw / "engagements" / "engagements.parquet",
+        pa.table(
+            {
+                "user_id": [user for user, _, _ in engaged],
+                "tweet_id": [user for user, _, _ in engaged],
+                "action": [action for _, action, _ in engaged],
+                "engagement_ts": pa.array([when for _, _, when in engaged], timestamps),
+            }
+        ),
+    )
+    hand_vars = {
+        "closed_collection": True,
+        "negatives_per_positive": 10,
+        "validation_days": 1,
+        "test_days": 1,
+        "stream_sampling_rate": 1.0,
+        "reach_min_day_share": 0,
+    }
+    database = tmp_path / "hand.duckdb"
+    build(raw, database, tmp_path, dbt_vars=hand_vars)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        marts = connection.execute("""
+            select task, user_id, label, engaged_ts, label_delay_seconds, observed_seconds
+            from (
+                select * from train_examples union all select * from validation_examples
+                union all select * from test_examples
+            )
+        """).df()
+        stream = connection.execute(
+            "select user_id, label, sample_ts from stream_examples where task = 'any'"
+        ).df()
+    rows = {(row.task, row.user_id): row for row in marts.itertuples()}
+    # Ten negatives per positive keep every example of a task with a positive on
+    # its day: every one for `any`.
+    assert {("any", user) for user in shown} <= set(rows)
+    window = 24 * 3600.0
+    expected_delays = {  # (task, user): seconds; any other row is a negative
+        ("like", 1): 86399.999999,
+        ("any", 1): 86399.999999,
+        ("like", 3): 20.0,
+        ("reply", 3): 10.0,
+        ("retweet", 3): 300.0,
+        ("any", 3): 10.0,
+        ("like", 6): 60.0,
+        ("any", 6): 60.0,
+    }
+    assert set(expected_delays) <= set(rows)
+    for key, row in rows.items():
+        delay = expected_delays.get(key)
+        assert row.label == (delay is not None), key
+        if delay is None:
+            assert pd.isna(row.engaged_ts) and pd.isna(row.label_delay_seconds), key
+        else:
+            assert row.label_delay_seconds == pytest.approx(delay, abs=1e-6), key
+            assert pd.Timestamp(row.engaged_ts) == pd.Timestamp(shown[key[1]]) + pd.Timedelta(
+                seconds=delay
+            ), key
+    # The watermark is the impressions' reach, 23:59:55 on the last day.
+    observed = {user: rows[("any", user)].observed_seconds for user in shown}
+    assert observed == {1: window, 2: window, 3: window, 4: 5.0, 5: 0.0, 6: 50395.0}
+    # In the stream, the replied and retweeted example enters at its impression
+    # and again at its first engagement; the one liked too late only once.
+    entries = stream.groupby("user_id")["sample_ts"].apply(sorted).to_dict()
+    assert entries[3] == [pd.Timestamp(shown[3]), pd.Timestamp("2026-01-05 12:00:10")]
+    assert entries[2] == [pd.Timestamp(shown[2])]
 
 
 @pytest.mark.parametrize(

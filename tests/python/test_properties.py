@@ -27,7 +27,7 @@ from dbt_harness import build, read_tables
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from reference import recompute
-from test_pipeline import assert_marts_match_reference
+from test_pipeline import assert_marts_match_reference, assert_stream_matches_reference
 
 from feedpipe.generate import engagement_schema, impression_schema
 
@@ -261,7 +261,12 @@ def dirty_logs(draw: st.DrawFn) -> dict:
         # The files arrive in any order, whatever their names.
         delivered += draw(st.permutations(files))
     return {
-        "vars": {"label_window_hours": window_hours, **SPLIT_VARS},
+        "vars": {
+            "label_window_hours": window_hours,
+            # The stream draws every example, or about half of them.
+            "stream_sampling_rate": draw(st.sampled_from((1.0, 0.5))),
+            **SPLIT_VARS,
+        },
         "logs": logs,
         "timestamp_storage": storage,
         "delivered": delivered,
@@ -402,6 +407,48 @@ def _assert_rejections_and_attribution_match(raw: Path, database: Path, expected
     )
 
 
+def _assert_the_stream_collapses_to_the_marts_labels(database: Path, rate: float) -> None:
+    """On the mature days, the stream collapsed (an example's positive row replaces
+    its negative one) gives exactly the labels of the split marts' rows it shares
+    with them; drawing every example, exactly each day's examples and positives."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        collapsed = """
+            select task, user_id, tweet_id, event_date, max(label) as label, count(*) as rows_
+            from stream_examples group by task, user_id, tweet_id, event_date
+        """
+        disagreeing = connection.execute(f"""
+            with collapsed as ({collapsed}),
+            marts as (
+                select task, user_id, tweet_id, event_date, label from train_examples
+                union all select task, user_id, tweet_id, event_date, label from validation_examples
+                union all select task, user_id, tweet_id, event_date, label from test_examples
+            )
+            select count(*) filter (where collapsed.label <> marts.label),
+                count(collapsed.label),
+                count(*)
+            from marts
+            left join collapsed using (task, user_id, tweet_id, event_date)
+        """).fetchone()
+        assert disagreeing[0] == 0, f"{disagreeing[0]} mart rows whose stream label differs"
+        if rate == 1.0:
+            assert disagreeing[1] == disagreeing[2] > 0, "mart rows missing from the stream"
+            per_day = connection.execute(f"""
+                with collapsed as ({collapsed}),
+                stream_days as (
+                    select task, event_date, count(*) as examples, sum(label) as positives,
+                        count(*) filter (where rows_ <> 1 + label) as odd
+                    from collapsed group by task, event_date
+                )
+                select count(*) filter (where stream_days.examples is distinct from stats.examples
+                        or stream_days.positives is distinct from stats.positives
+                        or stream_days.odd <> 0),
+                    count(*)
+                from daily_label_stats as stats
+                left join stream_days using (task, event_date)
+            """).fetchone()
+            assert per_day[0] == 0, f"{per_day[0]} mature days whose collapsed stream differs"
+
+
 @settings.get_profile("feed_properties")
 @given(example=dirty_logs())
 def test_dirty_logs_reconcile_and_match_the_recomputation(example: dict):
@@ -418,5 +465,7 @@ def test_dirty_logs_reconcile_and_match_the_recomputation(example: dict):
         build(raw, database, work_dir, dbt_vars=dbt_vars, threads=2)
         expected = recompute(raw, dbt_vars)
         assert_marts_match_reference(read_tables(database), expected)
+        assert_stream_matches_reference(database, expected)
+        _assert_the_stream_collapses_to_the_marts_labels(database, dbt_vars["stream_sampling_rate"])
         _assert_rejections_and_attribution_match(raw, database, expected)
         _assert_every_raw_row_accounted_for(raw, logs, example["delivered"], database)
