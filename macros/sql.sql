@@ -76,6 +76,26 @@
         / cast(1000000 as double))
 {%- endmacro %}
 
+{% macro value_at_first(value_expression, order_expression) %}
+    {#- An aggregate: the value on the row whose order is smallest, null
+        included (the order is unique in the group). -#}
+    {{- return(adapter.dispatch('value_at_first', 'feed_training_data')(
+        value_expression, order_expression)) -}}
+{% endmacro %}
+
+{% macro default__value_at_first(value_expression, order_expression) %}
+    {{- unsupported_adapter('value_at_first') -}}
+{% endmacro %}
+
+{% macro spark__value_at_first(value_expression, order_expression) %}
+    min_by({{ value_expression }}, {{ order_expression }})
+{%- endmacro %}
+
+{% macro duckdb__value_at_first(value_expression, order_expression) %}
+    {#- arg_min would skip a null value. -#}
+    arg_min_null({{ value_expression }}, {{ order_expression }})
+{%- endmacro %}
+
 {% macro iso_day_of_week(timestamp_expression) %}
     {{- return(adapter.dispatch('iso_day_of_week', 'feed_training_data')(timestamp_expression)) -}}
 {% endmacro %}

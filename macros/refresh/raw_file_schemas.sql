@@ -50,9 +50,21 @@
     {%- set timestamp = {'types': ['timestamp', 'timestamp with time zone', 'timestamp_ns',
         'timestamptz_ns', 'timestamp_ms', 'timestamp_s', 'timestamp_ntz', 'varchar', 'string'],
         'expected': 'a timestamp or an ISO 8601 string'} -%}
-    {{ return({'user_id': id, 'tweet_id': id, 'impression_ts': timestamp,
+    {%- set contract = {'user_id': id, 'tweet_id': id, 'impression_ts': timestamp,
         'action': {'types': ['varchar', 'string'], 'expected': 'a string'},
-        'engagement_ts': timestamp}) }}
+        'engagement_ts': timestamp} -%}
+    {#- The impressions' context columns (var impression_context_columns). -#}
+    {%- set integers = id.types[:-2] -%}
+    {%- set context_types = {
+        'integer': {'types': integers, 'expected': 'an integer'},
+        'bigint': {'types': integers, 'expected': 'an integer'},
+        'double': {'types': integers + ['float', 'double', 'real'], 'expected': 'a number'},
+        'boolean': {'types': ['boolean'], 'expected': 'a boolean'},
+        'string': {'types': ['varchar', 'string'], 'expected': 'a string'}} -%}
+    {%- for column in impression_context_columns() -%}
+        {%- do contract.update({column.name: context_types[column.type]}) -%}
+    {%- endfor -%}
+    {{ return(contract) }}
 {% endmacro %}
 
 {% macro check_raw_tables() %}

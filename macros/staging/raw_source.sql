@@ -23,8 +23,10 @@
 {% endmacro %}
 
 {% macro raw_columns(source_name) %}
+    {%- set context = impression_context_columns() | map(attribute='name') | list -%}
     {{ return(['user_id', 'tweet_id']
-        + (['impression_ts'] if source_name == 'impressions' else ['action', 'engagement_ts'])) }}
+        + (['impression_ts'] + context if source_name == 'impressions'
+            else ['action', 'engagement_ts'])) }}
 {% endmacro %}
 
 {% macro raw_rows_of(source_name, files) %}

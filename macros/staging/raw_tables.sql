@@ -14,8 +14,13 @@
 
 {% macro spark__register_raw_tables() %}
     {%- set id_type = id_data_type() -%}
+    {%- set context = [] -%}
+    {%- for column in impression_context_columns() -%}
+        {%- do context.append(', ' ~ column.name ~ ' ' ~ column.sql_type) -%}
+    {%- endfor -%}
     {%- set logs = {
-        'impressions': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type ~ ', impression_ts timestamp',
+        'impressions': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type ~ ', impression_ts timestamp'
+            ~ context | join(''),
         'engagements': 'user_id ' ~ id_type ~ ', tweet_id ' ~ id_type
             ~ ', action string, engagement_ts timestamp',
     } -%}

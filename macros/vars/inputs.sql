@@ -47,6 +47,41 @@
         "var id_type must be bigint or varchar, got '" ~ var('id_type') ~ "'") }}
 {% endmacro %}
 
+{% macro impression_context_columns() %}
+    {#- The impressions' context columns (var impression_context_columns, a
+        mapping of name to type), checked, in the var's order: each a dict of
+        name, type (the var's word) and sql_type. -#}
+    {%- set value = var('impression_context_columns', {}) or {} -%}
+    {%- if value is not mapping -%}
+        {{ exceptions.raise_compiler_error("var impression_context_columns must map each column "
+            ~ "to its type, e.g. {position: integer}; got " ~ (value | tojson)) }}
+    {%- endif -%}
+    {%- set sql_types = {'integer': 'integer', 'bigint': 'bigint', 'double': 'double',
+        'boolean': 'boolean', 'string': dbt.type_string()} -%}
+    {%- set taken = ['user_id', 'tweet_id', 'impression_ts', 'action', 'engagement_ts',
+        'source_file', 'file_row_number', 'reject_reason', 'row_date', 'impression_date',
+        'duplicates_removed', 'impressions', 'event_date', 'example_ts', 'task', 'label',
+        'sampling_rate', 'sample_weight', 'sample_ts', 'engaged_ts', 'label_delay_seconds',
+        'observed_seconds'] -%}
+    {%- set columns = [] -%}
+    {%- for name, type in value.items() -%}
+        {%- if name is not string or not modules.re.fullmatch('[a-z_][a-z0-9_]*', name)
+            or name in taken or name.startswith('label_') or name.startswith('typed_') -%}
+            {{ exceptions.raise_compiler_error("var impression_context_columns: " ~ (name | tojson)
+                ~ " cannot name a context column (lower-case letters, digits and _, and not a "
+                ~ "column the project already writes)") }}
+        {%- endif -%}
+        {%- if (type | string | lower) not in sql_types -%}
+            {{ exceptions.raise_compiler_error("var impression_context_columns: column " ~ name
+                ~ " has type " ~ (type | tojson) ~ "; the types are integer, bigint, double, "
+                ~ "boolean and string") }}
+        {%- endif -%}
+        {%- do columns.append({'name': name, 'type': type | string | lower,
+            'sql_type': sql_types[type | string | lower]}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
+
 {% macro raw_schema_mode() %}
     {%- set mode = var('raw_schema_errors', 'fail') | string | lower -%}
     {%- if mode not in ['fail', 'quarantine'] -%}

@@ -8,7 +8,11 @@
     days, whose earlier rows come back unchanged, with the positives that
     arrived. -#}
 {{ daily_incremental('event_date') }}
+{#- The yml cannot list the context columns a var names: with any, the
+    contract is not enforced (their types are the var's). -#}
+{{ config(contract={'enforced': not impression_context_columns()}) }}
 {%- set tasks = get_tasks() %}
+{%- set context = impression_context_columns() %}
 
 with
 
@@ -37,6 +41,9 @@ labels as (
         {% for task in tasks -%}
             engaged_ts_{{ task.name }},
             label_delay_seconds_{{ task.name }},
+        {% endfor -%}
+        {% for column in context -%}
+            {{ column.name }},
         {% endfor -%}
         event_date
     from {{ ref('int_examples_labeled') }}
@@ -73,6 +80,9 @@ streamed_with_labels as (
                 when '{{ task.name }}' then labels.label_delay_seconds_{{ task.name }}
             {% endfor -%}
         end as label_delay_seconds,
+        {% for column in context -%}
+            labels.{{ column.name }},
+        {% endfor -%}
         streamed.event_date,
         streamed.example_ts
     from streamed
@@ -98,6 +108,9 @@ stream_rows as (
         cast(null as double) as label_delay_seconds,
         sampling_rate,
         sample_weight,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         event_date,
         example_ts
     from streamed_with_labels
@@ -112,6 +125,9 @@ stream_rows as (
         label_delay_seconds,
         sampling_rate,
         sample_weight,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         event_date,
         example_ts
     from streamed_with_labels
@@ -148,6 +164,9 @@ stream_with_features as (
         features.user_tweet_seen_before,
         features.example_hour,
         features.example_day_of_week
+        {%- for column in context %},
+            stream_rows.{{ column.name }}
+        {%- endfor %}
     from stream_rows
     inner join features
         on

@@ -60,6 +60,7 @@ DEFAULT_VARS: dict = {
     "max_future_hours": 24,
     "reach_min_day_share": 0.01,
     "stream_sampling_rate": 0.0,
+    "impression_context_columns": {},
 }
 
 # The action_aliases seed as written in the doc: canonical actions map to themselves.
@@ -308,7 +309,8 @@ def _raw_str(x) -> str | None:
 def _stage_file(path: Path, source: str, v: dict):
     cfg = SOURCES[source]
     ts_col = cfg["ts"]
-    wanted = ["user_id", "tweet_id", ts_col] + (["action"] if cfg["has_action"] else [])
+    context = [] if cfg["has_action"] else list(v["impression_context_columns"])
+    wanted = ["user_id", "tweet_id", ts_col] + (["action"] if cfg["has_action"] else []) + context
     schema_names = pq.read_schema(path).names
     table = pq.read_table(path, columns=[c for c in wanted if c in schema_names])
     n = table.num_rows
@@ -376,6 +378,8 @@ def _stage_file(path: Path, source: str, v: dict):
     )
     if action is not None:
         valid["action"] = action[~rejected_mask].to_numpy()
+    for name in context:
+        valid[name] = pd.Series(raw_cols[name].to_pandas()).to_numpy()[~rejected_mask]
     valid["_day"] = day[~rejected_mask].to_numpy()
     valid = valid.reset_index(drop=True)
 
@@ -445,6 +449,11 @@ def _stage_source(raw_path: Path, source: str, v: dict):
     if SOURCES[source]["has_action"]:
         keys = ["user_id", "tweet_id", "action", SOURCES[source]["ts"]]
     clean = valid.drop_duplicates(subset=keys, keep="first").reset_index(drop=True)
+    context = [] if SOURCES[source]["has_action"] else list(v["impression_context_columns"])
+    if context and len(clean):
+        # Copies that disagree on a context column keep its smallest value.
+        smallest = valid.groupby(keys, sort=False)[context].min().reset_index()
+        clean = clean.drop(columns=context).merge(smallest, on=keys, how="left")
     return valid, clean, rej
 
 
@@ -657,7 +666,8 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     id_dtype = np.int64 if v["id_type"] == "bigint" else object
 
     imp, eng, rejected, reconciliation = _staging(Path(raw_path), v)
-    ex = _examples(imp, id_dtype)
+    context = list(v["impression_context_columns"])
+    ex = _examples(imp, id_dtype, context)
     features = _features(ex, imp, eng, v["tasks"])
     attribution = _attribution(ex, eng, v)
     ex = _labels(ex, attribution, v["tasks"], id_dtype)
@@ -676,7 +686,8 @@ def recompute(raw_path: Path, vars: dict | None = None) -> dict[str, pd.DataFram
     stream = _stream(ex, features, task_names, v, id_dtype)
 
     def _mart(split: str) -> pd.DataFrame:
-        return marts[marts["_split"] == split][MART_COLUMNS].reset_index(drop=True)
+        columns = [*MART_COLUMNS, *context]
+        return marts[marts["_split"] == split][columns].reset_index(drop=True)
 
     out = {
         "clean_impressions": _clean_impressions(imp),
@@ -728,13 +739,19 @@ def _staging(raw_path: Path, v: dict):
     return imp, eng, rejected, reconciliation
 
 
-def _examples(imp: pd.DataFrame, id_dtype) -> pd.DataFrame:
-    """Examples: one per (user, tweet, UTC day) with an impression."""
+def _examples(imp: pd.DataFrame, id_dtype, context: list[str] = ()) -> pd.DataFrame:
+    """Examples: one per (user, tweet, UTC day) with an impression, with the
+    context columns of its first impression."""
     ex = (
         imp.groupby(["user_id", "tweet_id", "_day"], sort=False)
         .agg(example_ts=("impression_ts", "min"), impressions=("impression_ts", "size"))
         .reset_index()
     )
+    if context:
+        first = imp[["user_id", "tweet_id", "impression_ts", *context]].rename(
+            columns={"impression_ts": "example_ts"}
+        )
+        ex = ex.merge(first, on=["user_id", "tweet_id", "example_ts"], how="left")
     ex["user_id"] = ex["user_id"].astype(id_dtype)
     ex["tweet_id"] = ex["tweet_id"].astype(id_dtype)
     ex["example_ts"] = ex["example_ts"].astype(_TS_DTYPE)
@@ -931,6 +948,7 @@ def _sample(
                 "sampling_rate": rate[kept],
                 "engaged_ts": mature[f"engaged_ts_{name}"].to_numpy()[kept],
                 "label_delay_seconds": mature[f"label_delay_seconds_{name}"].to_numpy()[kept],
+                **{c: mature[c].to_numpy()[kept] for c in v["impression_context_columns"]},
             }
         )
         part["sample_weight"] = 1.0 / part["sampling_rate"]
@@ -1003,6 +1021,7 @@ def _stream(
                         else rows[f"label_delay_seconds_{name}"].to_numpy(),
                         "sampling_rate": rate,
                         "sample_weight": 1.0 / rate if rate > 0 else 1.0,
+                        **{c: rows[c].to_numpy() for c in v["impression_context_columns"]},
                     }
                 )
             )
@@ -1021,7 +1040,7 @@ def _stream(
             [stream[f"{prefix}_{name}"] for name in task_names],
             default=0,
         ).astype(np.int64)
-    return stream[STREAM_COLUMNS].reset_index(drop=True)
+    return stream[[*STREAM_COLUMNS, *v["impression_context_columns"]]].reset_index(drop=True)
 
 
 def _split_marts(

@@ -60,8 +60,11 @@ def _normalise(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.D
 def assert_marts_match_reference(marts: dict[str, pd.DataFrame], expected: dict) -> None:
     for name in SPLITS:
         keys = ["task", "event_date", "user_id", "tweet_id"]
-        got = _normalise(marts[name], EXAMPLE_COLUMNS, keys)
-        want = _normalise(expected[name], EXAMPLE_COLUMNS, keys)
+        # The mart's columns, and the context columns a var names.
+        columns = list(expected[name].columns)
+        assert columns[: len(EXAMPLE_COLUMNS)] == EXAMPLE_COLUMNS
+        got = _normalise(marts[name], columns, keys)
+        want = _normalise(expected[name], columns, keys)
         assert len(got) > 0, f"{name} is empty"
         pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
     got = _normalise(marts["daily_label_stats"], STATS_COLUMNS, ["task", "event_date"])
@@ -73,9 +76,11 @@ def assert_stream_matches_reference(database: Path, expected: dict) -> None:
     """The stream holds the recomputation's rows, every column alike."""
     got = read_tables(database, ["stream_examples"])["stream_examples"]
     keys = ["task", "event_date", "user_id", "tweet_id", "label"]
+    columns = list(expected["stream_examples"].columns)
+    assert columns[: len(STREAM_COLUMNS)] == STREAM_COLUMNS
     pd.testing.assert_frame_equal(
-        _normalise(got, STREAM_COLUMNS, keys),
-        _normalise(expected["stream_examples"], STREAM_COLUMNS, keys),
+        _normalise(got, columns, keys),
+        _normalise(expected["stream_examples"], columns, keys),
         check_dtype=False,
         obj="stream_examples",
     )
@@ -242,6 +247,9 @@ CUSTOM_VARS = {
     "negatives_per_positive": 2.0,
     "daily_cap": 900,
     "sampling_salt": "experiment-7",
+    # The impressions' context carried to the marts, and the stream drawn.
+    "impression_context_columns": {"position": "integer", "surface": "string"},
+    "stream_sampling_rate": 0.3,
     "validation_start_date": "2026-01-15",
     "test_start_date": "2026-01-20",
     "test_end_date": "2026-01-24",
@@ -257,6 +265,11 @@ def test_other_logs_and_vars_match_recomputation(string_id_logs: Path, tmp_path:
     marts = read_tables(database)
     expected = recompute(string_id_logs, CUSTOM_VARS)
     assert_marts_match_reference(marts, expected)
+    assert_stream_matches_reference(database, expected)
+    # The context of each example's first impression, on every mart row.
+    train = marts["train_examples"]
+    assert train["position"].notna().all() and train["position"].min() >= 1
+    assert set(train["surface"]) == {"home", "search", "profile"}
     stats = marts["daily_label_stats"]
     assert set(stats["task"]) == set(CUSTOM_VARS["tasks"])
     assert (stats["positive_sampling_rate"] < 1).any(), "the cap should bind on some days"

@@ -243,6 +243,33 @@ def three_days(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return raw, database
 
 
+def test_a_file_without_a_listed_context_column_stops_the_build_naming_both(tmp_path: Path):
+    """impression_context_columns makes each listed column part of the
+    impressions' contract: a file without it is named, and one whose column
+    cannot hold the type too."""
+    raw, database = tmp_path / "raw", tmp_path / "feed.duckdb"
+    _write_days(raw, range(3))
+    with_position = _impressions(0, 30).append_column("position", pa.array(range(30), pa.int32()))
+    pq.write_table(with_position, raw / "impressions" / "day0.parquet")
+    surface_as_number = _impressions(1, 30).append_column(
+        "position", pa.array(range(30), pa.int32())
+    )
+    pq.write_table(
+        surface_as_number.append_column("surface", pa.array(range(30), pa.int64())),
+        raw / "impressions" / "day1.parquet",
+    )
+    context = {"position": "integer", "surface": "string"}
+    result = _build_result(raw, database, tmp_path, impression_context_columns=context)
+    assert not result.success
+    message = _failure_text(result)
+    for phrase in [
+        "impressions/day2.parquet: required column position is missing (expected an integer)",
+        "impressions/day0.parquet: required column surface is missing (expected a string)",
+        "impressions/day1.parquet: column surface is bigint, expected a string",
+    ]:
+        assert phrase in message
+
+
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_a_file_that_breaks_the_schema_stops_the_refresh_naming_it(
     case: str, three_days: tuple[Path, Path], tmp_path: Path

@@ -1,6 +1,8 @@
 {#- One example per user, tweet and UTC day of the impression; the example's
-    time is the first impression of that day. Incremental by day. -#}
+    time is the first impression of that day, and its context (the
+    impressions' context columns) that impression's. Incremental by day. -#}
 {{ daily_incremental('event_date', rebuilds='rows') }}
+{%- set context = impression_context_columns() %}
 
 with
 
@@ -10,6 +12,9 @@ impressions as (
         user_id,
         tweet_id,
         impression_date,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         impression_ts
     from {{ ref('stg_feed__impressions') }}
     {% if is_incremental() -%}
@@ -25,6 +30,9 @@ examples as (
         tweet_id,
         count(*) as impressions,
         impression_date as event_date,
+        {% for column in context -%}
+            {{ value_at_first(column.name, 'impression_ts') }} as {{ column.name }},
+        {% endfor -%}
         min(impression_ts) as example_ts
     from impressions
     group by user_id, tweet_id, impression_date

@@ -8,6 +8,7 @@
     change there; on Spark, whose tables drop whole days, all of them). -#}
 {{ daily_incremental('event_date', rebuilds='engaged_pairs') }}
 {%- set tasks = get_tasks() -%}
+{%- set context = impression_context_columns() -%}
 
 with
 
@@ -17,6 +18,9 @@ examples as (
         user_id,
         tweet_id,
         impressions,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         event_date,
         example_ts
     from {{ ref('int_examples_built') }}
@@ -27,6 +31,9 @@ examples as (
             user_id,
             tweet_id,
             impressions,
+            {% for column in context -%}
+                {{ column.name }},
+            {% endfor -%}
             event_date,
             example_ts
         from {{ ref('int_examples_built') }} as examples
@@ -88,6 +95,9 @@ examples_labeled as (
             {{ seconds_between(
                 'examples.example_ts', 'labels_per_example.engaged_ts_' ~ task.name
             ) }} as label_delay_seconds_{{ task.name }},
+        {% endfor -%}
+        {% for column in context -%}
+            examples.{{ column.name }},
         {% endfor -%}
         examples.event_date,
         examples.example_ts

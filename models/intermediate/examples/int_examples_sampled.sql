@@ -8,6 +8,7 @@
     per task. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() %}
+{%- set context = impression_context_columns() %}
 {%- set digest_groups = range(((tasks | length) + 4) // 5) %}
 {%- set kept_for_some_task = [] %}
 {%- for task in tasks %}
@@ -25,6 +26,9 @@ examples as (
             label_{{ task.name }},
             engaged_ts_{{ task.name }},
             label_delay_seconds_{{ task.name }},
+        {% endfor -%}
+        {% for column in context -%}
+            {{ column.name }},
         {% endfor -%}
         event_date,
         example_ts
@@ -95,6 +99,9 @@ examples_with_rates as (
                 'examples_hashed.digest_' ~ (task.position // 5), task.position % 5
             ) }} as draw_{{ task.name }},
         {% endfor -%}
+        {% for column in context -%}
+            examples_hashed.{{ column.name }},
+        {% endfor -%}
         examples_hashed.example_ts
     from examples_hashed
     inner join rates_by_day
@@ -153,6 +160,9 @@ examples_widened_to_tasks as (
                     then examples_kept_for_some_task.label_delay_seconds_{{ task.name }}
             {% endfor -%}
         end as label_delay_seconds,
+        {% for column in context -%}
+            examples_kept_for_some_task.{{ column.name }},
+        {% endfor -%}
         examples_kept_for_some_task.event_date,
         examples_kept_for_some_task.example_ts
     from examples_kept_for_some_task
@@ -171,6 +181,9 @@ examples_kept as (
         1.0 / sampling_rate as sample_weight,
         engaged_ts,
         label_delay_seconds,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         event_date,
         example_ts
     from examples_widened_to_tasks

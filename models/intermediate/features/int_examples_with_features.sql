@@ -6,6 +6,7 @@
     its own days from it. -#}
 {{ config(materialized='ephemeral') }}
 {%- set tasks = get_tasks() %}
+{%- set context = impression_context_columns() %}
 
 with
 
@@ -20,6 +21,9 @@ sampled_examples as (
         sample_weight,
         engaged_ts,
         label_delay_seconds,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         event_date,
         example_ts
     from {{ ref('int_examples_sampled') }}
@@ -71,6 +75,9 @@ examples_with_features as (
         features.user_tweet_seen_before,
         features.example_hour,
         features.example_day_of_week
+        {%- for column in context %},
+            sampled_examples.{{ column.name }}
+        {%- endfor %}
     from sampled_examples
     inner join features
         on

@@ -4,6 +4,7 @@
     stg_feed_files__deliveries, not by name). Incremental by day: a refresh
     takes the days its new rows touch from the raw rows its run read. -#}
 {{ daily_incremental('impression_date', rebuilds='rows') }}
+{%- set context = impression_context_columns() %}
 
 with
 
@@ -13,6 +14,9 @@ impressions as (
         typed_user_id as user_id,
         typed_tweet_id as tweet_id,
         source_file,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         typed_impression_ts as impression_ts
     from {{ ref('base_feed__impressions') }}
     where
@@ -55,6 +59,10 @@ impressions_deduplicated as (
         tweet_id,
         min(file_rank) as first_file_rank,
         count(*) - 1 as duplicates_removed,
+        {#- Copies that disagree on a context column keep its smallest value. #}
+        {% for column in context -%}
+            min({{ column.name }}) as {{ column.name }},
+        {% endfor -%}
         impression_ts
     from impressions_ranked
     group by user_id, tweet_id, impression_ts
@@ -68,6 +76,9 @@ impressions_credited as (
         impressions_deduplicated.tweet_id,
         deliveries.source_file,
         impressions_deduplicated.duplicates_removed,
+        {% for column in context -%}
+            impressions_deduplicated.{{ column.name }},
+        {% endfor -%}
         cast(impressions_deduplicated.impression_ts as date) as impression_date,
         impressions_deduplicated.impression_ts
     from impressions_deduplicated

@@ -8,6 +8,8 @@
     of a day before the window (too late when its file is new). -#}
 {%- set may_be_rejected = '(reject_reason is not null'
     ~ ' or cast(typed_impression_ts as date) < ' ~ rows_window_start() ~ ')' %}
+{#- The context columns (var impression_context_columns), typed. -#}
+{%- set context = impression_context_columns() %}
 
 with
 
@@ -28,6 +30,9 @@ typed as (
         source_file,
         file_row_number,
         impression_ts,
+        {% for column in context -%}
+            cast({{ column.name }} as {{ column.sql_type }}) as {{ column.name }},
+        {% endfor -%}
         {{ cast_utc_timestamp('impression_ts') }}
             as typed_impression_ts
     from source
@@ -47,6 +52,9 @@ classified as (
         case
             {{ key_reject_reasons('impression_ts') }}
         end as reject_reason,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         typed_impression_ts
     from typed
 
@@ -77,6 +85,9 @@ rows_read as (
             when {{ may_be_rejected }} then file_row_number
         end as source_row_number,
         reject_reason,
+        {% for column in context -%}
+            {{ column.name }},
+        {% endfor -%}
         cast(typed_impression_ts as date) as row_date,
         typed_impression_ts
     from classified
