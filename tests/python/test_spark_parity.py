@@ -20,7 +20,12 @@ from feedpipe.generate import generate
 
 pytestmark = pytest.mark.spark
 
-PARITY_VARS = {"validation_days": 2, "test_days": 2, "stream_sampling_rate": 0.5}
+PARITY_VARS = {
+    "validation_days": 2,
+    "test_days": 2,
+    "stream_sampling_rate": 0.5,
+    "impression_context_columns": {"position": "integer", "surface": "string"},
+}
 START = dt.date(2026, 1, 5)
 EMPTIED_DAY = START + dt.timedelta(days=8)
 TABLES = [*MART_KEYS, "int_examples_labeled"]
