@@ -149,6 +149,9 @@ stream_with_features as (
         stream_rows.sample_weight,
         stream_rows.event_date,
         stream_rows.example_ts,
+        {% for column in context -%}
+            stream_rows.{{ column.name }},
+        {% endfor -%}
         features.user_impressions_28d,
         case stream_rows.task
             {%- for task in tasks %}
@@ -164,9 +167,6 @@ stream_with_features as (
         features.user_tweet_seen_before,
         features.example_hour,
         features.example_day_of_week
-        {%- for column in context %},
-            stream_rows.{{ column.name }}
-        {%- endfor %}
     from stream_rows
     inner join features
         on

@@ -276,7 +276,7 @@ def test_each_dispatch_family_has_engine_forms_and_a_default_that_is_portable_or
 
 def test_a_reader_opens_few_macro_files_for_any_model():
     """What a reader meets, hooks counted (tools/macro_closure.py): the central
-    models need at most six macro files, and only the planner and the two raw
+    models need at most seven macro files, and only the planner and the two raw
     readers run a query while they compile."""
     measured = measure(ROOT)
     assert measured["files"] <= 35
@@ -286,11 +286,14 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # from the first day new rows touch, labels a label window earlier, on the
     # earlier days only the rows that can change; the data tests check the rows
     # a run rebuilt) some 85; the label's timing and the stream's rate some 30
-    # (a model's closure limit below grew from 720 to 745 lines with them).
-    assert measured["lines"] <= 1700
+    # (a model's closure limit below grew from 720 to 745 lines with them);
+    # the impressions' context columns (their var, types and first value) some 60.
+    assert measured["lines"] <= 1765
     models = measured["models"]
+    # Seven since the draw carries the impressions' context columns, a var of
+    # the inputs (macros/vars/inputs.sql).
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
-        assert models[name]["closure_files"] <= 6, (name, models[name])
+        assert models[name]["closure_files"] <= 7, (name, models[name])
     querying = {name for name, model in models.items() if model["queries_while_compiling"]}
     assert querying == {"refresh_plan", "base_feed__impressions", "base_feed__engagements"}
     too_many = {

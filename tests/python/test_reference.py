@@ -220,6 +220,10 @@ def test_custom_tasks_order_and_columns(tmp_path):
         "impressions",
         "label_fav",
         "label_talk",
+        "engaged_ts_fav",
+        "engaged_ts_talk",
+        "label_delay_seconds_fav",
+        "label_delay_seconds_talk",
         "is_mature",
     ]
     ex = example(res, 1, 10, "2024-01-01")
@@ -808,6 +812,9 @@ def test_output_types(tmp_path):
         "label",
         "sampling_rate",
         "sample_weight",
+        "engaged_ts",
+        "label_delay_seconds",
+        "observed_seconds",
         *FEATURE_COLUMNS,
     ]
     assert tr.label.dtype == np.int64

@@ -60,6 +60,9 @@ examples_with_features as (
         ), cast(0 as double)) as observed_seconds,
         sampled_examples.event_date,
         sampled_examples.example_ts,
+        {% for column in context -%}
+            sampled_examples.{{ column.name }},
+        {% endfor -%}
         features.user_impressions_28d,
         case sampled_examples.task
             {%- for task in tasks %}
@@ -75,9 +78,6 @@ examples_with_features as (
         features.user_tweet_seen_before,
         features.example_hour,
         features.example_day_of_week
-        {%- for column in context %},
-            sampled_examples.{{ column.name }}
-        {%- endfor %}
     from sampled_examples
     inner join features
         on
