@@ -287,7 +287,8 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # earlier days only the rows that can change; the data tests check the rows
     # a run rebuilt) some 85; the label's timing and the stream's rate some 30
     # (a model's closure limit below grew from 720 to 745 lines with them);
-    # the impressions' context columns (their var, types and first value) some 60.
+    # the impressions' context columns (their var, types and first value) some 60
+    # (and a raw reader's closure, which checks them, to 800 lines).
     assert measured["lines"] <= 1765
     models = measured["models"]
     # Seven since the draw carries the impressions' context columns, a var of
@@ -301,7 +302,7 @@ def test_a_reader_opens_few_macro_files_for_any_model():
         for name, model in models.items()
         if name != "refresh_plan"
         and (
-            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 745
+            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 800
         )
     }
     assert not too_many, too_many
