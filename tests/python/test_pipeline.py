@@ -34,6 +34,8 @@ STATS_COLUMNS = [
     "positive_rate",
     "positive_sampling_rate",
     "negative_sampling_rate",
+    "weighted_positives",
+    "weighted_negatives",
 ]
 
 SIGMAS = 5.0
