@@ -987,7 +987,7 @@ def _per_user_cap(
     kept[rows["position"].to_numpy()[rank <= cap]] = True
     drawn_per_user = np.zeros(len(mature), dtype=np.int64)
     drawn_per_user[rows["position"].to_numpy()] = m
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(
             drawn_per_user > cap, class_rate * (float(cap) / drawn_per_user), class_rate
         )
