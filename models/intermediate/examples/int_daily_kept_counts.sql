@@ -27,83 +27,83 @@ sampled_examples as (
 
 ),
 
-{% if user_cap is none -%}
-kept_counts as (
+{% if user_cap is none %}
+    kept_counts as (
 
-    select
-        task,
-        cast(sum(label) as bigint) as kept_positives,
-        cast(sum(1 - label) as bigint) as kept_negatives,
-        coalesce(sum(label) * max(case when label = 1 then sample_weight end), 0.0)
-            as weighted_positives,
-        coalesce(sum(1 - label) * max(case when label = 0 then sample_weight end), 0.0)
-            as weighted_negatives,
-        event_date
-    from sampled_examples
-    group by task, event_date
+        select
+            task,
+            cast(sum(label) as bigint) as kept_positives,
+            cast(sum(1 - label) as bigint) as kept_negatives,
+            coalesce(sum(label) * max(case when label = 1 then sample_weight end), 0.0)
+                as weighted_positives,
+            coalesce(sum(1 - label) * max(case when label = 0 then sample_weight end), 0.0)
+                as weighted_negatives,
+            event_date
+        from sampled_examples
+        group by task, event_date
 
-)
-{%- else -%}
-rates as (
+    )
+{% else %}
+    rates as (
 
-    select
-        task,
-        positive_sampling_rate,
-        negative_sampling_rate,
-        event_date
-    from {{ ref('int_daily_sampling_rates') }}
-    {% if is_incremental() -%}
-        where {{ in_refresh_window('event_date') }}
-    {%- endif %}
+        select
+            task,
+            positive_sampling_rate,
+            negative_sampling_rate,
+            event_date
+        from {{ ref('int_daily_sampling_rates') }}
+        {% if is_incremental() -%}
+            where {{ in_refresh_window('event_date') }}
+        {%- endif %}
 
-),
+    ),
 
-{# Per row: max(m, cap), an integer, and its class's rate. -#}
-sampled_with_class_rates as (
+    {# Per row: max(m, cap), an integer, and its class's rate. -#}
+    sampled_with_class_rates as (
 
-    select
-        sampled_examples.task,
-        sampled_examples.label,
-        cast(round(
-            sampled_examples.sample_weight
-            * case
-                when sampled_examples.label = 1 then rates.positive_sampling_rate
-                else rates.negative_sampling_rate
-            end
-            * {{ user_cap }}
-        ) as bigint) as user_scale,
-        rates.positive_sampling_rate,
-        rates.negative_sampling_rate,
-        sampled_examples.event_date
-    from sampled_examples
-    inner join rates
-        on
-            sampled_examples.task = rates.task
-            and sampled_examples.event_date = rates.event_date
+        select
+            sampled_examples.task,
+            sampled_examples.label,
+            cast(round(
+                sampled_examples.sample_weight
+                * case
+                    when sampled_examples.label = 1 then rates.positive_sampling_rate
+                    else rates.negative_sampling_rate
+                end
+                * {{ user_cap }}
+            ) as bigint) as user_scale,
+            rates.positive_sampling_rate,
+            rates.negative_sampling_rate,
+            sampled_examples.event_date
+        from sampled_examples
+        inner join rates
+            on
+                sampled_examples.task = rates.task
+                and sampled_examples.event_date = rates.event_date
 
-),
+    ),
 
-kept_counts as (
+    kept_counts as (
 
-    select
-        task,
-        cast(sum(label) as bigint) as kept_positives,
-        cast(sum(1 - label) as bigint) as kept_negatives,
-        case
-            when sum(label) = 0 then 0.0
-            else cast(sum(label * user_scale) as double) / {{ user_cap }}
-                / max(positive_sampling_rate)
-        end as weighted_positives,
-        case
-            when sum(1 - label) = 0 then 0.0
-            else cast(sum((1 - label) * user_scale) as double) / {{ user_cap }}
-                / max(negative_sampling_rate)
-        end as weighted_negatives,
-        event_date
-    from sampled_with_class_rates
-    group by task, event_date
+        select
+            task,
+            cast(sum(label) as bigint) as kept_positives,
+            cast(sum(1 - label) as bigint) as kept_negatives,
+            case
+                when sum(label) = 0 then 0.0
+                else cast(sum(label * user_scale) as double) / {{ user_cap }}
+                    / max(positive_sampling_rate)
+            end as weighted_positives,
+            case
+                when sum(1 - label) = 0 then 0.0
+                else cast(sum((1 - label) * user_scale) as double) / {{ user_cap }}
+                    / max(negative_sampling_rate)
+            end as weighted_negatives,
+            event_date
+        from sampled_with_class_rates
+        group by task, event_date
 
-)
-{%- endif %}
+    )
+{% endif %}
 
 select * from kept_counts

@@ -66,27 +66,27 @@ rates as (
         positives,
         negatives,
         {% if sampling.mode == 'fixed_rates' -%}
-        case task
-            {% for task in tasks -%}
-                when '{{ task.name }}'
-                    then cast({{ sampling.fixed_rates[task.name].positive }} as double)
-            {% endfor -%}
-        end as positive_sampling_rate,
-        case task
-            {% for task in tasks -%}
-                when '{{ task.name }}'
-                    then cast({{ sampling.fixed_rates[task.name].negative }} as double)
-            {% endfor -%}
-        end as negative_sampling_rate,
+            case task
+                {% for task in tasks -%}
+                    when '{{ task.name }}'
+                        then cast({{ sampling.fixed_rates[task.name].positive }} as double)
+                {% endfor -%}
+            end as positive_sampling_rate,
+            case task
+                {% for task in tasks -%}
+                    when '{{ task.name }}'
+                        then cast({{ sampling.fixed_rates[task.name].negative }} as double)
+                {% endfor -%}
+            end as negative_sampling_rate,
         {% else -%}
-        case
-            when positives = 0 then 1.0
-            else {{ target }} / positives
-        end as positive_sampling_rate,
-        case
-            when negatives = 0 or positives = 0 then 0.0
-            else least(1.0, (cast({{ ratio }} as double) * {{ target }}) / negatives)
-        end as negative_sampling_rate,
+            case
+                when positives = 0 then 1.0
+                else {{ target }} / positives
+            end as positive_sampling_rate,
+            case
+                when negatives = 0 or positives = 0 then 0.0
+                else least(1.0, (cast({{ ratio }} as double) * {{ target }}) / negatives)
+            end as negative_sampling_rate,
         {% endif -%}
         event_date
     from counts_per_task_and_day
