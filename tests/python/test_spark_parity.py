@@ -20,7 +20,13 @@ from feedpipe.generate import generate
 
 pytestmark = pytest.mark.spark
 
-PARITY_VARS = {"validation_days": 2, "test_days": 2, "stream_sampling_rate": 0.5}
+# The per-user cap after the draw (a window over each user's drawn rows) too.
+PARITY_VARS = {
+    "validation_days": 2,
+    "test_days": 2,
+    "stream_sampling_rate": 0.5,
+    "per_user_daily_cap": 1,
+}
 START = dt.date(2026, 1, 5)
 EMPTIED_DAY = START + dt.timedelta(days=8)
 TABLES = [*MART_KEYS, "int_examples_labeled"]
