@@ -2,12 +2,12 @@
 
 {% macro sampling_settings() %}
     {#- The draw's vars, checked: the mode (balanced or fixed_rates), its
-        vars, and the per-user cap that applies after either draw. -#}
+        vars, and the per-user cap that applies after either draw (its own
+        macro, in macros/sampling/md5_draw.sql). -#}
     {%- set ratio = var('negatives_per_positive') | float -%}
     {%- set cap = var('daily_cap') -%}
     {%- set mode = var('sampling_mode') -%}
     {%- set fixed = var('fixed_sampling_rates') -%}
-    {%- set user_cap = var('per_user_daily_cap') -%}
     {%- if ratio < 0 -%}
         {{ exceptions.raise_compiler_error(
             "var negatives_per_positive must be >= 0, got " ~ ratio) }}
@@ -19,11 +19,6 @@
     {%- if mode not in ['balanced', 'fixed_rates'] -%}
         {{ exceptions.raise_compiler_error(
             "var sampling_mode must be balanced or fixed_rates, got " ~ mode) }}
-    {%- endif -%}
-    {%- if user_cap is not none and (user_cap is not number or user_cap is boolean
-        or user_cap != user_cap | int or user_cap < 1) -%}
-        {{ exceptions.raise_compiler_error(
-            "var per_user_daily_cap must be null or a whole number >= 1, got " ~ user_cap) }}
     {%- endif -%}
     {%- set rates = {} -%}
     {%- if mode == 'balanced' and fixed is not none -%}
@@ -71,7 +66,7 @@
         'daily_cap': none if cap is none else cap | float,
         'mode': mode,
         'fixed_rates': rates,
-        'per_user_daily_cap': none if user_cap is none else user_cap | int}) }}
+        'per_user_daily_cap': per_user_daily_cap()}) }}
 {% endmacro %}
 
 {% macro stream_sampling_rate() %}

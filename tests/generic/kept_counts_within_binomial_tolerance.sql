@@ -6,7 +6,7 @@
     Under per_user_daily_cap, which only removes drawn rows, the kept rows
     are checked from above only. Returns the (task, day, class) rows outside
     the tolerance. -#}
-{%- set capped = sampling_settings().per_user_daily_cap is not none %}
+{%- set capped = per_user_daily_cap() is not none %}
 with
 
 classes as (

@@ -286,8 +286,10 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # from the first day new rows touch, labels a label window earlier, on the
     # earlier days only the rows that can change; the data tests check the rows
     # a run rebuilt) some 85; the label's timing and the stream's rate some 30
-    # (a model's closure limit below grew from 720 to 745 lines with them).
-    assert measured["lines"] <= 1700
+    # (a model's closure limit below grew from 720 to 745 lines with them); the
+    # sampling modes and the per-user cap some 65 (their vars checked, each error
+    # naming the var and the task).
+    assert measured["lines"] <= 1760
     models = measured["models"]
     for name in ("int_examples_labeled", "int_examples_sampled", *SPLIT_MARTS):
         assert models[name]["closure_files"] <= 6, (name, models[name])

@@ -9,7 +9,7 @@
     and rate its class's: the integers max(m, cap) (recovered by rounding
     sample_weight * rate * cap) are summed, then divided by cap and rate. -#}
 {{ daily_incremental('event_date') }}
-{%- set user_cap = sampling_settings().per_user_daily_cap %}
+{%- set user_cap = per_user_daily_cap() %}
 
 with
 

@@ -12,7 +12,7 @@
     class; ties by tweet_id) are kept, at rate * min(1, cap / m). -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() %}
-{%- set user_cap = sampling_settings().per_user_daily_cap %}
+{%- set user_cap = per_user_daily_cap() %}
 {%- set digest_groups = range(((tasks | length) + 4) // 5) %}
 {%- set kept_for_some_task = [] %}
 {%- for task in tasks %}
