@@ -52,7 +52,7 @@ comma := ,
 DAILY_SELECTION := --exclude "test_type:unit"
 
 .PHONY: run test test-all venv spark-venv bench-venv airflow-venv generate build summary refresh backfill freshness lint \
-	pytest pytest-rest dbt-test spark-test spark-cluster-test airflow-test check-java bench bench-test clean export verify-export export-changes export-compact model-check \
+	pytest pytest-rest dbt-test spark-test spark-cluster-test airflow-test check-java bench bench-test clean export verify-export export-changes export-compact model-check model-check-modes \
 	run-recsys2020 run-mind dataset-build report docs chromium
 
 venv: $(VENV)/.installed
@@ -218,6 +218,33 @@ model-check: venv
 		--vars '{validation_days: 7, test_days: 7, stream_sampling_rate: $(MODEL_CHECK_STREAM_RATE)}'
 	$(PY) -m feedpipe.model_check --database $(MODEL_CHECK_DIR)/feed.duckdb \
 		--truth $(MODEL_CHECK_DIR)/raw/truth --page docs/model-check.md
+
+## model-check-modes: the model check under the other draws: the same kind of logs built
+## balanced, with fixed per-task rates and with a per-user daily cap; writes
+## docs/model-check-modes.md (the weights' and the models' means against the observed
+## rate, within 5%; about ten minutes)
+MODEL_CHECK_MODES_DIR := data/model_check_modes
+MODEL_CHECK_FIXED_RATES := {like: {positive: 0.8387, negative: 0.01}, \
+	reply: {positive: 1.0, negative: 0.005}, retweet: {positive: 1.0, negative: 0.01}, \
+	quote: {positive: 1.0, negative: 0.01}, any: {positive: 0.5, negative: 0.02}}
+MODEL_CHECK_FIXED_VARS := {validation_days: 7, test_days: 7, sampling_mode: fixed_rates, \
+	fixed_sampling_rates: $(MODEL_CHECK_FIXED_RATES)}
+MODEL_CHECK_CAPPED_VARS := {validation_days: 7, test_days: 7, negatives_per_positive: 3, \
+	per_user_daily_cap: 1}
+model-check-modes: venv
+	rm -rf $(MODEL_CHECK_MODES_DIR)
+	$(PY) -m feedpipe.generate --out $(MODEL_CHECK_MODES_DIR)/raw --days 35 \
+		--impressions-per-day 30000 --users 6000 --tweets 15000 --seed 3 --truth
+	FEED_DUCKDB_PATH=$(MODEL_CHECK_MODES_DIR)/balanced.duckdb FEED_RAW_PATH=$(MODEL_CHECK_MODES_DIR)/raw \
+		$(DBT) build --exclude "test_type:unit" --vars '{validation_days: 7, test_days: 7}'
+	FEED_DUCKDB_PATH=$(MODEL_CHECK_MODES_DIR)/fixed.duckdb FEED_RAW_PATH=$(MODEL_CHECK_MODES_DIR)/raw \
+		$(DBT) build --exclude "test_type:unit" --vars '$(MODEL_CHECK_FIXED_VARS)'
+	FEED_DUCKDB_PATH=$(MODEL_CHECK_MODES_DIR)/capped.duckdb FEED_RAW_PATH=$(MODEL_CHECK_MODES_DIR)/raw \
+		$(DBT) build --exclude "test_type:unit" --vars '$(MODEL_CHECK_CAPPED_VARS)'
+	$(PY) -m feedpipe.model_check_modes --truth $(MODEL_CHECK_MODES_DIR)/raw/truth \
+		--build balanced=$(MODEL_CHECK_MODES_DIR)/balanced.duckdb \
+		--build fixed_rates=$(MODEL_CHECK_MODES_DIR)/fixed.duckdb \
+		--build per_user_cap=$(MODEL_CHECK_MODES_DIR)/capped.duckdb --page docs/model-check-modes.md
 
 ## run-recsys2020: IN="training.tsv [val.tsv]": convert RecSys Challenge 2020 files to daily
 ## Parquet deliveries under data/recsys2020/raw and build them (vars/recsys2020.yml) into

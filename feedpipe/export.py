@@ -137,6 +137,11 @@ def _producer(connection: duckdb.DuckDBPyConnection, database: Path) -> dict:
     }
 
 
+# The columns of sample_definition that differ by task, beside its name and actions
+# (sampling_mode fixed_rates: each task's configured rates).
+PER_TASK_RATES = ("fixed_positive_rate", "fixed_negative_rate")
+
+
 def _sample_definition(connection: duckdb.DuckDBPyConnection) -> dict:
     rows = _records(connection, "select * from sample_definition order by task_position")
     if not rows:
@@ -145,10 +150,15 @@ def _sample_definition(connection: duckdb.DuckDBPyConnection) -> dict:
     shared = {
         key: _plain(value)
         for key, value in first.items()
-        if key not in {"task", "task_position", "actions", "watermark_ts"}
+        if key not in {"task", "task_position", "actions", "watermark_ts", *PER_TASK_RATES}
     }
     tasks = [
-        {"task": row["task"], "position": row["task_position"], "actions": row["actions"]}
+        {
+            "task": row["task"],
+            "position": row["task_position"],
+            "actions": row["actions"],
+            **{key: _plain(row[key]) for key in PER_TASK_RATES if key in row},
+        }
         for row in rows
     ]
     return {"tasks": tasks, **shared, "watermark_ts": _plain(first["watermark_ts"])}

@@ -1,5 +1,17 @@
 {#- The draw of the downsampling: one md5 per example and five tasks, six hex
-    digits per task, the same number on every engine. -#}
+    digits per task, the same number on every engine; and the per-user cap,
+    which ranks a user's drawn rows by it. -#}
+
+{% macro per_user_daily_cap() %}
+    {#- The per_user_daily_cap var, checked: null (no cap) or a whole number >= 1. -#}
+    {%- set cap = var('per_user_daily_cap') -%}
+    {%- if cap is not none and (cap is not number or cap is boolean or cap != cap | int
+        or cap < 1) -%}
+        {{ exceptions.raise_compiler_error(
+            "var per_user_daily_cap must be null or a whole number >= 1, got " ~ cap) }}
+    {%- endif -%}
+    {{ return(none if cap is none else cap | int) }}
+{% endmacro %}
 
 {% macro example_digest(digest_group, relation_name=none) %}
     {%- set prefix = (relation_name ~ '.') if relation_name else '' -%}

@@ -1,8 +1,13 @@
 {#- The vars of the sample and the splits: read and checked here. -#}
 
 {% macro sampling_settings() %}
+    {#- The draw's vars, checked: the mode (balanced or fixed_rates), its
+        vars, and the per-user cap that applies after either draw (its own
+        macro, in macros/sampling/md5_draw.sql). -#}
     {%- set ratio = var('negatives_per_positive') | float -%}
     {%- set cap = var('daily_cap') -%}
+    {%- set mode = var('sampling_mode') -%}
+    {%- set fixed = var('fixed_sampling_rates') -%}
     {%- if ratio < 0 -%}
         {{ exceptions.raise_compiler_error(
             "var negatives_per_positive must be >= 0, got " ~ ratio) }}
@@ -11,8 +16,57 @@
         {{ exceptions.raise_compiler_error(
             "var daily_cap must be null or a positive number, got " ~ cap) }}
     {%- endif -%}
+    {%- if mode not in ['balanced', 'fixed_rates'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var sampling_mode must be balanced or fixed_rates, got " ~ mode) }}
+    {%- endif -%}
+    {%- set rates = {} -%}
+    {%- if mode == 'balanced' and fixed is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "var fixed_sampling_rates is set but sampling_mode is balanced: "
+            ~ "set sampling_mode: fixed_rates to use it, or unset it") }}
+    {%- elif mode == 'fixed_rates' -%}
+        {%- if cap is not none -%}
+            {{ exceptions.raise_compiler_error(
+                "var daily_cap applies to sampling_mode balanced only: with fixed_rates "
+                ~ "the rates are the configured ones; unset daily_cap") }}
+        {%- endif -%}
+        {%- if fixed is not mapping -%}
+            {{ exceptions.raise_compiler_error(
+                "var fixed_sampling_rates must map every task to "
+                ~ "{positive: rate, negative: rate} when sampling_mode is fixed_rates, got "
+                ~ fixed) }}
+        {%- endif -%}
+        {%- set task_names = get_tasks() | map(attribute='name') | list -%}
+        {%- for name in fixed if name not in task_names -%}
+            {{ exceptions.raise_compiler_error(
+                "var fixed_sampling_rates names task '" ~ name
+                ~ "', which is not in var tasks (" ~ task_names | join(', ') ~ ")") }}
+        {%- endfor -%}
+        {%- for name in task_names -%}
+            {%- set task_rates = fixed.get(name) -%}
+            {%- if task_rates is not mapping -%}
+                {{ exceptions.raise_compiler_error(
+                    "var fixed_sampling_rates has no {positive: rate, negative: rate} "
+                    ~ "for task '" ~ name ~ "'") }}
+            {%- endif -%}
+            {%- for label in ['positive', 'negative'] -%}
+                {%- set rate = task_rates.get(label) -%}
+                {%- if rate is not number or rate is boolean or rate <= 0 or rate > 1 -%}
+                    {{ exceptions.raise_compiler_error(
+                        "var fixed_sampling_rates: task '" ~ name ~ "' needs a " ~ label
+                        ~ " rate in (0, 1], got " ~ rate) }}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- do rates.update({name: {'positive': task_rates.positive | float,
+                'negative': task_rates.negative | float}}) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {{ return({'negatives_per_positive': ratio,
-        'daily_cap': none if cap is none else cap | float}) }}
+        'daily_cap': none if cap is none else cap | float,
+        'mode': mode,
+        'fixed_rates': rates,
+        'per_user_daily_cap': per_user_daily_cap()}) }}
 {% endmacro %}
 
 {% macro stream_sampling_rate() %}

@@ -1,10 +1,12 @@
 {#- What defines the sample of this build, one row per task: the task's
-    actions and hash slice, the sampling vars, the label window, the split
+    actions and hash slice, the sampling vars (the mode, the task's fixed
+    rates, the per-user cap), the label window, the split
     settings and the logs' watermark. The export writes it into its
     manifest, so a trainer knows which sample it reads. Rebuilt every run:
     it shows the vars of the last build (after changing them, run
     --full-refresh so the history follows, see docs/configuration.md). -#}
 {%- set tasks = get_tasks() %}
+{%- set sampling = sampling_settings() %}
 
 with
 
@@ -20,7 +22,14 @@ tasks as (
         select
             {{ sql_string(task.name) }} as task,
             {{ task.position }} as task_position,
-            {{ sql_string(task.actions | join(',')) }} as actions
+            {{ sql_string(task.actions | join(',')) }} as actions,
+            {% if sampling.mode == 'fixed_rates' -%}
+                {{ sampling.fixed_rates[task.name].positive }} as fixed_positive_rate,
+                {{ sampling.fixed_rates[task.name].negative }} as fixed_negative_rate
+            {%- else -%}
+                null as fixed_positive_rate,
+                null as fixed_negative_rate
+            {%- endif %}
         {{- '\n        union all' if not loop.last }}
     {% endfor %}
 
@@ -38,6 +47,11 @@ definition as (
             as negatives_per_positive,
         cast({{ var('daily_cap') | int if var('daily_cap') is not none else 'null' }} as bigint)
             as daily_cap,
+        cast({{ sql_string(sampling.mode) }} as {{ dbt.type_string() }}) as sampling_mode,
+        cast(tasks.fixed_positive_rate as double) as fixed_positive_rate,
+        cast(tasks.fixed_negative_rate as double) as fixed_negative_rate,
+        cast({{ sampling.per_user_daily_cap if sampling.per_user_daily_cap is not none
+            else 'null' }} as bigint) as per_user_daily_cap,
         cast({{ label_window_seconds() / 3600.0 }} as double) as label_window_hours,
         cast({{ sql_string(var('id_type') | lower) }} as {{ dbt.type_string() }}) as id_type,
         cast({{ var('validation_days') | int }} as integer) as validation_days,

@@ -3,7 +3,10 @@
     are each a binomial draw of the class count at the class's rate, so they
     lie within `sigmas` standard deviations (plus one row for rounding) of
     count * rate. With the defaults, kept negatives ~ kept positives.
-    Returns the (task, day, class) rows outside the tolerance. -#}
+    Under per_user_daily_cap, which only removes drawn rows, the kept rows
+    are checked from above only. Returns the (task, day, class) rows outside
+    the tolerance. -#}
+{%- set capped = per_user_daily_cap() is not none %}
 with
 
 classes as (
@@ -40,5 +43,10 @@ classes_checked as (
 
 select *
 from classes_checked
-where abs(kept_rows - expected_rows) > {{ sigmas }} * standard_deviation + 1
+where
+    {% if capped -%}
+        kept_rows - expected_rows > {{ sigmas }} * standard_deviation + 1
+    {%- else -%}
+        abs(kept_rows - expected_rows) > {{ sigmas }} * standard_deviation + 1
+    {%- endif %}
 {% endtest %}

@@ -61,6 +61,9 @@ DEFAULT_VARS: dict = {
     "reach_min_day_share": 0.01,
     "stream_sampling_rate": 0.0,
     "impression_context_columns": {},
+    "sampling_mode": "balanced",
+    "fixed_sampling_rates": None,
+    "per_user_daily_cap": None,
 }
 
 # The action_aliases seed as written in the doc: canonical actions map to themselves.
@@ -167,6 +170,13 @@ def _resolve_vars(vars: dict | None) -> dict:
         v[k] = _to_date(v.get(k))
     v["sampling_salt"] = str(v["sampling_salt"])
     v["stream_sampling_rate"] = float(v["stream_sampling_rate"])
+    if v["sampling_mode"] == "fixed_rates":
+        v["fixed_sampling_rates"] = {
+            task: (float(rates["positive"]), float(rates["negative"]))
+            for task, rates in v["fixed_sampling_rates"].items()
+        }
+    if v["per_user_daily_cap"] is not None:
+        v["per_user_daily_cap"] = int(v["per_user_daily_cap"])
     return v
 
 
@@ -653,6 +663,8 @@ STAT_COLUMNS = [
     "positive_rate",
     "positive_sampling_rate",
     "negative_sampling_rate",
+    "weighted_positives",
+    "weighted_negatives",
     "split",
 ]
 
@@ -895,11 +907,19 @@ def _sampling_rates(ex: pd.DataFrame, task_names: list[str], v: dict) -> pd.Data
         df["negatives"] = df["examples"] - df["positives"]
         Pf = df["positives"].to_numpy(np.float64)
         Nf = df["negatives"].to_numpy(np.float64)
-        # P_target = P if C is null, else min(P, C / (1 + r))
-        P_target = Pf.copy() if C is None else np.minimum(Pf, C / (1.0 + r))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pos_rate = np.where(Pf == 0, 1.0, P_target / Pf)
-            neg_rate = np.where((Nf == 0) | (Pf == 0), 0.0, np.minimum(1.0, (r * P_target) / Nf))
+        if v["sampling_mode"] == "fixed_rates":
+            # The task's configured rates, every day.
+            positive, negative = v["fixed_sampling_rates"][name]
+            pos_rate = np.full(len(df), positive)
+            neg_rate = np.full(len(df), negative)
+        else:
+            # P_target = P if C is null, else min(P, C / (1 + r))
+            P_target = Pf.copy() if C is None else np.minimum(Pf, C / (1.0 + r))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pos_rate = np.where(Pf == 0, 1.0, P_target / Pf)
+                neg_rate = np.where(
+                    (Nf == 0) | (Pf == 0), 0.0, np.minimum(1.0, (r * P_target) / Nf)
+                )
         df["positive_sampling_rate"] = pos_rate.astype(np.float64)
         df["negative_sampling_rate"] = neg_rate.astype(np.float64)
         rate_rows.append(df)
@@ -935,8 +955,13 @@ def _sample(
         pr = mature["_day"].map(rates["positive_sampling_rate"]).to_numpy(np.float64)
         nr = mature["_day"].map(rates["negative_sampling_rate"]).to_numpy(np.float64)
         label = mature[f"label_{name}"].to_numpy(np.int64)
-        rate = np.where(label == 1, pr, nr)
-        kept = u[:, k] < rate
+        class_rate = np.where(label == 1, pr, nr)
+        kept = u[:, k] < class_rate
+        rate, user_scale = class_rate, None
+        if v["per_user_daily_cap"] is not None:
+            kept, rate, user_scale = _per_user_cap(
+                mature, u[:, k], class_rate, kept, v["per_user_daily_cap"]
+            )
         part = pd.DataFrame(
             {
                 "task": name,
@@ -953,23 +978,75 @@ def _sample(
         )
         part["sample_weight"] = 1.0 / part["sampling_rate"]
         mart_parts.append(part)
-        stats_parts.append(_kept_counts(mature, rates, kept, label, name))
+        stats_parts.append(_kept_counts(mature, rates, kept, label, name, user_scale, v))
     return mart_parts, stats_parts
 
 
+def _per_user_cap(
+    mature: pd.DataFrame, u: np.ndarray, class_rate: np.ndarray, drawn: np.ndarray, cap: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-user cap after the draw: of a user's m rows drawn on a day, the cap
+    rows with the smallest u / rate (ties by tweet_id), each at rate * min(1, cap / m).
+    Returns the rows kept, every row's rate and max(m, cap) (the sums' integers)."""
+    rows = pd.DataFrame(
+        {
+            "_day": mature["_day"].to_numpy(),
+            "user_id": mature["user_id"].to_numpy(),
+            "tweet_id": mature["tweet_id"].to_numpy(),
+            "normalised": u / np.where(drawn, class_rate, 1.0),
+            "position": np.arange(len(mature)),
+        }
+    )[drawn]
+    rows = rows.sort_values(["_day", "user_id", "normalised", "tweet_id"], kind="stable")
+    groups = rows.groupby(["_day", "user_id"], sort=False)
+    rank = groups.cumcount().to_numpy() + 1
+    m = groups["position"].transform("size").to_numpy()
+    kept = np.zeros(len(mature), dtype=bool)
+    kept[rows["position"].to_numpy()[rank <= cap]] = True
+    drawn_per_user = np.zeros(len(mature), dtype=np.int64)
+    drawn_per_user[rows["position"].to_numpy()] = m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(
+            drawn_per_user > cap, class_rate * (float(cap) / drawn_per_user), class_rate
+        )
+    return kept, rate, np.maximum(drawn_per_user, cap)
+
+
 def _kept_counts(
-    mature: pd.DataFrame, rates: pd.DataFrame, kept: np.ndarray, label: np.ndarray, name: str
+    mature: pd.DataFrame,
+    rates: pd.DataFrame,
+    kept: np.ndarray,
+    label: np.ndarray,
+    name: str,
+    user_scale: np.ndarray | None,
+    v: dict,
 ) -> pd.DataFrame:
-    """One task's daily stats: examples, positives and rates of the day, rows kept."""
+    """One task's daily stats: examples, positives and rates of the day, rows kept
+    and the sums of their weights (as docs/semantics.md computes them)."""
+    scale = np.ones(len(mature), dtype=np.int64) if user_scale is None else user_scale
     st = pd.DataFrame(
         {
             "_day": mature["_day"],
             "pos_kept": (kept & (label == 1)).astype(np.int64),
             "neg_kept": (kept & (label == 0)).astype(np.int64),
+            "pos_scale": np.where(kept & (label == 1), scale, 0).astype(np.int64),
+            "neg_scale": np.where(kept & (label == 0), scale, 0).astype(np.int64),
         }
     )
     st = st.groupby("_day").sum()
     srow = rates.loc[st.index]
+    pr = srow["positive_sampling_rate"].to_numpy(np.float64)
+    nr = srow["negative_sampling_rate"].to_numpy(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if user_scale is None:  # count times the class's one weight
+            weighted_pos = st["pos_kept"].to_numpy(np.float64) * (1.0 / pr)
+            weighted_neg = st["neg_kept"].to_numpy(np.float64) * (1.0 / nr)
+        else:  # the integers max(m, cap), over cap, over the rate
+            cap = v["per_user_daily_cap"]
+            weighted_pos = st["pos_scale"].to_numpy(np.float64) / cap / pr
+            weighted_neg = st["neg_scale"].to_numpy(np.float64) / cap / nr
+    weighted_pos = np.where(st["pos_kept"].to_numpy() == 0, 0.0, weighted_pos)
+    weighted_neg = np.where(st["neg_kept"].to_numpy() == 0, 0.0, weighted_neg)
     return pd.DataFrame(
         {
             "event_date": [d.date() for d in st.index],
@@ -983,6 +1060,8 @@ def _kept_counts(
             / srow["examples"].to_numpy(np.float64),
             "positive_sampling_rate": srow["positive_sampling_rate"].to_numpy(np.float64),
             "negative_sampling_rate": srow["negative_sampling_rate"].to_numpy(np.float64),
+            "weighted_positives": weighted_pos,
+            "weighted_negatives": weighted_neg,
         }
     )
 

@@ -5,6 +5,7 @@ invariants users rely on (determinism, every positive kept, weights)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from pathlib import Path
 
@@ -34,6 +35,8 @@ STATS_COLUMNS = [
     "positive_rate",
     "positive_sampling_rate",
     "negative_sampling_rate",
+    "weighted_positives",
+    "weighted_negatives",
 ]
 
 SIGMAS = 5.0
@@ -283,6 +286,49 @@ def test_other_logs_and_vars_match_recomputation(string_id_logs: Path, tmp_path:
     assert all(day > dt.date(2026, 1, 24) for day in gap_days[2:])
 
 
+# Rates as a ranking team would set them per task (the recap trainer's like and
+# reply rates), the other tasks in between.
+FIXED_RATES = {
+    "like": {"positive": 0.8387, "negative": 0.01},
+    "reply": {"positive": 1.0, "negative": 0.005},
+    "retweet": {"positive": 1.0, "negative": 0.02},
+    "quote": {"positive": 1.0, "negative": 0.05},
+    "any": {"positive": 0.5, "negative": 0.03},
+}
+SAMPLING_MODES = {
+    "fixed_rates": {"sampling_mode": "fixed_rates", "fixed_sampling_rates": FIXED_RATES},
+    "per_user_cap": {"per_user_daily_cap": 2},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", list(SAMPLING_MODES))
+def test_sampling_modes_match_recomputation(mode: str, default_logs: Path, tmp_path: Path):
+    """Fixed per-task rates, and the balanced draw under a per-user cap, on the
+    default logs: the marts equal the recomputation, weights included."""
+    mode_vars = SAMPLING_MODES[mode]
+    database = tmp_path / f"{mode}.duckdb"
+    build(default_logs, database, tmp_path, dbt_vars=mode_vars, threads=2)
+    marts = read_tables(database)
+    assert_marts_match_reference(marts, recompute(default_logs, mode_vars))
+    stats = marts["daily_label_stats"]
+    kept = pd.concat([marts[name] for name in SPLITS])
+    if mode == "fixed_rates":
+        for task, rates in FIXED_RATES.items():
+            of_task = stats[stats["task"] == task]
+            assert (of_task["positive_sampling_rate"] == rates["positive"]).all(), task
+            assert (of_task["negative_sampling_rate"] == rates["negative"]).all(), task
+    else:
+        per_user = kept.groupby(["task", "event_date", "user_id"]).size()
+        assert per_user.max() == 2
+        assert (kept["sampling_rate"] < 1).any(), "the cap should bind on some users"
+    # Weights recover the population per task, summed over the days.
+    for task, group in stats.groupby("task"):
+        for label_class in ("positives", "negatives"):
+            weighted, population = group[f"weighted_{label_class}"].sum(), group[label_class].sum()
+            assert abs(weighted / population - 1) < 0.10, (task, label_class)
+
+
 def _write(path: Path, table: pa.Table) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
@@ -442,6 +488,112 @@ def test_the_label_timing_is_exact_on_hand_made_cases(tmp_path: Path):
     assert entries[2] == [pd.Timestamp(shown[2])]
 
 
+def _md5_uniform(user: int, tweet: int, day: str, position: int, salt: str = "feed-v1") -> float:
+    """u_k of docs/semantics.md ("The hash"), for a task among the first five."""
+    digest = hashlib.md5(f"{salt}|0|{user}|{tweet}|{day}".encode()).hexdigest()
+    return int(digest[6 * position : 6 * position + 6], 16) / 16777216
+
+
+@pytest.mark.slow
+def test_fixed_rates_and_the_per_user_cap_are_exact_on_hand_made_cases(tmp_path: Path):
+    """A user shown ten tweets on a day, one liked, under a per-user cap of three;
+    and `like` kept at the fixed rates 1.0 / 1.0, so every negative is drawn."""
+    at = dt.datetime.fromisoformat
+    shown = [
+        (1, tweet, at("2026-01-05 08:00:00") + dt.timedelta(minutes=tweet))
+        for tweet in range(101, 111)
+    ]
+    shown += [(2, 201, at("2026-01-05 09:00:00")), (2, 202, at("2026-01-05 10:00:00"))]
+    shown += [(3, 301, at("2026-01-05 11:00:00"))]
+    shown += [(2, 203, at("2026-01-06 09:00:00")), (3, 302, at("2026-01-06 09:00:00"))]
+    shown += [(2, 204, at("2026-01-07 09:00:00")), (3, 303, at("2026-01-07 23:59:00"))]
+    # Two more days, whose last minute ripens the first three (not mature themselves).
+    later = [(9, 901, at("2026-01-08 12:00:00")), (9, 902, at("2026-01-09 23:59:00"))]
+    engaged = [
+        (1, 101, "like", at("2026-01-05 08:45:00")),
+        (3, 301, "reply", at("2026-01-05 11:30:00")),
+        (2, 203, "like", at("2026-01-06 09:10:00")),
+        (9, 902, "like", at("2026-01-09 23:59:30")),
+    ]
+    raw = tmp_path / "raw"
+    timestamps = pa.timestamp("us")
+    _write(
+        raw / "impressions" / "impressions.parquet",
+        pa.table(
+            {
+                "user_id": [user for user, _, _ in shown + later],
+                "tweet_id": [tweet for _, tweet, _ in shown + later],
+                "impression_ts": pa.array([when for _, _, when in shown + later], timestamps),
+            }
+        ),
+    )
+    _write(
+        raw / "engagements" / "engagements.parquet",
+        pa.table(
+            {
+                "user_id": [row[0] for row in engaged],
+                "tweet_id": [row[1] for row in engaged],
+                "action": [row[2] for row in engaged],
+                "engagement_ts": pa.array([row[3] for row in engaged], timestamps),
+            }
+        ),
+    )
+    rates = {
+        "like": {"positive": 1.0, "negative": 1.0},
+        "reply": {"positive": 1.0, "negative": 0.5},
+        "retweet": {"positive": 1.0, "negative": 0.25},
+        "quote": {"positive": 1.0, "negative": 0.25},
+        "any": {"positive": 0.5, "negative": 1.0},
+    }
+    hand_vars = {
+        "reach_min_day_share": 0,
+        "validation_days": 1,
+        "test_days": 1,
+        "sampling_mode": "fixed_rates",
+        "fixed_sampling_rates": rates,
+        "per_user_daily_cap": 3,
+    }
+    database = tmp_path / "hand.duckdb"
+    build(raw, database, tmp_path, dbt_vars=hand_vars)
+    marts = read_tables(database)
+    assert_marts_match_reference(marts, recompute(raw, hand_vars))
+    kept = pd.concat([marts[name] for name in SPLITS])
+    like = kept[kept["task"] == "like"]
+    stats = marts["daily_label_stats"]
+    stats = stats.assign(event_date=pd.to_datetime(stats["event_date"]).dt.date)
+    stats = stats.set_index(["task", "event_date"])
+    # User 1 on the first day: all ten drawn (rate 1), the three with the
+    # smallest draw kept, each at 1.0 * 3 / 10; their weights add up to the ten.
+    first_day = dt.date(2026, 1, 5)
+    capped = like[
+        (like["user_id"] == 1) & (pd.to_datetime(like["event_date"]).dt.date == first_day)
+    ]
+    draws = {tweet: _md5_uniform(1, tweet, "2026-01-05", 0) for _, tweet, _ in shown[:10]}
+    assert sorted(capped["tweet_id"]) == sorted(sorted(draws, key=draws.get)[:3])
+    assert (capped["sampling_rate"] == 0.3).all()
+    assert capped["sample_weight"].sum() == pytest.approx(10.0, abs=1e-12)
+    # Every other user is under the cap: with the fixed negative rate 1.0, every
+    # negative of `like` is kept at rate 1 and weight 1...
+    uncapped = like[like["user_id"] != 1]
+    assert (uncapped["sampling_rate"] == 1.0).all() and (uncapped["sample_weight"] == 1.0).all()
+    assert len(uncapped) == len(shown) - 10
+    for day in (dt.date(2026, 1, 6), dt.date(2026, 1, 7)):
+        row = stats.loc[("like", day)]
+        assert (
+            row["kept_negatives"] == row["negatives"]
+            and row["weighted_negatives"] == row["negatives"]
+        )
+    # ...and the first day's weights recover its thirteen examples exactly.
+    row = stats.loc[("like", first_day)]
+    assert row["examples"] == 13
+    assert row["weighted_positives"] + row["weighted_negatives"] == pytest.approx(13.0, abs=1e-9)
+    definition = read_tables(database, ["sample_definition"])["sample_definition"]
+    definition = definition.set_index("task")
+    assert definition.loc["like", "sampling_mode"] == "fixed_rates"
+    assert definition.loc["reply", "fixed_negative_rate"] == 0.5
+    assert (definition["per_user_daily_cap"] == 3).all()
+
+
 @pytest.mark.parametrize(
     ("bad_vars", "message"),
     [
@@ -458,6 +610,32 @@ def test_the_label_timing_is_exact_on_hand_made_cases(tmp_path: Path):
         ({"reach_min_day_share": 1.5}, "reach_min_day_share must be a number in [0, 1)"),
         ({"monitor_severity": "loud"}, 'monitor_severity must be warn or error, got "loud"'),
         ({"monitor_recent_days": 5}, "monitor_recent_days must be a whole number >= 7, got 5"),
+        ({"sampling_mode": "fixed"}, "sampling_mode must be balanced or fixed_rates, got fixed"),
+        (
+            {"sampling_mode": "fixed_rates", "fixed_sampling_rates": {"like": FIXED_RATES["like"]}},
+            "fixed_sampling_rates has no {positive: rate, negative: rate} for task 'reply'",
+        ),
+        (
+            {
+                "sampling_mode": "fixed_rates",
+                "fixed_sampling_rates": {**FIXED_RATES, "like": {"positive": 1, "negative": 0}},
+            },
+            "task 'like' needs a negative rate in (0, 1], got 0",
+        ),
+        (
+            {
+                "sampling_mode": "fixed_rates",
+                "fixed_sampling_rates": {**FIXED_RATES, "likes": FIXED_RATES["like"]},
+            },
+            "fixed_sampling_rates names task 'likes', which is not in var tasks",
+        ),
+        (
+            {**SAMPLING_MODES["fixed_rates"], "daily_cap": 1000},
+            "daily_cap applies to sampling_mode balanced only",
+        ),
+        ({"fixed_sampling_rates": FIXED_RATES}, "fixed_sampling_rates is set but sampling_mode"),
+        ({"per_user_daily_cap": 0}, "per_user_daily_cap must be null or a whole number >= 1"),
+        ({"per_user_daily_cap": 2.5}, "per_user_daily_cap must be null or a whole number >= 1"),
     ],
 )
 def test_invalid_vars_stop_the_build_with_a_clear_message(

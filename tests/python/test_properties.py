@@ -8,18 +8,25 @@ a DuckDB file of its own and checks that
 1. the marts equal the independent recomputation in reference.py (and so do
    the rejected rows and the attribution of engagements);
 2. every raw row is accounted for, per log and UTC day and per source file:
-   raw rows = clean rows + rejected rows + removed duplicates.
+   raw rows = clean rows + rejected rows + removed duplicates;
+3. under a drawn sampling mode (fixed rates or balanced, a per-user cap or
+   none), the marts still equal the recomputation and the weights undo the
+   draw: exactly per user (the rows the draw kept), within a stated
+   statistical tolerance per day, task and class (the population's counts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
 import os
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -469,3 +476,115 @@ def test_dirty_logs_reconcile_and_match_the_recomputation(example: dict):
         _assert_the_stream_collapses_to_the_marts_labels(database, dbt_vars["stream_sampling_rate"])
         _assert_rejections_and_attribution_match(raw, database, expected)
         _assert_every_raw_row_accounted_for(raw, logs, example["delivered"], database)
+
+
+TASKS = ("like", "reply", "retweet", "quote", "any")
+RATES = (1.0, 0.8387, 0.5, 0.25)
+SIGMAS = 5.0
+
+
+@st.composite
+def sampling_vars(draw: st.DrawFn) -> dict:
+    """A draw as a ranking team might set it: balanced or fixed per-task rates,
+    under a per-user daily cap of one or two rows, or none."""
+    chosen: dict = {"per_user_daily_cap": draw(st.sampled_from((1, 2, None)))}
+    if draw(st.booleans()):
+        chosen["sampling_mode"] = "fixed_rates"
+        chosen["fixed_sampling_rates"] = {
+            task: {
+                "positive": draw(st.sampled_from(RATES)),
+                "negative": draw(st.sampled_from(RATES)),
+            }
+            for task in TASKS
+        }
+    return chosen
+
+
+def _md5_uniform(user: int, tweet: int, day: dt.date, position: int) -> float:
+    """u_k of docs/semantics.md ("The hash"), default salt, first five tasks."""
+    digest = hashlib.md5(f"feed-v1|0|{user}|{tweet}|{day.isoformat()}".encode()).hexdigest()
+    return int(digest[6 * position : 6 * position + 6], 16) / 16777216
+
+
+def _drawn_per_user(database: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """From the build: the kept rows with their class's rate, the day's stats, and
+    per (task, day, user) the rows the draw kept (m) before any cap, found with
+    md5 over the labeled examples of the mature days."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        stats = connection.execute("select * from daily_label_stats").df()
+        examples = connection.execute("""
+            select examples.* from int_examples_labeled as examples
+            where event_date in (select event_date from daily_label_stats)
+        """).df()
+        kept = connection.execute("""
+            select kept.task, kept.event_date, kept.user_id, kept.sample_weight,
+                case when kept.label = 1 then stats.positive_sampling_rate
+                    else stats.negative_sampling_rate end as class_rate
+            from (
+                select * from train_examples union all select * from validation_examples
+                union all select * from test_examples
+            ) as kept
+            inner join daily_label_stats as stats using (task, event_date)
+        """).df()
+    rates = stats.set_index(["task", "event_date"])
+    drawn = []
+    for position, task in enumerate(TASKS):
+        for row in examples.itertuples():
+            day = pd.Timestamp(row.event_date).date()
+            rate_row = rates.loc[(task, row.event_date)]
+            positive = getattr(row, f"label_{task}") == 1
+            rate = rate_row["positive_sampling_rate" if positive else "negative_sampling_rate"]
+            if _md5_uniform(row.user_id, row.tweet_id, day, position) < rate:
+                drawn.append((task, row.event_date, row.user_id, positive, rate))
+    drawn = pd.DataFrame(drawn, columns=["task", "event_date", "user_id", "positive", "rate"])
+    return kept, stats, drawn
+
+
+def _assert_weights_undo_the_draw(database: Path, cap: int | None) -> None:
+    """Exactly, per (task, day, user) with m rows drawn: min(m, cap) rows kept, and
+    their weights times their classes' rates add up to m. Per (task, day, class)
+    with N rows kept at rate q, the weighted count lies within SIGMAS standard
+    deviations (plus one weight) of the population's count: a binomial draw's
+    variance N (1 - q) / q, plus, for each user the cap reduces from m rows,
+    at most m^2 / (4 cap q^2) (a hypergeometric draw of cap rows, each weighing
+    m / (cap q))."""
+    kept, stats, drawn = _drawn_per_user(database)
+    keys = ["task", "event_date", "user_id"]
+    m = drawn.groupby(keys).size().rename("m")
+    got = kept.assign(undone=kept["sample_weight"] * kept["class_rate"]).groupby(keys)
+    per_user = pd.concat([m, got.size().rename("rows"), got["undone"].sum()], axis=1)
+    per_user = per_user.fillna(0)
+    limit = per_user["m"] if cap is None else per_user["m"].clip(upper=cap)
+    assert (per_user["rows"] == limit).all(), per_user[per_user["rows"] != limit]
+    assert ((per_user["undone"] - per_user["m"]).abs() < 1e-9).all(), per_user
+    capped = per_user[per_user["m"] > (cap or math.inf)]["m"].groupby(level=[0, 1])
+    for row in stats.itertuples():
+        for label_class, q in (
+            ("positives", row.positive_sampling_rate),
+            ("negatives", row.negative_sampling_rate),
+        ):
+            population = getattr(row, label_class)
+            if q == 0 or population == 0:
+                continue
+            variance = population * (1 - q) / q
+            if (row.task, row.event_date) in capped.groups:
+                squares = (capped.get_group((row.task, row.event_date)) ** 2).sum()
+                variance += squares / (4 * cap * q * q)
+            weighted = getattr(row, f"weighted_{label_class}")
+            tolerance = SIGMAS * math.sqrt(variance) + 1 / q
+            assert abs(weighted - population) <= tolerance, (row.task, row.event_date, label_class)
+
+
+@settings.get_profile("feed_properties")
+@given(example=dirty_logs(), sampling=sampling_vars())
+def test_sampling_modes_weights_undo_the_draw(example: dict, sampling: dict):
+    logs, dbt_vars = example["logs"], {**example["vars"], **sampling}
+    note(f"vars: {dbt_vars}")
+    with tempfile.TemporaryDirectory(prefix="feed_properties_modes_") as work:
+        work_dir = Path(work)
+        raw = work_dir / "raw"
+        _write(raw, logs, example["timestamp_storage"], example["delivered"])
+        database = work_dir / "feed.duckdb"
+        build(raw, database, work_dir, dbt_vars=dbt_vars, threads=2)
+        assert_marts_match_reference(read_tables(database), recompute(raw, dbt_vars))
+        _assert_weights_undo_the_draw(database, sampling["per_user_daily_cap"])

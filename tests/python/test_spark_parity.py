@@ -20,10 +20,12 @@ from feedpipe.generate import generate
 
 pytestmark = pytest.mark.spark
 
+# The per-user cap after the draw (a window over each user's drawn rows) too.
 PARITY_VARS = {
     "validation_days": 2,
     "test_days": 2,
     "stream_sampling_rate": 0.5,
+    "per_user_daily_cap": 1,
     "impression_context_columns": {"position": "integer", "surface": "string"},
 }
 START = dt.date(2026, 1, 5)

@@ -1,6 +1,9 @@
 {#- Per task and day: how many examples, positives and negatives, and the
-    rate at which each class is kept. One pass over the labeled examples,
-    then a small unpivot (days x tasks rows). Incremental by day. -#}
+    rate at which each class is kept: balanced (every positive up to the
+    daily_cap share, negatives_per_positive negatives per positive) or, with
+    sampling_mode fixed_rates, the task's configured rates on every day. One
+    pass over the labeled examples, then a small unpivot (days x tasks rows).
+    Incremental by day. -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() -%}
 {%- set sampling = sampling_settings() -%}
@@ -62,14 +65,29 @@ rates as (
         examples,
         positives,
         negatives,
-        case
-            when positives = 0 then 1.0
-            else {{ target }} / positives
-        end as positive_sampling_rate,
-        case
-            when negatives = 0 or positives = 0 then 0.0
-            else least(1.0, (cast({{ ratio }} as double) * {{ target }}) / negatives)
-        end as negative_sampling_rate,
+        {% if sampling.mode == 'fixed_rates' -%}
+            case task
+                {% for task in tasks -%}
+                    when '{{ task.name }}'
+                        then cast({{ sampling.fixed_rates[task.name].positive }} as double)
+                {% endfor -%}
+            end as positive_sampling_rate,
+            case task
+                {% for task in tasks -%}
+                    when '{{ task.name }}'
+                        then cast({{ sampling.fixed_rates[task.name].negative }} as double)
+                {% endfor -%}
+            end as negative_sampling_rate,
+        {% else -%}
+            case
+                when positives = 0 then 1.0
+                else {{ target }} / positives
+            end as positive_sampling_rate,
+            case
+                when negatives = 0 or positives = 0 then 0.0
+                else least(1.0, (cast({{ ratio }} as double) * {{ target }}) / negatives)
+            end as negative_sampling_rate,
+        {% endif -%}
         event_date
     from counts_per_task_and_day
 

@@ -5,10 +5,15 @@
 
     One md5 per example and five tasks; the draw and the keep decision are
     taken on the wide rows, and only kept examples are widened to one row
-    per task. -#}
+    per task.
+
+    With per_user_daily_cap, of a user's m rows drawn for a task on a day the
+    cap rows with the smallest draw / rate (uniform once drawn, whatever the
+    class; ties by tweet_id) are kept, at rate * min(1, cap / m). -#}
 {{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() %}
 {%- set context = impression_context_columns() %}
+{%- set user_cap = per_user_daily_cap() %}
 {%- set digest_groups = range(((tasks | length) + 4) // 5) %}
 {%- set kept_for_some_task = [] %}
 {%- for task in tasks %}
@@ -170,25 +175,77 @@ examples_widened_to_tasks as (
 
 ),
 
-examples_kept as (
+{% if user_cap is none %}
+    examples_kept as (
 
-    select
-        task,
-        user_id,
-        tweet_id,
-        cast(label as integer) as label,
-        sampling_rate,
-        1.0 / sampling_rate as sample_weight,
-        engaged_ts,
-        label_delay_seconds,
-        {% for column in context -%}
-            {{ column.name }},
-        {% endfor -%}
-        event_date,
-        example_ts
-    from examples_widened_to_tasks
-    where draw < sampling_rate
+        select
+            task,
+            user_id,
+            tweet_id,
+            cast(label as integer) as label,
+            sampling_rate,
+            1.0 / sampling_rate as sample_weight,
+            engaged_ts,
+            label_delay_seconds,
+            {% for column in context -%}
+                {{ column.name }},
+            {% endfor -%}
+            event_date,
+            example_ts
+        from examples_widened_to_tasks
+        where draw < sampling_rate
 
-)
+    )
+{% else %}
+    {# The draw, then per user, task and day: the rows it kept (m) and each
+       row's rank by its normalised draw. -#}
+    examples_drawn_per_user as (
+
+        select
+            examples_widened_to_tasks.*,
+            row_number() over (
+                partition by task, user_id, event_date
+                order by draw / sampling_rate, tweet_id
+            ) as user_rank,
+            count(*) over (partition by task, user_id, event_date) as user_drawn
+        from examples_widened_to_tasks
+        where draw < sampling_rate
+
+    ),
+
+    examples_capped as (
+
+        select
+            *,
+            case
+                when user_drawn > {{ user_cap }}
+                    then sampling_rate * (cast({{ user_cap }} as double) / user_drawn)
+                else sampling_rate
+            end as capped_sampling_rate
+        from examples_drawn_per_user
+        where user_rank <= {{ user_cap }}
+
+    ),
+
+    examples_kept as (
+
+        select
+            task,
+            user_id,
+            tweet_id,
+            cast(label as integer) as label,
+            capped_sampling_rate as sampling_rate,
+            1.0 / capped_sampling_rate as sample_weight,
+            engaged_ts,
+            label_delay_seconds,
+            {% for column in context -%}
+                {{ column.name }},
+            {% endfor -%}
+            event_date,
+            example_ts
+        from examples_capped
+
+    )
+{% endif %}
 
 select * from examples_kept
