@@ -171,7 +171,7 @@ def test_attribution_matches(default_build: Path, default_reference):
 @pytest.mark.slow
 def test_rebuild_at_four_threads_is_identical(default_logs, default_marts, tmp_path):
     database = tmp_path / "again.duckdb"
-    build(default_logs, database, tmp_path, threads=4)
+    build(default_logs, database, tmp_path, dbt_vars=DEFAULT_BUILD_VARS, threads=4)
     again = read_tables(database)
     for name, frame in default_marts.items():
         pd.testing.assert_frame_equal(again[name], frame, obj=name)
