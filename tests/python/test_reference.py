@@ -830,6 +830,8 @@ def test_output_types(tmp_path):
         "positive_rate",
         "positive_sampling_rate",
         "negative_sampling_rate",
+        "weighted_positives",
+        "weighted_negatives",
         "split",
     ]
     assert set(res["rejected"].columns) >= {"source", "reject_reason"}
