@@ -50,8 +50,9 @@ examples_with_draws as (
         user_id,
         tweet_id,
         {% for task in tasks -%}
-            {{ uniform_from_digest('digest_' ~ (task.position // 5), task.position % 5) }}
-                as draw_{{ task.name }},
+            {{ uniform_from_draw_bits(draw_bits_from_digest(
+                'digest_' ~ (task.position // 5), task.position % 5
+            )) }} as draw_{{ task.name }},
         {% endfor -%}
         event_date,
         example_ts
