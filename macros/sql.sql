@@ -141,11 +141,6 @@
     md5_number({{ key }})
 {%- endmacro %}
 
-{% macro uniform_from_draw_bits(bits_expression) %}
-    {#- In double: a decimal literal would make Spark divide in decimals. -#}
-    {{- return('(cast(' ~ bits_expression ~ ' as double) / cast(16777216 as double))') -}}
-{%- endmacro %}
-
 {% macro draw_bits_from_digest(digest_expression, slice_index) %}
     {%- if slice_index < 0 or slice_index > 4 -%}
         {{ exceptions.raise_compiler_error(

@@ -91,7 +91,9 @@ examples_with_rates as (
                     then rates_by_day.positive_sampling_rate_{{ task.name }}
                 else rates_by_day.negative_sampling_rate_{{ task.name }}
             end as rate_{{ task.name }},
-            {{ uniform_from_draw_bits('examples.draw_bits_' ~ task.name) }} as draw_{{ task.name }},
+            {#- In double: a decimal literal would make Spark divide in decimals. #}
+            cast(examples.draw_bits_{{ task.name }} as double) / cast(16777216 as double)
+                as draw_{{ task.name }},
         {% endfor -%}
         {% for column in context -%}
             examples.{{ column.name }},

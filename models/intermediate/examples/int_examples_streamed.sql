@@ -50,9 +50,8 @@ examples_with_draws as (
         user_id,
         tweet_id,
         {% for task in tasks -%}
-            {{ uniform_from_draw_bits(draw_bits_from_digest(
-                'digest_' ~ (task.position // 5), task.position % 5
-            )) }} as draw_{{ task.name }},
+            cast({{ draw_bits_from_digest('digest_' ~ (task.position // 5), task.position % 5) }}
+                as double) / cast(16777216 as double) as draw_{{ task.name }},
         {% endfor -%}
         event_date,
         example_ts
