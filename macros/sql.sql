@@ -112,3 +112,59 @@
 {% macro duckdb__iso_day_of_week(timestamp_expression) %}
     isodow({{ timestamp_expression }})
 {%- endmacro %}
+
+{#- The draw: one md5 per example and five tasks, 24 bits per task. -#}
+
+{% macro example_digest(digest_group, relation_name=none) %}
+    {%- set prefix = (relation_name ~ '.') if relation_name else '' -%}
+    {%- set key = dbt.concat([
+        sql_string((var('sampling_salt') | string) ~ '|' ~ digest_group ~ '|'),
+        dbt.cast(prefix ~ 'user_id', dbt.type_string()),
+        "'|'",
+        dbt.cast(prefix ~ 'tweet_id', dbt.type_string()),
+        "'|'",
+        dbt.cast(prefix ~ 'event_date', dbt.type_string()),
+    ]) -%}
+    {{- return(adapter.dispatch('example_digest', 'feed_training_data')(key)) -}}
+{%- endmacro %}
+
+{% macro default__example_digest(key) %}
+    {{- unsupported_adapter('example_digest') -}}
+{% endmacro %}
+
+{% macro spark__example_digest(key) %}
+    md5({{ key }})
+{%- endmacro %}
+
+{% macro duckdb__example_digest(key) %}
+    {#- The same 16 bytes as a 128-bit integer: no 32-character string per example. -#}
+    md5_number({{ key }})
+{%- endmacro %}
+
+{% macro draw_bits_from_digest(digest_expression, slice_index) %}
+    {%- if slice_index < 0 or slice_index > 4 -%}
+        {{ exceptions.raise_compiler_error(
+            "draw_bits_from_digest: slice_index must be 0..4, got " ~ slice_index) }}
+    {%- endif -%}
+    {{- return(adapter.dispatch('draw_bits_from_digest', 'feed_training_data')(
+        digest_expression, slice_index)) -}}
+{%- endmacro %}
+
+{% macro default__draw_bits_from_digest(digest_expression, slice_index) %}
+    {{- unsupported_adapter('draw_bits_from_digest') -}}
+{% endmacro %}
+
+{% macro spark__draw_bits_from_digest(digest_expression, slice_index) %}
+    cast(conv(substr({{ digest_expression }}, {{ 1 + 6 * slice_index }}, 6), 16, 10) as int)
+{%- endmacro %}
+
+{% macro duckdb__draw_bits_from_digest(digest_expression, slice_index) %}
+    {#- Hex digits 6s+1 .. 6s+6 are digest bytes 3s, 3s+1 and 3s+2 of
+        md5_number, the first byte in the lowest bits. -#}
+    {%- set first_bit = 24 * slice_index -%}
+    cast(
+        (((({{ digest_expression }}) >> {{ first_bit }}) & 255) << 16)
+        | (((({{ digest_expression }}) >> {{ first_bit + 8 }}) & 255) << 8)
+        | ((({{ digest_expression }}) >> {{ first_bit + 16 }}) & 255)
+        as integer)
+{%- endmacro %}

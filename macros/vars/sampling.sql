@@ -122,3 +122,14 @@
     {%- endif -%}
     {{ return(settings) }}
 {% endmacro %}
+
+{% macro per_user_daily_cap() %}
+    {#- The per_user_daily_cap var, checked: null (no cap) or a whole number >= 1. -#}
+    {%- set cap = var('per_user_daily_cap') -%}
+    {%- if cap is not none and (cap is not number or cap is boolean or cap != cap | int
+        or cap < 1) -%}
+        {{ exceptions.raise_compiler_error(
+            "var per_user_daily_cap must be null or a whole number >= 1, got " ~ cap) }}
+    {%- endif -%}
+    {{ return(none if cap is none else cap | int) }}
+{% endmacro %}

@@ -119,6 +119,27 @@ def test_labels_of_every_example_match(default_build: Path, default_reference):
     assert ((got["label_reply"] == 1) & (got["label_like"] == 0)).any()
 
 
+def test_the_labels_keep_each_tasks_draw_bits_as_the_md5_rule_gives_them(default_build: Path):
+    """draw_bits_<task> is the whole number of the task's six hex digits of the
+    example's md5 (docs/semantics.md), taken once when the example is labeled; the
+    sample divides it by 2^24, so a day drawn again is not hashed again."""
+    tasks = ("like", "reply", "retweet", "quote", "any")
+    with duckdb.connect(str(default_build), read_only=True) as connection:
+        rows = connection.execute(
+            "select user_id, tweet_id, cast(event_date as varchar), "
+            + ", ".join(f"draw_bits_{task}" for task in tasks)
+            + " from int_examples_labeled order by user_id, tweet_id, event_date"
+        ).fetchall()
+    assert len(rows) > 1000
+    for user_id, tweet_id, day, *bits in rows:
+        digest = hashlib.md5(f"feed-v1|0|{user_id}|{tweet_id}|{day}".encode()).hexdigest()
+        assert bits == [int(digest[6 * s : 6 * s + 6], 16) for s in range(len(tasks))], (
+            user_id,
+            tweet_id,
+            day,
+        )
+
+
 def test_the_stream_matches_the_recomputation_and_collapses_to_the_labels(
     default_build: Path, default_logs: Path
 ):

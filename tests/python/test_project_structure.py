@@ -290,7 +290,9 @@ def test_a_reader_opens_few_macro_files_for_any_model():
     # the impressions' context columns (their var, types and first value) some 60
     # (and a raw reader's closure, which checks them, to 800 lines); the
     # sampling modes and the per-user cap some 65 (their vars checked, each
-    # error naming the var and the task).
+    # error naming the var and the task). The md5 draw's engine spellings sit
+    # with the others in sql.sql since the labels take each example's draw
+    # once (so a raw reader, which opens sql.sql for its casts, meets 855).
     assert measured["lines"] <= 1830
     models = measured["models"]
     # Seven since the draw carries the impressions' context columns, a var of
@@ -304,7 +306,7 @@ def test_a_reader_opens_few_macro_files_for_any_model():
         for name, model in models.items()
         if name != "refresh_plan"
         and (
-            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 800
+            model["direct_files"] > 4 or model["closure_files"] > 9 or model["closure_lines"] > 855
         )
     }
     assert not too_many, too_many

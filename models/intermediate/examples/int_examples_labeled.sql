@@ -1,6 +1,9 @@
 {#- Every example with one 0/1 label column per task, and when the label
     came: the task's first attributed engagement and its delay after the
-    example's first impression. The sparse attributed
+    example's first impression; and the 24 bits of its md5 digest that make
+    each task's draw (one digest per five tasks), taken once here so that a
+    day whose labels change is drawn again without hashing it again. The
+    sparse attributed
     engagements are aggregated to one row per example first, then joined.
     Incremental by day: a refresh rebuilds the days of its new examples and,
     on the label window's days before them, only the examples of a user and
@@ -9,6 +12,7 @@
 {{ daily_incremental('event_date', rebuilds='engaged_pairs') }}
 {%- set tasks = get_tasks() -%}
 {%- set context = impression_context_columns() -%}
+{%- set digest_groups = range(((tasks | length) + 4) // 5) -%}
 
 with
 
@@ -41,6 +45,17 @@ examples as (
             {{ reopened_days('event_date') }}
             and {{ reopened_rows('engaged_pairs', 'examples') }}
     {%- endif %}
+
+),
+
+examples_hashed as (
+
+    select
+        {% for group in digest_groups -%}
+            {{ example_digest(group, 'examples') }} as digest_{{ group }},
+        {% endfor -%}
+        examples.*
+    from examples
 
 ),
 
@@ -85,28 +100,33 @@ labels_per_example as (
 examples_labeled as (
 
     select
-        examples.user_id,
-        examples.tweet_id,
-        examples.impressions,
+        examples_hashed.user_id,
+        examples_hashed.tweet_id,
+        examples_hashed.impressions,
         {% for task in tasks -%}
             coalesce(labels_per_example.label_{{ task.name }}, 0)
                 as label_{{ task.name }},
             labels_per_example.engaged_ts_{{ task.name }},
             {{ seconds_between(
-                'examples.example_ts', 'labels_per_example.engaged_ts_' ~ task.name
+                'examples_hashed.example_ts', 'labels_per_example.engaged_ts_' ~ task.name
             ) }} as label_delay_seconds_{{ task.name }},
         {% endfor -%}
         {% for column in context -%}
-            examples.{{ column.name }},
+            examples_hashed.{{ column.name }},
         {% endfor -%}
-        examples.event_date,
-        examples.example_ts
-    from examples
+        {% for task in tasks -%}
+            {{ draw_bits_from_digest(
+                'examples_hashed.digest_' ~ (task.position // 5), task.position % 5
+            ) }} as draw_bits_{{ task.name }},
+        {% endfor -%}
+        examples_hashed.event_date,
+        examples_hashed.example_ts
+    from examples_hashed
     left join labels_per_example
         on
-            examples.user_id = labels_per_example.user_id
-            and examples.tweet_id = labels_per_example.tweet_id
-            and examples.event_date = labels_per_example.event_date
+            examples_hashed.user_id = labels_per_example.user_id
+            and examples_hashed.tweet_id = labels_per_example.tweet_id
+            and examples_hashed.event_date = labels_per_example.event_date
 
 )
 

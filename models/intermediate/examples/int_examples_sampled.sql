@@ -3,9 +3,9 @@
     was kept at and the weight that undoes the downsampling. All days, mature
     or not: the marts keep the mature ones. Incremental by day.
 
-    One md5 per example and five tasks; the draw and the keep decision are
-    taken on the wide rows, and only kept examples are widened to one row
-    per task.
+    Each task's draw is a uniform number from 24 bits of the example's md5
+    digest, which int_examples_labeled holds; the keep decision is taken on
+    the wide rows, and only kept examples are widened to one row per task.
 
     With per_user_daily_cap, of a user's m rows drawn for a task on a day the
     cap rows with the smallest draw / rate (uniform once drawn, whatever the
@@ -14,7 +14,6 @@
 {%- set tasks = get_tasks() %}
 {%- set context = impression_context_columns() %}
 {%- set user_cap = per_user_daily_cap() %}
-{%- set digest_groups = range(((tasks | length) + 4) // 5) %}
 {%- set kept_for_some_task = [] %}
 {%- for task in tasks %}
     {%- do kept_for_some_task.append('draw_' ~ task.name ~ ' < rate_' ~ task.name) %}
@@ -34,6 +33,9 @@ examples as (
         {% endfor -%}
         {% for column in context -%}
             {{ column.name }},
+        {% endfor -%}
+        {% for task in tasks -%}
+            draw_bits_{{ task.name }},
         {% endfor -%}
         event_date,
         example_ts
@@ -74,43 +76,32 @@ rates_by_day as (
 
 ),
 
-examples_hashed as (
-
-    select
-        {% for group in digest_groups -%}
-            {{ example_digest(group, 'examples') }} as digest_{{ group }},
-        {% endfor -%}
-        examples.*
-    from examples
-
-),
-
 examples_with_rates as (
 
     select
-        examples_hashed.user_id,
-        examples_hashed.tweet_id,
-        examples_hashed.event_date,
+        examples.user_id,
+        examples.tweet_id,
+        examples.event_date,
         {% for task in tasks -%}
-            examples_hashed.label_{{ task.name }},
-            examples_hashed.engaged_ts_{{ task.name }},
-            examples_hashed.label_delay_seconds_{{ task.name }},
+            examples.label_{{ task.name }},
+            examples.engaged_ts_{{ task.name }},
+            examples.label_delay_seconds_{{ task.name }},
             case
-                when examples_hashed.label_{{ task.name }} = 1
+                when examples.label_{{ task.name }} = 1
                     then rates_by_day.positive_sampling_rate_{{ task.name }}
                 else rates_by_day.negative_sampling_rate_{{ task.name }}
             end as rate_{{ task.name }},
-            {{ uniform_from_digest(
-                'examples_hashed.digest_' ~ (task.position // 5), task.position % 5
-            ) }} as draw_{{ task.name }},
+            {#- In double: a decimal literal would make Spark divide in decimals. #}
+            cast(examples.draw_bits_{{ task.name }} as double) / cast(16777216 as double)
+                as draw_{{ task.name }},
         {% endfor -%}
         {% for column in context -%}
-            examples_hashed.{{ column.name }},
+            examples.{{ column.name }},
         {% endfor -%}
-        examples_hashed.example_ts
-    from examples_hashed
+        examples.example_ts
+    from examples
     inner join rates_by_day
-        on examples_hashed.event_date = rates_by_day.event_date
+        on examples.event_date = rates_by_day.event_date
 
 ),
 

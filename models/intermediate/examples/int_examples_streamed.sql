@@ -1,11 +1,11 @@
 {#- One row per example and task the continuous-training stream draws: the
-    same md5 draw as the sample, at the one rate stream_sampling_rate for
-    every example, so the draw is taken at the impression, before the label
-    is known, and never changes. Incremental by day, from the rows alone. -#}
+    same md5 draw as the sample (the bits int_examples_labeled keeps), at
+    the one rate stream_sampling_rate for every example, so the draw is
+    taken at the impression, before the label is known, and never changes.
+    Incremental by day, from the new rows' days alone. -#}
 {{ daily_incremental('event_date', rebuilds='rows') }}
 {%- set tasks = get_tasks() %}
 {%- set rate = stream_sampling_rate() %}
-{%- set digest_groups = range(((tasks | length) + 4) // 5) %}
 {%- set drawn_for_some_task = [] %}
 {%- for task in tasks %}
     {%- do drawn_for_some_task.append('draw_' ~ task.name ~ ' < ' ~ rate) %}
@@ -18,12 +18,15 @@ examples as (
     select
         user_id,
         tweet_id,
+        {% for task in tasks -%}
+            draw_bits_{{ task.name }},
+        {% endfor -%}
         event_date,
         example_ts
-    from {{ ref('int_examples_built') }}
+    from {{ ref('int_examples_labeled') }}
     where
         {% if rate == 0 -%}
-            {#- No stream: no digest computed. #}
+            {#- No stream: nothing read. #}
             false
         {%- elif is_incremental() -%}
             {{ in_rows_window('event_date') }}
@@ -33,29 +36,19 @@ examples as (
 
 ),
 
-examples_hashed as (
-
-    select
-        {% for group in digest_groups -%}
-            {{ example_digest(group, 'examples') }} as digest_{{ group }},
-        {% endfor -%}
-        examples.*
-    from examples
-
-),
-
 examples_with_draws as (
 
     select
         user_id,
         tweet_id,
         {% for task in tasks -%}
-            {{ uniform_from_digest('digest_' ~ (task.position // 5), task.position % 5) }}
+            {#- In double: a decimal literal would make Spark divide in decimals. #}
+            cast(draw_bits_{{ task.name }} as double) / cast(16777216 as double)
                 as draw_{{ task.name }},
         {% endfor -%}
         event_date,
         example_ts
-    from examples_hashed
+    from examples
 
 ),
 
