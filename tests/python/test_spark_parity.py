@@ -20,11 +20,21 @@ from feedpipe.generate import generate
 
 pytestmark = pytest.mark.spark
 
-# The per-user cap after the draw (a window over each user's drawn rows) too.
+# The draw at fixed per-task rates (the balanced draw is the cluster parity's),
+# the per-user cap after it (a window over each user's drawn rows), the stream
+# and the impressions' context columns too.
 PARITY_VARS = {
     "validation_days": 2,
     "test_days": 2,
     "stream_sampling_rate": 0.5,
+    "sampling_mode": "fixed_rates",
+    "fixed_sampling_rates": {
+        "like": {"positive": 0.8387, "negative": 0.05},
+        "reply": {"positive": 1.0, "negative": 0.05},
+        "retweet": {"positive": 0.9, "negative": 0.05},
+        "quote": {"positive": 1.0, "negative": 0.1},
+        "any": {"positive": 0.8, "negative": 0.05},
+    },
     "per_user_daily_cap": 1,
     "impression_context_columns": {"position": "integer", "surface": "string"},
 }
