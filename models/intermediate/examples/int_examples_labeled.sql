@@ -3,8 +3,8 @@
     example's first impression; and the 24 bits of its md5 digest that make
     each task's draw (one digest per five tasks), taken once here so that a
     day whose labels change is drawn again without hashing it again. The
-    sparse attributed
-    engagements are aggregated to one row per example first, then joined.
+    sparse attributed engagements are aggregated to one row per example
+    first, then joined.
     Incremental by day: a refresh rebuilds the days of its new examples and,
     on the label window's days before them, only the examples of a user and
     tweet with an engagement on those new days (the only labels that can
