@@ -118,16 +118,11 @@
 {% endmacro %}
 
 {% macro days_to_append() %}
-    {#- A split mart appends its split's days in the window or later than it
-        holds: comparisons with scalars, which the engines carry to both tables
-        the marts read (a split mart that receives no day reads none). -#}
-    {%- set split = "(select {} from " ~ ref('int_mature_days_split') ~ " where split = '"
-        ~ model.config.meta.split ~ "')" if execute else '' -%}
-    {%- set in_split = 'event_date >= ' ~ split.format('min(event_date)') ~ ' and event_date <= '
-        ~ split.format('max(event_date)') -%}
-    {%- if not is_incremental() -%}{{ return('(' ~ in_split ~ ')') }}{%- endif -%}
+    {#- Every day on a full build; on a refresh, the window's days and any day
+        later than the mart holds. -#}
+    {%- if not is_incremental() -%}{{ return('true') }}{%- endif -%}
     {%- set day_after_last = '(select ' ~ add_days('max(event_date)', 1) ~ ' from ' ~ this ~ ')' -%}
-    {{ return('(' ~ in_split ~ ' and event_date >= least(' ~ refresh_window_start()
+    {{ return('(event_date >= least(' ~ refresh_window_start()
         ~ ', coalesce(' ~ day_after_last ~ ", cast('1000-01-01' as date))) and (event_date <= "
         ~ refresh_window_end() ~ ' or event_date >= ' ~ day_after_last ~ '))') }}
 {% endmacro %}

@@ -11,28 +11,22 @@
 
 with
 
-split_days as (
+days_to_append as (
 
     select event_date
     from {{ ref('int_mature_days_split') }}
-    where split = 'train'
-
-),
-
-examples_to_append as (
-
-    select *
-    from {{ ref('int_examples_with_features') }}
-    where {{ days_to_append() }}
+    where
+        split = 'train'
+        and {{ days_to_append() }}
 
 ),
 
 train_examples as (
 
-    select examples_to_append.*
-    from examples_to_append
-    inner join split_days
-        on examples_to_append.event_date = split_days.event_date
+    select examples_with_features.*
+    from {{ ref('int_examples_with_features') }} as examples_with_features
+    inner join days_to_append
+        on examples_with_features.event_date = days_to_append.event_date
 
 )
 
