@@ -15,17 +15,6 @@
     {{- return(statements | reject('equalto', '') | join(';\n')) -}}
 {% endmacro %}
 
-{% macro delete_days_outside_split() %}
-    {%- set split_name = model.config.get('meta', {}).get('split') if execute else none -%}
-    {%- if not split_name or not is_incremental() -%}
-        {{ return('') }}
-    {%- endif -%}
-    {{- return(adapter.dispatch('delete_days', 'feed_training_data')('event_date',
-        in_refresh_window('refreshed.event_date')
-        ~ ' or refreshed.event_date not in (select event_date from '
-        ~ ref('int_mature_days_split') ~ " where split = '" ~ split_name ~ "')")) -}}
-{% endmacro %}
-
 {% macro default__delete_days(day_column, condition) %}
     {#- Standard SQL: a table that takes a DELETE. -#}
     delete from {{ this }} as refreshed where {{ condition }}

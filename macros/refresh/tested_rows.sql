@@ -4,13 +4,13 @@
 {% macro rebuilt_rows(relation) %}
     {#- The rows of a daily table that the run rebuilt, which a data test on it
         checks (the runs that built the other days checked them); on a full
-        build, a split mart or any other table, every row. -#}
+        build, or of any other table, every row. -#}
     {%- do ref('refresh_plan') -%}
     {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', relation.identifier) | list
         if execute and relation.identifier is defined else [] -%}
     {%- set meta = nodes[0].config.meta if nodes else {} -%}
-    {%- if not meta.get('refresh_day_column') or meta.get('split') -%}
+    {%- if not meta.get('refresh_day_column') -%}
         {{ return('true') }}
     {%- endif -%}
     {#- The labels and features of the label window's earlier days: their

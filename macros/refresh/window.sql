@@ -119,7 +119,7 @@
 
 {% macro days_to_append() %}
     {#- Every day on a full build; on a refresh, the window's days and any day
-        later than the mart holds. -#}
+        later than the table holds. -#}
     {%- if not is_incremental() -%}{{ return('true') }}{%- endif -%}
     {%- set day_after_last = '(select ' ~ add_days('max(event_date)', 1) ~ ' from ' ~ this ~ ')' -%}
     {{ return('(event_date >= least(' ~ refresh_window_start()

@@ -1,23 +1,18 @@
 {#- The kept examples of the mature days in the test split, with their
-    point-in-time features. Incremental on both engines (dbt_project.yml):
-    the pre-hook deletes the refresh window's days and the days that left
-    the split, then the run appends the split's days that are in the window
-    or later than any day the table holds. The sampled history is never
-    rewritten; changing the split vars needs --full-refresh. -#}
-{{ daily_incremental('event_date') }}
+    point-in-time features: a view over int_examples_with_features, which
+    writes each mature day once. A day that moves into the split as days
+    mature, or a change of the split vars, needs no rewrite. -#}
 {#- The yml cannot list the context columns a var names: with any, the
     contract is not enforced (their types are the var's). -#}
 {{ config(contract={'enforced': not impression_context_columns()}) }}
 
 with
 
-days_to_append as (
+split_days as (
 
     select event_date
     from {{ ref('int_mature_days_split') }}
-    where
-        split = 'test'
-        and {{ days_to_append() }}
+    where split = 'test'
 
 ),
 
@@ -25,8 +20,8 @@ test_examples as (
 
     select examples_with_features.*
     from {{ ref('int_examples_with_features') }} as examples_with_features
-    inner join days_to_append
-        on examples_with_features.event_date = days_to_append.event_date
+    inner join split_days
+        on examples_with_features.event_date = split_days.event_date
 
 )
 

@@ -144,11 +144,13 @@ def test_the_readme_training_example_runs_on_an_export(exported: Path):
 @pytest.fixture(scope="module")
 def flipped_build(default_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the build in which one negative example of a train day became a
-    positive (no dbt run: the next version of an export in a second)."""
+    positive (no dbt run: the next version of an export in a second). The split
+    marts are views: the row changes in the table they select from."""
     database = Path(shutil.copy(default_build, tmp_path_factory.mktemp("flipped") / "feed.duckdb"))
     with duckdb.connect(str(database)) as connection:
         connection.execute(
-            "update train_examples set label = 1 where (task, event_date, user_id, tweet_id) = "
+            "update int_examples_with_features set label = 1 "
+            "where (task, event_date, user_id, tweet_id) = "
             "(select (task, event_date, user_id, tweet_id) from train_examples where label = 0 "
             "order by all limit 1)"
         )

@@ -21,16 +21,14 @@ REFRESH_STATE = {"runs": "feed_refresh_runs", "windows": "feed_refresh_windows"}
 # Models rebuilt whole by every run in a folder whose models are incremental:
 # each sets its own materialization, with the reason in the file.
 MATERIALIZATION_EXCEPTIONS = {"int_log_watermark", "int_mature_days_split"}
-# A body shared by the three split marts, inlined into each (ephemeral).
-MATERIALIZATION_EXCEPTIONS |= {"int_examples_with_features"}
 # The file ledger compares the folder's listing (a source) with what staging
 # took in from each file (models). The raw readers and the delivery order read
 # the log (a source) and the files the run's plan names (a model); the planner
 # reads the folders' listings and the run ledger (sources).
 READS_SOURCES_AND_MODELS = {"raw_file_ledger", "refresh_plan", "stg_feed_files__deliveries"}
 READS_SOURCES_AND_MODELS |= {"base_feed__impressions", "base_feed__engagements"}
-SPLIT_MARTS = {"train_examples": "train", "validation_examples": "validation"}
-SPLIT_MARTS["test_examples"] = "test"
+# Views over the mature days' examples, each its split's days.
+SPLIT_MARTS = {"train_examples", "validation_examples", "test_examples"}
 MACRO = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
 DISPATCH_PREFIX = re.compile(r"^(default|duckdb|spark)__")
 DISPATCH = re.compile(r"adapter\.dispatch\(\s*'(\w+)'")
@@ -136,16 +134,11 @@ def test_configuration_cascades_from_dbt_project(parsed_manifest: Path):
                 assert config["on_schema_change"] == "fail", name
             assert hooks == [LEFTOVER_HOOK, "{{ delete_refresh_window() }}"], (name, hooks)
         if node["fqn"][1] == "marts":
-            # The stream, in no split, is also rewritten by day.
+            # The stream, in no split, is rewritten by day; the split marts are views.
             by_day = ["{{ delete_refresh_window() }}"] if name == "stream_examples" else []
-            assert hooks == [LEFTOVER_HOOK, "{{ delete_days_outside_split() }}", *by_day], (
-                name,
-                hooks,
-            )
-            assert config["meta"].get("split") == SPLIT_MARTS.get(name), name
-            assert (config["materialized"] == "incremental") == (
-                name in SPLIT_MARTS or bool(by_day)
-            ), name
+            assert hooks == [LEFTOVER_HOOK, *by_day], (name, hooks)
+            assert (config["materialized"] == "incremental") == bool(by_day), name
+            assert (config["materialized"] == "view") == (name in SPLIT_MARTS), name
         if node["fqn"][1] == "operations":
             assert hooks == [LEFTOVER_HOOK], (name, hooks)
         if day_column:

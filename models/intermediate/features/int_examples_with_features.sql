@@ -1,32 +1,47 @@
-{#- Each kept example with its point-in-time features, the engagement counts
-    taken for the row's own task (a model for task T trains on the rows of
-    T), and how long its label window had been watched at the watermark
-    (observed_seconds: the whole window once the day is mature, less on the
-    last days of a closed collection). Ephemeral: each split mart selects
-    its own days from it. -#}
-{{ config(materialized='ephemeral') }}
+{#- Each kept example of a mature day with its point-in-time features, the
+    engagement counts taken for the row's own task (a model for task T trains
+    on the rows of T), and how long its label window had been watched at the
+    watermark (observed_seconds: the whole window once the day is mature,
+    less on the last days of a closed collection). A day is written once it
+    is mature and then only when a refresh window re-opens it: the run
+    appends the mature days in the window or later than any day the table
+    holds. Both reads are joined to those days before they meet, so that
+    the engines skip the other days' rows. The three split marts are views
+    over it, so a day that moves from one split to the next is not written
+    again. -#}
+{{ daily_incremental('event_date') }}
 {%- set tasks = get_tasks() %}
 {%- set context = impression_context_columns() %}
 
 with
 
+days_to_append as (
+
+    select event_date
+    from {{ ref('int_mature_days_split') }}
+    where {{ days_to_append() }}
+
+),
+
 sampled_examples as (
 
     select
-        task,
-        user_id,
-        tweet_id,
-        label,
-        sampling_rate,
-        sample_weight,
-        engaged_ts,
-        label_delay_seconds,
+        sampled.task,
+        sampled.user_id,
+        sampled.tweet_id,
+        sampled.label,
+        sampled.sampling_rate,
+        sampled.sample_weight,
+        sampled.engaged_ts,
+        sampled.label_delay_seconds,
         {% for column in context -%}
-            {{ column.name }},
+            sampled.{{ column.name }},
         {% endfor -%}
-        event_date,
-        example_ts
-    from {{ ref('int_examples_sampled') }}
+        sampled.event_date,
+        sampled.example_ts
+    from {{ ref('int_examples_sampled') }} as sampled
+    inner join days_to_append
+        on sampled.event_date = days_to_append.event_date
 
 ),
 
@@ -39,7 +54,10 @@ watermark as (
 
 features as (
 
-    select * from {{ ref('int_example_features') }}
+    select features.*
+    from {{ ref('int_example_features') }} as features
+    inner join days_to_append
+        on features.event_date = days_to_append.event_date
 
 ),
 
@@ -56,7 +74,7 @@ examples_with_features as (
         sampled_examples.label_delay_seconds,
         greatest(least(
             {{ seconds_between('sampled_examples.example_ts', 'watermark.watermark_ts') }},
-            cast({{ label_window_seconds() }} as double)
+            cast({{ var('label_window_hours') }} as double) * 3600
         ), cast(0 as double)) as observed_seconds,
         sampled_examples.event_date,
         sampled_examples.example_ts,
