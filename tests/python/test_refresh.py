@@ -61,6 +61,31 @@ def test_the_next_days_refresh_equals_a_full_build(
     assert_same_tables(database, tiny_full_build)
 
 
+@pytest.mark.slow
+def test_a_refresh_with_new_split_vars_equals_a_full_build_with_them(
+    tiny_logs: Path, tiny_history: dict, tmp_path: Path
+):
+    """The split marts are views over the mature days' examples: a scheduled refresh
+    run with other split vars, without --full-refresh, moves the days between them
+    as a full build with those vars does."""
+    new_split = {**SPLIT_VARS, "validation_days": 1, "test_days": 3}
+    raw, database = copy_build(tiny_history["raw"], tiny_history["database"], tmp_path)
+    deliver_day(tiny_logs, raw, tiny_history["next_day"])
+    refresh(raw, database, tmp_path, **new_split)
+    want = tmp_path / "full" / "full.duckdb"
+    want.parent.mkdir()
+    build(tiny_logs, want, want.parent, dbt_vars=new_split, threads=2)
+    assert_same_tables(database, want)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        days = dict(
+            connection.execute(
+                "select 'test', count(distinct event_date) from test_examples union all "
+                "select 'validation', count(distinct event_date) from validation_examples"
+            ).fetchall()
+        )
+    assert days == {"test": 3, "validation": 1}
+
+
 @pytest.fixture(scope="module")
 def all_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     logs = tmp_path_factory.mktemp("all_logs")
