@@ -65,7 +65,9 @@
     {{ 'and ' if not loop.first }}not exists (
         select 1 from {{ ref(kept_by) }} as kept
         where
-            kept.event_date = {{ alias }}.event_date
+            {#- The days bound again here: the engines skip the others. #}
+            {{ reopened_days('kept.event_date') }}
+            and kept.event_date = {{ alias }}.event_date
             and kept.user_id = {{ alias }}.user_id
             and kept.tweet_id = {{ alias }}.tweet_id
     )

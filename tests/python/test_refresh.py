@@ -59,6 +59,30 @@ def test_the_next_days_refresh_equals_a_full_build(
     mode, start, _ = last_window(database)
     assert (mode, start) == ("scheduled", tiny_history["next_day"] - dt.timedelta(days=1))
     assert_same_tables(database, tiny_full_build)
+    # Each model's rows are written once: its query is appended through a
+    # temporary view, never copied out of a temporary table.
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    assert "create temporary view" in log
+    assert "create temporary table" not in log
+
+
+def test_a_refresh_onto_a_table_whose_columns_changed_stops_naming_it(
+    tiny_logs: Path, tiny_history: dict, tmp_path: Path
+):
+    """on_schema_change: fail holds on the appended query as it did on dbt-duckdb's
+    temporary table: a table that no longer has the model's columns stops the
+    refresh, naming the model, and keeps its rows (the window's DELETE is undone)."""
+    raw, database = copy_build(tiny_history["raw"], tiny_history["database"], tmp_path)
+    deliver_day(tiny_logs, raw, tiny_history["next_day"])
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("alter table int_examples_built add column added_by_hand integer")
+        before = connection.execute("select count(*) from int_examples_built").fetchone()
+    with pytest.raises(AssertionError, match="int_examples_built"):
+        refresh(raw, database, tmp_path)
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    assert "out of sync" in log
+    with duckdb.connect(str(database), read_only=True) as connection:
+        assert connection.execute("select count(*) from int_examples_built").fetchone() == before
 
 
 @pytest.mark.slow
