@@ -3,9 +3,8 @@
     sits on a column). Returns the rows that do not. Of a daily table, the rows
     the run rebuilt. -#}
 select *
-from {{ model }}
+from {{ rebuilt_rows(model) }} as rebuilt
 where
-    {{ rebuilt_rows(model) }}
-    and not ({{ column_name ~ ' ' if column_name }}{{ expression }})
+    not ({{ column_name ~ ' ' if column_name }}{{ expression }})
     {% if where_clause %}and ({{ where_clause }}){% endif %}
 {% endtest %}

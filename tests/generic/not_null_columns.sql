@@ -3,8 +3,6 @@
     checks, in one query (one statement per model on a warehouse). Of a daily
     table, the rows the run rebuilt. -#}
 select *
-from {{ model }}
-where
-    {{ rebuilt_rows(model) }}
-    and ({{ columns | join(' is null\n    or ') }} is null)
+from {{ rebuilt_rows(model) }} as rebuilt
+where {{ columns | join(' is null\n    or ') }} is null
 {% endtest %}

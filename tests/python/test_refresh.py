@@ -85,6 +85,50 @@ def test_a_refresh_onto_a_table_whose_columns_changed_stops_naming_it(
         assert connection.execute("select count(*) from int_examples_built").fetchone() == before
 
 
+def test_the_labels_key_test_reads_the_rows_the_refresh_rebuilt(
+    tiny_logs: Path, tiny_history: dict, tmp_path: Path
+):
+    """After a refresh, the labels' key test checks the new day and, on the day
+    before, the pairs the new engagements re-opened: a duplicate of such a pair
+    fails it; a duplicate of a pair the refresh left alone is not read again
+    (the run that built it tested it)."""
+    raw, database = copy_build(tiny_history["raw"], tiny_history["database"], tmp_path)
+    deliver_day(tiny_logs, raw, tiny_history["next_day"])
+    refresh(raw, database, tmp_path)
+    day_before = tiny_history["next_day"] - dt.timedelta(days=1)
+    reopened = """
+        exists (
+            select 1 from int_engagements_attributed as engagements
+            where engagements.engagement_date >= ?
+                and engagements.user_id = labeled.user_id
+                and engagements.tweet_id = labeled.tweet_id)"""
+
+    def key_test_passes(duplicated_pair: str) -> bool:
+        with duckdb.connect(str(database)) as connection:
+            duplicated = connection.execute(
+                "insert into int_examples_labeled select * from int_examples_labeled as "
+                f"labeled where event_date = ? and {duplicated_pair} "
+                "order by user_id, tweet_id limit 1",
+                [day_before, tiny_history["next_day"]],
+            )
+            assert duplicated.fetchone() == (1,)
+        result = run_dbt(
+            ["test", "--select", "int_examples_labeled", "--exclude", "test_type:unit"],
+            database,
+            tmp_path / "key_test",
+            dbt_vars=SPLIT_VARS,
+        )
+        with duckdb.connect(str(database)) as connection:
+            connection.execute(
+                "delete from int_examples_labeled where rowid = (select max(rowid) "
+                "from int_examples_labeled)"
+            )
+        return result.success
+
+    assert not key_test_passes(reopened)
+    assert key_test_passes(f"not {reopened}")
+
+
 @pytest.mark.slow
 def test_a_refresh_with_new_split_vars_equals_a_full_build_with_them(
     tiny_logs: Path, tiny_history: dict, tmp_path: Path
