@@ -2,13 +2,11 @@
     rebuilt. -#}
 
 {% macro rebuilt_rows(relation, reopened_by=none) %}
-    {#- The rows of a daily table that the run rebuilt, which a data test on it
-        reads (the runs that built the other days checked them), as a
-        subquery; on a full build, or of any other table, every row. A model
-        that rebuilds only some rows of its earlier days (the labels) has them
-        tested alone when the test is given the model they are found through
-        (reopened_by), which gives the test that dependency; otherwise those
-        days are tested whole. -#}
+    {#- The rows of a daily table the run rebuilt, as a subquery (the runs that
+        built the other days checked them); on a full build, or of any other
+        table, every row. The labels' re-opened rows alone when the test names
+        the model they are found through (reopened_by: that dependency);
+        otherwise, and for the features, the label window's days whole. -#}
     {%- do ref('refresh_plan') -%}
     {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', relation.identifier) | list
@@ -17,15 +15,12 @@
     {%- if not meta.get('refresh_day_column') -%}
         {{ return('(select * from ' ~ relation ~ ')') }}
     {%- endif -%}
-    {#- The features' earlier days: their rows are found through other models. -#}
     {%- set whole_days = meta.refresh_rebuilds == 'newly_kept'
         or (meta.refresh_rebuilds == 'engaged_pairs' and reopened_by is none) -%}
-    {%- set conditions = refreshed_rows(dict(meta, refresh_rebuilds='labels')
-        if whole_days else meta, relation.identifier) -%}
-    {#- One select per predicate: an OR of a day and a subquery would cost
-        DuckDB a join of every row. -#}
+    {#- One select per predicate, as the pre-hook deletes them. -#}
     {%- set selects = [] -%}
-    {%- for condition in conditions -%}
+    {%- for condition in refreshed_rows(dict(meta, refresh_rebuilds='labels')
+        if whole_days else meta, relation.identifier) -%}
         {%- do selects.append('select * from ' ~ relation ~ ' as ' ~ relation.identifier
             ~ ' where ' ~ condition) -%}
     {%- endfor -%}
