@@ -47,8 +47,10 @@ engagements_per_day as (
 
     select
         user_id,
+        {#- A count, BIGINT on both engines: DuckDB sums integers into HUGEINT,
+            twice as wide to store and to sum again in the features. #}
         {% for task in tasks -%}
-            sum(case when {{ action_in_task(task) }} then 1 else 0 end)
+            count(case when {{ action_in_task(task) }} then 1 end)
                 as engagements_{{ task.name }},
         {% endfor -%}
         engagement_date as activity_date
