@@ -12,6 +12,10 @@
         | selectattr('name', 'equalto', relation.identifier) | list
         if execute and relation.identifier is defined else [] -%}
     {%- set meta = nodes[0].config.meta if nodes else {} -%}
+    {#- A split mart: the days its table was written in this run. -#}
+    {%- if meta.get('tested_days') == 'appended' -%}
+        {{ return('(select * from ' ~ relation ~ ' where ' ~ days_to_append(as_planned=true) ~ ')') }}
+    {%- endif -%}
     {%- if not meta.get('refresh_day_column') -%}
         {{ return('(select * from ' ~ relation ~ ')') }}
     {%- endif -%}

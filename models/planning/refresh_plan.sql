@@ -12,12 +12,17 @@
     give. A scheduled run rebuilds the clean rows (and what is counted from
     them) from the first day its new rows touch (rows_window_start), and the
     labels (and what follows from them) from a label window earlier
-    (window_start), whose examples the new engagements can reach. It stops the run, naming the files, when a delivered file changed
+    (window_start), whose examples the new engagements can reach; it also
+    appends the days that matured since int_examples_with_features was last
+    written (appends_from), which the split marts' tests read. It stops the run, naming the files, when a delivered file changed
     or a new one breaks the input contract. A table, replaced by every run
     that builds: a node that runs without the planner (dbt retry, a
     selection) reads the last plan. -#}
 {%- set plan = plan_refresh() %}
 {%- set text = dbt.type_string() %}
+{#- The marts' table as the run finds it (no ref: the planner runs first). -#}
+{%- set marts_table = model_relation('int_examples_with_features')
+    if execute and plan.mode != 'full' else none %}
 
 with
 
@@ -86,6 +91,8 @@ plan as (
             as window_end,
         {{ "cast('" ~ plan.rows_start ~ "' as date)" if plan.rows_start else 'cast(null as date)' }}
             as rows_window_start,
+        {{ '(select ' ~ add_days('max(event_date)', 1) ~ ' from ' ~ marts_table ~ ')'
+            if marts_table else 'cast(null as date)' }} as appends_from,
         {{ dbt.current_timestamp() }} as planned_ts
     from planned_files
 

@@ -134,6 +134,59 @@ def test_the_labels_key_test_reads_the_rows_the_refresh_rebuilt(
     assert failing_tests(f"not {reopened}") == set()
 
 
+def test_the_split_marts_tests_read_the_days_the_refresh_appended(
+    tiny_logs: Path, tiny_history: dict, tmp_path: Path
+):
+    """After a refresh, the split marts' data tests read the days it appended to
+    their table: a duplicate on the day that matured fails its mart's key test; a
+    duplicate on a day written by an earlier run is not read again."""
+    raw, database = copy_build(tiny_history["raw"], tiny_history["database"], tmp_path)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        (held_through,) = connection.execute(
+            "select max(event_date) from int_examples_with_features"
+        ).fetchone()
+    deliver_day(tiny_logs, raw, tiny_history["next_day"])
+    refresh(raw, database, tmp_path)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        first_day, matured = connection.execute(
+            "select min(event_date), max(event_date) from int_examples_with_features"
+        ).fetchone()
+        (appends_from,) = connection.execute(
+            "select distinct appends_from from refresh_plan"
+        ).fetchone()
+    assert matured > held_through
+    assert appends_from == held_through + dt.timedelta(days=1)
+
+    def failing_tests(day: dt.date) -> set[str]:
+        with duckdb.connect(str(database)) as connection:
+            duplicated = connection.execute(
+                "insert into int_examples_with_features select * from "
+                "int_examples_with_features where event_date = ? "
+                "order by task, user_id, tweet_id limit 1",
+                [day],
+            )
+            assert duplicated.fetchone() == (1,)
+        run_dbt(
+            ["test", "--select", "marts", "--exclude", "test_type:unit"],
+            database,
+            tmp_path / "mart_tests",
+            dbt_vars=SPLIT_VARS,
+        )
+        with duckdb.connect(str(database)) as connection:
+            connection.execute(
+                "delete from int_examples_with_features where rowid = (select max(rowid) "
+                "from int_examples_with_features)"
+            )
+        statuses = node_statuses(tmp_path / "mart_tests")
+        return {
+            node.split(".")[2] for node, status in statuses.items() if status in ("fail", "error")
+        }
+
+    (failing,) = failing_tests(matured)
+    assert failing.startswith("unique_combination_") and "_examples_task__" in failing
+    assert failing_tests(first_day) == set()
+
+
 @pytest.mark.slow
 def test_a_refresh_with_new_split_vars_equals_a_full_build_with_them(
     tiny_logs: Path, tiny_history: dict, tmp_path: Path
