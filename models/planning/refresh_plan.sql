@@ -14,10 +14,11 @@
     labels (and what follows from them) from a label window earlier
     (window_start), whose examples the new engagements can reach; it also
     appends the days that matured since int_examples_with_features was last
-    written (appends_from), which the split marts' tests read. It stops the run, naming the files, when a delivered file changed
-    or a new one breaks the input contract. A table, replaced by every run
-    that builds: a node that runs without the planner (dbt retry, a
-    selection) reads the last plan. -#}
+    written (from appends_from), which the split marts' tests read. It stops
+    the run, naming the files, when a delivered file changed or a new one
+    breaks the input contract. A table, replaced by every run that builds: a
+    node that runs without the planner (dbt retry, a selection) reads the
+    last plan. -#}
 {%- set plan = plan_refresh() %}
 {%- set text = dbt.type_string() %}
 {#- The marts' table as the run finds it (no ref: the planner runs first). -#}
