@@ -48,6 +48,30 @@ def last_window(database: Path) -> tuple:
         ).fetchone()
 
 
+def tests_failing_on_a_duplicate(
+    database: Path, work: Path, table: str, rows: str, params: list, select: str
+) -> set[str]:
+    """The data tests of `select` that fail once one row of `table` (the first of
+    `rows`, a `where` on it under its own name, by key) is there twice; the row
+    is removed again after."""
+    with duckdb.connect(str(database)) as connection:
+        duplicated = connection.execute(
+            f"insert into {table} select * from {table} where {rows} order by all limit 1",
+            params,
+        )
+        assert duplicated.fetchone() == (1,)
+    run_dbt(
+        ["test", "--select", select, "--exclude", "test_type:unit"],
+        database,
+        work,
+        dbt_vars=SPLIT_VARS,
+    )
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"delete from {table} where rowid = (select max(rowid) from {table})")
+    statuses = node_statuses(work)
+    return {node.split(".")[2] for node, status in statuses.items() if status in ("fail", "error")}
+
+
 def test_the_next_days_refresh_equals_a_full_build(
     tiny_logs: Path, tiny_history: dict, tiny_full_build: Path, tmp_path: Path
 ):
@@ -101,33 +125,18 @@ def test_the_labels_key_test_reads_the_rows_the_refresh_rebuilt(
         exists (
             select 1 from int_engagements_attributed as engagements
             where engagements.engagement_date >= ?
-                and engagements.user_id = labeled.user_id
-                and engagements.tweet_id = labeled.tweet_id)"""
+                and engagements.user_id = int_examples_labeled.user_id
+                and engagements.tweet_id = int_examples_labeled.tweet_id)"""
 
     def failing_tests(duplicated_pair: str) -> set[str]:
-        with duckdb.connect(str(database)) as connection:
-            duplicated = connection.execute(
-                "insert into int_examples_labeled select * from int_examples_labeled as "
-                f"labeled where event_date = ? and {duplicated_pair} "
-                "order by user_id, tweet_id limit 1",
-                [day_before, tiny_history["next_day"]],
-            )
-            assert duplicated.fetchone() == (1,)
-        run_dbt(
-            ["test", "--select", "int_examples_labeled", "--exclude", "test_type:unit"],
+        return tests_failing_on_a_duplicate(
             database,
             tmp_path / "key_test",
-            dbt_vars=SPLIT_VARS,
+            "int_examples_labeled",
+            f"event_date = ? and {duplicated_pair}",
+            [day_before, tiny_history["next_day"]],
+            "int_examples_labeled",
         )
-        with duckdb.connect(str(database)) as connection:
-            connection.execute(
-                "delete from int_examples_labeled where rowid = (select max(rowid) "
-                "from int_examples_labeled)"
-            )
-        statuses = node_statuses(tmp_path / "key_test")
-        return {
-            node.split(".")[2] for node, status in statuses.items() if status in ("fail", "error")
-        }
 
     (failing,) = failing_tests(reopened)
     assert failing.startswith("unique_combination_int_examples_labeled_")
@@ -158,29 +167,14 @@ def test_the_split_marts_tests_read_the_days_the_refresh_appended(
     assert appends_from == held_through + dt.timedelta(days=1)
 
     def failing_tests(day: dt.date) -> set[str]:
-        with duckdb.connect(str(database)) as connection:
-            duplicated = connection.execute(
-                "insert into int_examples_with_features select * from "
-                "int_examples_with_features where event_date = ? "
-                "order by task, user_id, tweet_id limit 1",
-                [day],
-            )
-            assert duplicated.fetchone() == (1,)
-        run_dbt(
-            ["test", "--select", "marts", "--exclude", "test_type:unit"],
+        return tests_failing_on_a_duplicate(
             database,
             tmp_path / "mart_tests",
-            dbt_vars=SPLIT_VARS,
+            "int_examples_with_features",
+            "event_date = ?",
+            [day],
+            "marts",
         )
-        with duckdb.connect(str(database)) as connection:
-            connection.execute(
-                "delete from int_examples_with_features where rowid = (select max(rowid) "
-                "from int_examples_with_features)"
-            )
-        statuses = node_statuses(tmp_path / "mart_tests")
-        return {
-            node.split(".")[2] for node, status in statuses.items() if status in ("fail", "error")
-        }
 
     (failing,) = failing_tests(matured)
     assert failing.startswith("unique_combination_") and "_examples_task__" in failing
