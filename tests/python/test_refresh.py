@@ -48,7 +48,7 @@ def last_window(database: Path) -> tuple:
         ).fetchone()
 
 
-def tests_failing_on_a_duplicate(
+def data_tests_failing_on_a_duplicate(
     database: Path, work: Path, table: str, rows: str, params: list, select: str
 ) -> set[str]:
     """The data tests of `select` that fail once one row of `table` (the first of
@@ -129,7 +129,7 @@ def test_the_labels_key_test_reads_the_rows_the_refresh_rebuilt(
                 and engagements.tweet_id = int_examples_labeled.tweet_id)"""
 
     def failing_tests(duplicated_pair: str) -> set[str]:
-        return tests_failing_on_a_duplicate(
+        return data_tests_failing_on_a_duplicate(
             database,
             tmp_path / "key_test",
             "int_examples_labeled",
@@ -167,7 +167,7 @@ def test_the_split_marts_tests_read_the_days_the_refresh_appended(
     assert appends_from == held_through + dt.timedelta(days=1)
 
     def failing_tests(day: dt.date) -> set[str]:
-        return tests_failing_on_a_duplicate(
+        return data_tests_failing_on_a_duplicate(
             database,
             tmp_path / "mart_tests",
             "int_examples_with_features",
