@@ -119,7 +119,7 @@
         ~ " where source_name = '" ~ source_name ~ "' and is_new and is_read))") -}}
 {% endmacro %}
 
-{% macro days_to_append(day_column='event_date', as_planned=false) %}
+{% macro days_to_append(as_planned=false) %}
     {#- The days int_examples_with_features writes: every day on a full build;
         on a refresh, the window's days and any day later than the table holds.
         The model reads that from the table (a selection run with an older plan
@@ -128,7 +128,6 @@
     {%- set later = "coalesce((select " ~ ('max(appends_from) from ' ~ ref('refresh_plan')
         if as_planned else add_days('max(event_date)', 1) ~ ' from ' ~ this)
         ~ "), cast('1000-01-01' as date))" -%}
-    {{ return('(' ~ day_column ~ ' >= least(' ~ refresh_window_start() ~ ', ' ~ later
-        ~ ') and (' ~ day_column ~ ' <= ' ~ refresh_window_end() ~ ' or ' ~ day_column
-        ~ ' >= ' ~ later ~ '))') }}
+    {{ return('(event_date >= least(' ~ refresh_window_start() ~ ', ' ~ later
+        ~ ') and (event_date <= ' ~ refresh_window_end() ~ ' or event_date >= ' ~ later ~ '))') }}
 {% endmacro %}
