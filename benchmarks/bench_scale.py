@@ -161,8 +161,8 @@ def bench_day(
                 _clear(database)
             measured = _step(raw, database, work / step, env)
             if step == "day_build":
-                # Not read again: its disk is the history copy's (about 48 GB at
-                # peak at 100M impressions a day with two alternations).
+                # Not read again: at 100M impressions a day the history and the
+                # refresh's copy of it already take about 44 GB.
                 _clear(database)
             runs[step].append(measured)
             print(
