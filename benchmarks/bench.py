@@ -48,6 +48,8 @@ from benchmarks.measure import (
 )
 
 CONTRACT_SIZES = "1000000,4000000,16000000,64000000"
+# scale: impressions a day:days of history:repeats.
+SCALE_SIZES = "1000000:7:3,100000000:2:2"
 
 
 def _dbt(
@@ -207,9 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes",
         default=None,
         help="engines: impressions a day at each size (default 100000,1000000); "
-        "contract: impressions in all (default 1000000,4000000,16000000,64000000); "
-        "scale: impressions a day:days of history:repeats (default "
-        "1000000:7:3,100000000:2:2)",
+        f"contract: impressions in all (default {CONTRACT_SIZES}); "
+        f"scale: impressions a day:days of history:repeats (default {SCALE_SIZES})",
     )
     parser.add_argument(
         "--capped-sizes",
@@ -284,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.which == "scale":
         sizes = [
             tuple(int(part) for part in size.split(":"))
-            for size in (args.sizes or "1000000:7:3,100000000:2:2").split(",")
+            for size in (args.sizes or SCALE_SIZES).split(",")
         ]
         for result in bench_scale.main(
             args.work, args.out, sizes, args.memory_limit, args.page, args.render_only
